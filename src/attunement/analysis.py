@@ -1,0 +1,189 @@
+"""``analyze_session``: the one orchestrator from a Session to its results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attunement import __version__
+from attunement.errors import InputError
+from attunement.language import turns as turn_taking
+from attunement.model import Session
+
+__all__ = ["AnalysisConfig", "SessionResults", "analyze_session"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisConfig:
+    """Options of :func:`analyze_session` (later measurements add theirs here).
+
+    Parameters
+    ----------
+    created : datetime, optional
+        Time stamp written to the provenance (default: now, UTC); fix it for reproducible output.
+    """
+
+    created: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SessionResults:
+    """Everything measured on one session.
+
+    Attributes
+    ----------
+    session : Session
+        The analysed session (not modified).
+    metrics : dict
+        snake_case name -> number or None (undefined).
+    utterances : pandas.DataFrame
+        ``index``, ``speaker``, ``role``, ``start_s``, ``end_s``, ``text``.
+    turns : pandas.DataFrame
+        See :func:`attunement.language.turns.turns`.
+    provenance : dict
+        ``attunement_version``, ``created`` (ISO 8601 UTC), ``inputs`` and ``methods``.
+    """
+
+    session: Session
+    metrics: Mapping[str, float | int | None]
+    utterances: pd.DataFrame
+    turns: pd.DataFrame
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def session_summary(self) -> dict[str, Any]:
+        """The ``session`` block of results.json."""
+        s = self.session
+        duration = _duration(s)
+        counts = self.utterances.groupby("speaker", sort=False).size()
+        words = (
+            self.utterances.assign(n=self.utterances["text"].str.split().str.len())
+            .groupby("speaker", sort=False)["n"]
+            .sum()
+        )
+        speakers = {
+            label: {
+                "role": role,
+                "n_utterances": int(counts.get(label, 0)),
+                "n_words": int(words.get(label, 0)),
+            }
+            for label, role in s.speakers.items()
+        }
+        return {
+            "id": s.id,
+            "duration_s": duration,
+            "n_utterances": len(s.utterances),
+            "speakers": speakers,
+            "signals": [
+                {
+                    "kind": sig.kind,
+                    "role": sig.role,
+                    "sampling_rate": sig.sampling_rate,
+                    "start_s": sig.start,
+                    "end_s": sig.end,
+                    "n_samples": len(sig),
+                    "simulated": bool(sig.meta.get("simulated", False)),
+                }
+                for sig in s.signals
+            ],
+            "simulated_signals": bool(s.meta.get("simulated_signals", False)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results.json document: ``session``, ``metrics``, ``provenance`` (JSON-safe)."""
+        return _json_safe(
+            {
+                "session": self.session_summary(),
+                "metrics": dict(self.metrics),
+                "provenance": dict(self.provenance),
+            }
+        )
+
+
+def _duration(session: Session) -> float | None:
+    """Seconds from session second 0 (or an earlier first utterance) to the last utterance time;
+    for an untimed transcript, the span during which both people's signals were recorded."""
+    times = [t for u in session.utterances for t in (u.start, u.end) if t is not None]
+    if times:
+        return max(times) - min(0.0, min(times))
+    ends = {}
+    for sig in session.signals:
+        if len(sig):
+            lo, hi = ends.get(sig.role, (sig.start, sig.end))
+            ends[sig.role] = (min(lo, sig.start), max(hi, sig.end))
+    if not ends:
+        return None
+    lo = max(v[0] for v in ends.values())
+    hi = min(v[1] for v in ends.values())
+    return max(0.0, hi - lo)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def analyze_session(session: Session, config: AnalysisConfig | None = None) -> SessionResults:
+    """Measure a session.
+
+    Parameters
+    ----------
+    session : Session
+    config : AnalysisConfig, optional
+
+    Returns
+    -------
+    SessionResults
+        ``.to_dict()`` is the results.json document.
+
+    Raises
+    ------
+    InputError
+        When the session has no therapist or no client utterance.
+
+    Examples
+    --------
+    >>> from attunement.model import Utterance
+    >>> s = Session("s1", (Utterance(0, "Therapist", "therapist", 0.0, 2.0, "How are you?"),
+    ...                    Utterance(1, "Client", "client", 2.5, 3.0, "Tired.")))
+    >>> analyze_session(s).metrics["therapist_talk_share"]
+    0.75
+    """
+    if not isinstance(session, Session):
+        raise InputError(f"got {type(session).__name__}; expected a Session", field="session")
+    config = config or AnalysisConfig()
+    roles = {u.role for u in session.utterances}
+    for needed in ("therapist", "client"):
+        if needed not in roles:
+            raise InputError(
+                f"session {session.id!r} has no {needed} utterance; expected both a therapist "
+                f"and a client (speakers: {session.speakers or 'none'})"
+            )
+    frame = session.utterances_frame()
+    turn_table = turn_taking.turns(frame)
+    metrics: dict[str, float | int | None] = dict(turn_taking.talk_metrics(frame))
+    created = config.created or dt.datetime.now(dt.UTC)
+    provenance = {
+        "attunement_version": __version__,
+        "created": created.isoformat(timespec="seconds"),
+        "inputs": list(session.meta.get("inputs", [])),
+        "clock_origin": session.meta.get("clock_origin"),
+        "names_kept": bool(session.meta.get("names_kept", False)),
+        "methods": [dict(turn_taking.METHOD)],
+    }
+    return SessionResults(session, metrics, frame, turn_table, provenance)

@@ -1,0 +1,333 @@
+"""The session manifest ``session.toml``: one session's transcript, wearables and audio.
+
+Example::
+
+    id = "2026-03-02-week-6"            # optional; default: the manifest folder's name
+    start = "2026-03-02T14:00:00+01:00" # optional: wall-clock time of transcript 0:00
+    keep_names = false                  # optional
+
+    [transcript]
+    path = "transcript.vtt"             # relative to this file
+    therapist = ["Dr Lee"]              # optional: a name or a list of names
+    client = "Sam"                      # optional
+    format = "vtt"                      # optional: forced format
+    encoding = "utf-8"                  # optional: forced text encoding
+
+    [[wearables]]
+    role = "therapist"                  # therapist | client
+    path = "therapist_e4.zip"           # an Empatica E4 export (zip or folder) or a signal CSV
+    offset_s = 0.0                      # optional: seconds added to the device's clock
+    simulated = false                   # optional: marks simulated data in every output
+    # for a signal CSV: kind = "eda", sampling_rate = 4.0, start = 0.0 (as read_signal_csv)
+
+    [audio]
+    path = "session.wav"                # optional, kept for the prosody analysis
+
+Clock: session second 0 is transcript 0:00. Devices with a wall clock (E4) are placed with
+``start``; without it, transcript 0:00 is taken to be the moment the first wearable started (a
+warning says so). Signal CSVs with relative times are already on the session clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import read_bytes
+from attunement.io.e4 import is_e4, read_e4
+from attunement.io.signal_csv import read_signal_csv
+from attunement.model import Signal
+
+__all__ = ["Manifest", "TranscriptEntry", "WearableEntry", "read_manifest", "read_wearables"]
+
+#: Signals whose start is above this are on a Unix wall clock, not the session clock.
+UNIX_CLOCK_THRESHOLD = 1e8
+
+_TOP_KEYS = {"id", "start", "keep_names", "transcript", "wearables", "audio"}
+_TRANSCRIPT_KEYS = {"path", "therapist", "client", "format", "encoding"}
+_WEARABLE_KEYS = {
+    "role",
+    "path",
+    "format",
+    "offset_s",
+    "simulated",
+    "kind",
+    "sampling_rate",
+    "start",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptEntry:
+    """The ``[transcript]`` table, validated."""
+
+    path: Path
+    therapist: tuple[str, ...] = ()
+    client: tuple[str, ...] = ()
+    format: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WearableEntry:
+    """One ``[[wearables]]`` table, validated."""
+
+    role: str
+    path: Path
+    format: str | None = None
+    offset_s: float = 0.0
+    simulated: bool = False
+    kind: str | None = None
+    sampling_rate: float | None = None
+    start: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A validated manifest; paths are resolved against the manifest's folder."""
+
+    path: Path
+    transcript: TranscriptEntry
+    id: str | None = None
+    start: float | None = None
+    keep_names: bool = False
+    wearables: tuple[WearableEntry, ...] = ()
+    audio: Path | None = None
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InputError(
+            f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}",
+            path=path,
+            field=where,
+        )
+
+
+def _get(
+    table: dict[str, Any],
+    key: str,
+    types: type | tuple[type, ...],
+    where: str,
+    path: Path,
+    *,
+    required: bool = False,
+    what: str = "",
+) -> Any:
+    if key not in table:
+        if required:
+            raise InputError(f"is missing; expected {what}", path=path, field=f"{where}{key}")
+        return None
+    value = table[key]
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise InputError(f"is {value!r}; expected {what}", path=path, field=f"{where}{key}")
+    if not isinstance(value, types):
+        raise InputError(
+            f"is {type(value).__name__} {value!r}; expected {what}",
+            path=path,
+            field=f"{where}{key}",
+        )
+    return value
+
+
+def _names(value: Any, field: str, path: Path) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise InputError(f"is {value!r}; expected a name or a list of names", path=path, field=field)
+
+
+def _file(base: Path, value: str, field: str, path: Path) -> Path:
+    target = (base / value).expanduser()
+    if not target.exists():
+        raise InputError(
+            f"{value!r} does not exist (looked for {target}); expected a path relative to the "
+            "manifest's folder",
+            path=path,
+            field=field,
+        )
+    return target
+
+
+def _parse_start(value: Any, path: Path) -> float:
+    if isinstance(value, dt.datetime):
+        stamp = value
+    elif isinstance(value, str):
+        try:
+            stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(
+                f"is {value!r}; expected an ISO 8601 time such as 2026-03-02T14:00:00+01:00",
+                path=path,
+                field="start",
+            ) from None
+    else:
+        raise InputError(
+            f"is {value!r}; expected an ISO 8601 time with a UTC offset", path=path, field="start"
+        )
+    if stamp.tzinfo is None:
+        raise InputError(
+            f"{value!s} has no time zone; expected a UTC offset such as +01:00 or Z",
+            path=path,
+            field="start",
+        )
+    return stamp.timestamp()
+
+
+def read_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """Read and validate ``session.toml`` (nothing but the manifest itself is opened).
+
+    Returns
+    -------
+    Manifest
+        ``start`` is in Unix seconds; every path is resolved and known to exist.
+
+    Raises
+    ------
+    InputError
+        Not TOML, unknown or missing keys, wrong types, files that do not exist.
+    """
+    p = Path(path)
+    raw = read_bytes(p, max_bytes=1024 * 1024)
+    try:
+        doc = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text; expected a TOML session manifest", path=p) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"\s*\(at line (\d+), column \d+\)", msg)
+        line = int(where.group(1)) if where else None
+        msg = msg.replace(where.group(0), "") if where else msg
+        raise InputError(
+            f"is not valid TOML ({msg}); expected a session manifest", path=p, line=line
+        ) from None
+    _check_keys(doc, _TOP_KEYS, "(top level)", p)
+    base = p.parent
+    transcript = _get(
+        doc, "transcript", dict, "", p, required=True, what="a [transcript] table with a path"
+    )
+    _check_keys(transcript, _TRANSCRIPT_KEYS, "transcript", p)
+    tpath = _get(transcript, "path", str, "transcript.", p, required=True, what="a file path")
+    entries: list[WearableEntry] = []
+    wearables = _get(doc, "wearables", list, "", p, what="[[wearables]] tables") or []
+    number = (int, float)
+    for i, w in enumerate(wearables):
+        where = f"wearables[{i}]."
+        if not isinstance(w, dict):
+            raise InputError(f"is {w!r}; expected a table", path=p, field=f"wearables[{i}]")
+        _check_keys(w, _WEARABLE_KEYS, f"wearables[{i}]", p)
+        role = _get(w, "role", str, where, p, required=True, what="'therapist' or 'client'")
+        if role not in ("therapist", "client"):
+            raise InputError(
+                f"is {role!r}; expected 'therapist' or 'client'", path=p, field=f"{where}role"
+            )
+        fmt = _get(w, "format", str, where, p, what="'e4' or 'csv'")
+        if fmt not in (None, "e4", "csv"):
+            raise InputError(f"is {fmt!r}; expected 'e4' or 'csv'", path=p, field=f"{where}format")
+        wpath = _get(w, "path", str, where, p, required=True, what="a file or folder path")
+        entries.append(
+            WearableEntry(
+                role=role,
+                path=_file(base, wpath, f"{where}path", p),
+                format=fmt,
+                offset_s=float(_get(w, "offset_s", number, where, p, what="seconds") or 0.0),
+                simulated=bool(_get(w, "simulated", bool, where, p, what="true or false")),
+                kind=_get(w, "kind", str, where, p, what="a signal kind"),
+                sampling_rate=_get(w, "sampling_rate", number, where, p, what="Hz"),
+                start=_get(w, "start", number, where, p, what="seconds"),
+            )
+        )
+    audio_path = None
+    audio = _get(doc, "audio", dict, "", p, what="an [audio] table with a path")
+    if audio is not None:
+        _check_keys(audio, {"path"}, "audio", p)
+        apath = _get(audio, "path", str, "audio.", p, required=True, what="a file path")
+        audio_path = _file(base, apath, "audio.path", p)
+    return Manifest(
+        path=p,
+        id=_get(doc, "id", str, "", p, what="a text"),
+        start=_parse_start(doc["start"], p) if "start" in doc else None,
+        keep_names=bool(_get(doc, "keep_names", bool, "", p, what="true or false")),
+        transcript=TranscriptEntry(
+            path=_file(base, tpath, "transcript.path", p),
+            therapist=tuple(_names(transcript.get("therapist"), "transcript.therapist", p)),
+            client=tuple(_names(transcript.get("client"), "transcript.client", p)),
+            format=_get(transcript, "format", str, "transcript.", p, what="a format name"),
+            encoding=_get(transcript, "encoding", str, "transcript.", p, what="an encoding"),
+        ),
+        wearables=tuple(entries),
+        audio=audio_path,
+    )
+
+
+def read_wearables(
+    manifest: Manifest,
+) -> tuple[tuple[Signal, ...], list[dict[str, Any]], float | None]:
+    """Read every wearable of a manifest and place it on the session clock.
+
+    Returns
+    -------
+    signals : tuple of Signal
+        On the session clock.
+    events : list of dict
+        Tag presses: ``{"time_s", "role", "label"}`` on the session clock.
+    origin : float or None
+        Unix time of session second 0, when wall-clock devices were placed.
+    """
+    signals: list[Signal] = []
+    tags: list[tuple[float, str]] = []
+    for w in manifest.wearables:
+        if w.format == "e4" or (w.format is None and is_e4(w.path)):
+            rec = read_e4(w.path, role=w.role)
+            got = list(rec.signals)
+            tags.extend((t + w.offset_s, w.role) for t in rec.tags)
+        else:
+            got = list(
+                read_signal_csv(
+                    w.path,
+                    kind=w.kind,
+                    role=w.role,
+                    sampling_rate=w.sampling_rate,
+                    start=w.start,
+                )
+            )
+        for sig in got:
+            signals.append(
+                replace(sig.shifted(w.offset_s), meta={**sig.meta, "simulated": w.simulated})
+            )
+    absolute = [s for s in signals if s.start > UNIX_CLOCK_THRESHOLD]
+    origin = manifest.start
+    if absolute and origin is None:
+        origin = min(s.start for s in absolute)
+        warnings.warn(
+            f"{manifest.path}: no 'start' time is given, so transcript 0:00 is taken to be "
+            f'the moment the first wearable started ({_iso(origin)}); add start = "..." to the '
+            "manifest if the recording started at another time",
+            AttunementWarning,
+            stacklevel=2,
+        )
+    placed = tuple(s.shifted(-origin) if s.start > UNIX_CLOCK_THRESHOLD else s for s in signals)
+    events = [
+        {
+            "time_s": t - origin if origin is not None and t > UNIX_CLOCK_THRESHOLD else t,
+            "role": role,
+            "label": "tag",
+        }
+        for t, role in tags
+    ]
+    return placed, events, origin
+
+
+def _iso(unix: float) -> str:
+    return dt.datetime.fromtimestamp(unix, tz=dt.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,197 @@
+"""Speaker names -> roles, and names -> pseudonyms (names are protected health information).
+
+Rules, in order:
+
+1. a role the source itself carries (AnnoMI's ``interlocutor``) is kept;
+2. speakers named with ``therapist=`` / ``client=`` (case and surrounding space ignored);
+3. speakers whose name contains a role word: therapist, counsellor, counselor, interviewer,
+   clinician, psychologist -> therapist; client, patient, interviewee -> client;
+4. what is left: when a therapist is known and clients were not named, every other speaker is a
+   client (a couple or family has several); when only the client side is known and one speaker is
+   left, that speaker is the therapist; otherwise the rest are ``other`` (with a warning).
+
+Unless ``keep_names=True``, each speaker is relabelled by role ("Therapist", "Client", or
+"Client 1", "Client 2" when a role has several speakers), and capitalised parts of the speakers'
+names are replaced by those labels inside the utterance texts too.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import RawTranscript
+from attunement.model import Utterance
+
+__all__ = ["assign_roles", "guess_role"]
+
+_THERAPIST = re.compile(
+    r"\b(therapist|counsell?or|counselor|interviewer|clinician|psychologist)s?\b", re.I
+)
+_CLIENT = re.compile(r"\b(client|patient|interviewee)s?\b", re.I)
+
+
+def guess_role(name: str) -> str | None:
+    """The role a speaker's name announces, if any.
+
+    Examples
+    --------
+    >>> guess_role("Counsellor"), guess_role("PATIENT 2"), guess_role("Dr Jones")
+    ('therapist', 'client', None)
+    """
+    if _THERAPIST.search(name):
+        return "therapist"
+    if _CLIENT.search(name):
+        return "client"
+    return None
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _as_list(names: str | Iterable[str] | None) -> list[str]:
+    if names is None:
+        return []
+    if isinstance(names, str):
+        return [names]
+    return list(names)
+
+
+def _describe(counts: Counter[str]) -> str:
+    return ", ".join(
+        f"{name!r} ({n} utterance{'s' if n != 1 else ''})" for name, n in counts.most_common()
+    )
+
+
+def assign_roles(
+    raw: RawTranscript,
+    *,
+    therapist: str | Sequence[str] | None = None,
+    client: str | Sequence[str] | None = None,
+    keep_names: bool = False,
+    path: str | None = None,
+) -> tuple[tuple[Utterance, ...], dict[str, str]]:
+    """Give every utterance a role and (unless ``keep_names``) a pseudonymous speaker label.
+
+    Parameters
+    ----------
+    raw : RawTranscript
+    therapist, client : str or sequence of str, optional
+        Speaker names as written in the transcript.
+    keep_names : bool
+        Keep the speakers' names instead of role labels.
+    path : str, optional
+        The source file, for error messages.
+
+    Returns
+    -------
+    utterances : tuple of Utterance
+    speakers : dict
+        Speaker label -> role, in order of first appearance.
+
+    Raises
+    ------
+    InputError
+        A given name matches no speaker, a name is given as both roles, or no speaker can be
+        recognised as the therapist.
+    """
+    counts: Counter[str] = Counter(u.speaker for u in raw.utterances)
+    by_norm: dict[str, str] = {}
+    for name in counts:
+        by_norm.setdefault(_norm(name), name)
+
+    role_of: dict[str, str] = {}
+    for u in raw.utterances:
+        if u.role is not None:
+            role_of.setdefault(u.speaker, u.role)
+
+    for role, names in (("therapist", _as_list(therapist)), ("client", _as_list(client))):
+        for given in names:
+            actual = by_norm.get(_norm(given))
+            if actual is None:
+                raise InputError(
+                    f"no speaker is named {given!r}; speakers found: {_describe(counts)}",
+                    path=path,
+                    field=f"--{role}",
+                )
+            if role_of.get(actual, role) != role:
+                raise InputError(
+                    f"{given!r} is given as both {role_of[actual]} and {role}; expected one role",
+                    path=path,
+                    field=f"--{role}",
+                )
+            role_of[actual] = role
+
+    for name in counts:
+        if name not in role_of and (guessed := guess_role(name)) is not None:
+            role_of[name] = guessed
+
+    left = [name for name in counts if name not in role_of]
+    roles_known = set(role_of.values())
+    if left:
+        if "therapist" in roles_known and not _as_list(client) and "client" not in roles_known:
+            for name in left:
+                role_of[name] = "client"
+        elif "therapist" not in roles_known and "client" in roles_known and len(left) == 1:
+            role_of[left[0]] = "therapist"
+        elif "therapist" in roles_known and ("client" in roles_known or _as_list(client)):
+            for name in left:
+                role_of[name] = "other"
+            warnings.warn(
+                f"{path or 'transcript'}: speakers {', '.join(map(repr, left))} are neither "
+                "therapist nor client; they are kept with role 'other'",
+                AttunementWarning,
+                stacklevel=2,
+            )
+    if "therapist" not in role_of.values():
+        raise InputError(
+            "cannot tell which speaker is the therapist; expected a speaker named therapist, "
+            "counsellor, counselor or interviewer, or one named with --therapist NAME "
+            f"(speakers found: {_describe(counts)})",
+            path=path,
+        )
+
+    labels: dict[str, str] = {}
+    if keep_names:
+        labels = {name: name for name in counts}
+    else:
+        members: dict[str, list[str]] = {}
+        for name in counts:  # order of first appearance
+            members.setdefault(role_of[name], []).append(name)
+        for role, names in members.items():
+            for i, name in enumerate(names, start=1):
+                base = role.capitalize()
+                labels[name] = base if len(names) == 1 else f"{base} {i}"
+
+    scrub = None if keep_names else _name_scrubber(labels)
+    utterances = []
+    for i, u in enumerate(raw.utterances):
+        text = u.text if scrub is None else scrub(u.text)
+        try:
+            utterances.append(
+                Utterance(i, labels[u.speaker], role_of[u.speaker], u.start, u.end, text)
+            )
+        except InputError as exc:
+            raise InputError(exc.message, path=path, line=u.line) from None
+    speakers = {labels[name]: role_of[name] for name in counts}
+    return tuple(utterances), speakers
+
+
+def _name_scrubber(labels: dict[str, str]):
+    """Replace capitalised parts of speakers' names (not role words) with their labels."""
+    parts: dict[str, str] = {}
+    for name, label in labels.items():
+        for token in re.findall(r"[^\W\d_][\w'’-]*", name):
+            if len(token) < 2 or not token[0].isupper() or guess_role(token) is not None:
+                continue
+            if token.casefold() in {"speaker", "unknown", "dr", "mr", "mrs", "ms", "mx", "prof"}:
+                continue
+            parts.setdefault(token, label)
+    if not parts:
+        return None
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(parts, key=len)[::-1])) + r")\b")
+    return lambda text: pattern.sub(lambda m: f"[{parts[m.group(1)]}]", text)

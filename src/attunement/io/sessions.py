@@ -1,0 +1,218 @@
+"""Assemble :class:`~attunement.model.Session` objects from transcripts and manifests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from attunement.errors import InputError
+from attunement.io._common import RawTranscript
+from attunement.io.manifest import read_manifest, read_wearables
+from attunement.io.roles import assign_roles
+from attunement.io.transcripts import read_transcripts
+from attunement.model import Session, Signal
+
+__all__ = ["read_session", "read_sessions"]
+
+Names = str | Sequence[str] | None
+
+
+def _sha256(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input(path: Path, kind: str, fmt: str | None, **extra: Any) -> dict[str, Any]:
+    return {"file": path.name, "kind": kind, "format": fmt, "sha256": _sha256(path), **extra}
+
+
+def _merge(first: Names, second: Sequence[str]) -> list[str]:
+    names = [first] if isinstance(first, str) else list(first or [])
+    return names + [n for n in second if n not in names]
+
+
+def _build(
+    raw: RawTranscript,
+    *,
+    session_id: str,
+    transcript_path: Path,
+    therapist: Names,
+    client: Names,
+    keep_names: bool,
+    signals: tuple[Signal, ...] = (),
+    meta: dict[str, Any] | None = None,
+) -> Session:
+    utterances, speakers = assign_roles(
+        raw, therapist=therapist, client=client, keep_names=keep_names, path=str(transcript_path)
+    )
+    inputs = [_input(transcript_path, "transcript", raw.format)]
+    full_meta: dict[str, Any] = {"source_format": raw.format, **raw.meta, **(meta or {})}
+    full_meta["inputs"] = inputs + list(full_meta.get("inputs", []))
+    full_meta["speakers"] = speakers
+    full_meta["names_kept"] = keep_names
+    return Session(session_id, utterances, signals, {}, full_meta)
+
+
+def read_sessions(
+    path: str | os.PathLike[str],
+    *,
+    therapist: Names = None,
+    client: Names = None,
+    keep_names: bool = False,
+    format: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[Session]:
+    """Read every session in a transcript file or session manifest.
+
+    A corpus file (an AnnoMI-style CSV) yields one session per transcript; any other transcript
+    or a ``session.toml`` manifest yields one.
+
+    Parameters
+    ----------
+    path : path-like
+        A transcript (VTT, SRT, Otter TXT, plain text, Rev JSON, CSV/JSON, AnnoMI CSV) or a
+        ``.toml`` session manifest.
+    therapist, client : str or sequence of str, optional
+        Speaker names as written in the transcript (added to those a manifest names).
+    keep_names : bool
+        Keep speaker names instead of replacing them with role labels.
+    format : str, optional
+        Force a transcript format (see ``attunement.io.transcripts.FORMATS``).
+    encoding : str, optional
+        Force the transcript's text encoding.
+
+    Yields
+    ------
+    Session
+
+    Raises
+    ------
+    InputError
+        For anything wrong with the files, naming the file and line.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".toml":
+        yield _from_manifest(p, therapist, client, keep_names, format, encoding)
+        return
+    raws = read_transcripts(p, format=format, encoding=encoding)
+    seen: set[str] = set()
+    for raw in raws:
+        sid = p.stem if len(raws) == 1 and raw.id is None else f"{p.stem}-{raw.id}"
+        if sid in seen:
+            raise InputError(
+                f"holds two transcripts with id {raw.id!r}; expected unique ids", path=p
+            )
+        seen.add(sid)
+        yield _build(
+            raw,
+            session_id=sid,
+            transcript_path=p,
+            therapist=therapist,
+            client=client,
+            keep_names=keep_names,
+        )
+
+
+def read_session(
+    path: str | os.PathLike[str],
+    *,
+    therapist: Names = None,
+    client: Names = None,
+    keep_names: bool = False,
+    format: str | None = None,
+    encoding: str | None = None,
+) -> Session:
+    """Read one session; parameters as :func:`read_sessions`.
+
+    Raises
+    ------
+    InputError
+        Also when the file holds several sessions (use :func:`read_sessions`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "s.txt").write_text("Therapist: How was your week?\\nClient: Long.\\n")
+    >>> s = read_session(d / "s.txt")
+    >>> [(u.speaker, u.text) for u in s.utterances]
+    [('Therapist', 'How was your week?'), ('Client', 'Long.')]
+    """
+    sessions = read_sessions(
+        path,
+        therapist=therapist,
+        client=client,
+        keep_names=keep_names,
+        format=format,
+        encoding=encoding,
+    )
+    first = next(sessions)
+    second = next(sessions, None)
+    if second is not None:
+        rest = sum(1 for _ in sessions)
+        raise InputError(
+            f"holds {rest + 2} sessions; expected one (read them with read_sessions, or "
+            "'attunement analyze' writes one folder per session)",
+            path=path,
+        )
+    return first
+
+
+def _from_manifest(
+    path: Path,
+    therapist: Names,
+    client: Names,
+    keep_names: bool,
+    format: str | None,
+    encoding: str | None,
+) -> Session:
+    m = read_manifest(path)
+    t = m.transcript
+    raws = read_transcripts(t.path, format=format or t.format, encoding=encoding or t.encoding)
+    if len(raws) != 1:
+        raise InputError(
+            f"names a transcript file with {len(raws)} sessions; expected one",
+            path=path,
+            field="transcript.path",
+        )
+    signals, events, origin = read_wearables(m)
+    inputs = [
+        _input(
+            w.path,
+            f"{w.role} wearable",
+            w.format or ("e4" if w.path.suffix == ".zip" or w.path.is_dir() else "csv"),
+            simulated=w.simulated,
+        )
+        for w in m.wearables
+    ]
+    if m.audio is not None:
+        inputs.append(_input(m.audio, "audio", m.audio.suffix.lstrip(".").lower() or None))
+    meta: dict[str, Any] = {
+        "inputs": [_input(path, "manifest", "toml"), *inputs],
+        "events": events,
+        "clock_origin": None
+        if origin is None
+        else dt.datetime.fromtimestamp(origin, tz=dt.UTC).isoformat(timespec="milliseconds"),
+        "audio": None if m.audio is None else str(m.audio),
+        "simulated_signals": any(w.simulated for w in m.wearables),
+    }
+    sid = m.id or (path.parent.name if path.stem == "session" and path.parent.name else path.stem)
+    return _build(
+        raws[0],
+        session_id=sid,
+        transcript_path=t.path,
+        therapist=_merge(therapist, t.therapist),
+        client=_merge(client, t.client),
+        keep_names=keep_names or m.keep_names,
+        signals=signals,
+        meta=meta,
+    )

@@ -1,0 +1,134 @@
+"""The transcript formats, and choosing one by file extension and content.
+
+Each format module offers ``sniff(text) -> bool`` (does this text look like the format?) and
+``parse(text, *, path=None) -> list[RawTranscript]`` (raises :class:`InputError` naming the line).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from attunement.errors import InputError
+from attunement.io import annomi, otter, plaintext, rev, srt, tabular, vtt
+from attunement.io._common import RawTranscript, read_text
+
+__all__ = ["FORMATS", "TranscriptFormat", "detect_format", "read_transcripts"]
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptFormat:
+    name: str
+    description: str
+    extensions: tuple[str, ...]
+    sniff: Callable[[str], bool]
+    parse: Callable[..., list[RawTranscript]]
+    #: True when the format has an unmistakable signature (a WEBVTT line, cue timings, a
+    #: corpus header), so that content wins over a misleading extension.
+    strong: bool = True
+
+
+#: Registry, in the order formats are tried when sniffing content.
+FORMATS: dict[str, TranscriptFormat] = {
+    f.name: f
+    for f in (
+        TranscriptFormat(
+            "annomi", "AnnoMI-style CSV (many transcripts)", (".csv",), annomi.sniff, annomi.parse
+        ),
+        TranscriptFormat(
+            "rev", "Rev-style JSON (monologues / elements)", (".json",), rev.sniff, rev.parse
+        ),
+        TranscriptFormat(
+            "json",
+            "generic JSON (speaker, text, optional start/end seconds)",
+            (".json",),
+            tabular.sniff_json,
+            tabular.parse_json,
+            strong=False,
+        ),
+        TranscriptFormat(
+            "vtt", "WebVTT captions (Zoom, Microsoft Teams)", (".vtt",), vtt.sniff, vtt.parse
+        ),
+        TranscriptFormat("srt", "SubRip captions", (".srt",), srt.sniff, srt.parse),
+        TranscriptFormat("otter", "Otter.ai text export", (".txt",), otter.sniff, otter.parse),
+        TranscriptFormat(
+            "csv",
+            "generic CSV (speaker, text, optional start/end seconds)",
+            (".csv", ".tsv"),
+            tabular.sniff_csv,
+            tabular.parse_csv,
+            strong=False,
+        ),
+        TranscriptFormat(
+            "text",
+            "plain text, one 'Name: words' per line",
+            (".txt", ".text", ".md"),
+            plaintext.sniff,
+            plaintext.parse,
+            strong=False,
+        ),
+    )
+}
+
+
+def _choices() -> str:
+    return ", ".join(FORMATS)
+
+
+def detect_format(text: str, *, suffix: str = "", path: str | None = None) -> TranscriptFormat:
+    """Pick the format of ``text``.
+
+    Formats with an unmistakable signature are tried first, then the loose ones (generic CSV
+    and JSON, plain text) that claim the file's extension, then the other loose ones, each by
+    its ``sniff``; the first match wins (so a ``.txt`` file that holds WebVTT is read as WebVTT).
+
+    Raises
+    ------
+    InputError
+        When nothing matches: for a known extension, the error of that format's parser (which
+        says what it expected); otherwise a list of the formats read.
+    """
+    suffix = suffix.lower()
+    claimed = [f for f in FORMATS.values() if suffix in f.extensions]
+    others = [f for f in FORMATS.values() if suffix not in f.extensions]
+    order = [f for f in FORMATS.values() if f.strong]
+    order += [f for f in claimed if not f.strong] + [f for f in others if not f.strong]
+    for fmt in order:
+        if fmt.sniff(text):
+            return fmt
+    if claimed:
+        claimed[-1].parse(text, path=path)  # raises with the format's own explanation
+    expected = "; ".join(f.description for f in FORMATS.values())
+    raise InputError(
+        f"is not a transcript format attunement reads; expected one of: {expected}", path=path
+    )
+
+
+def read_transcripts(
+    path: str | os.PathLike[str], *, format: str | None = None, encoding: str | None = None
+) -> list[RawTranscript]:
+    """Read every transcript in ``path`` (one for most formats, many for a corpus CSV).
+
+    Parameters
+    ----------
+    path : path-like
+    format : str, optional
+        Force a format by name (see ``FORMATS``) instead of detecting it.
+    encoding : str, optional
+        Force a text encoding (default: UTF-8, or UTF-16/32 when the file has a byte-order mark).
+    """
+    p = Path(path)
+    if format is not None and format not in FORMATS:
+        raise InputError(
+            f"unknown transcript format {format!r}; expected one of {_choices()}", field="format"
+        )
+    text = read_text(p, encoding=encoding)
+    fmt = FORMATS[format] if format else detect_format(text, suffix=p.suffix, path=str(p))
+    transcripts = fmt.parse(text, path=str(p))
+    if not transcripts or not any(t.utterances for t in transcripts):
+        raise InputError(f"holds no utterances; expected a {fmt.description}", path=p)
+    for t in transcripts:
+        t.format = fmt.name
+    return transcripts

@@ -1,0 +1,69 @@
+"""Write a session's outputs: report.html, results.json and utterances.csv, atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from attunement.analysis import SessionResults
+from attunement.errors import InputError
+from attunement.report.html import render_report
+
+__all__ = ["OUTPUT_FILES", "atomic_write", "write_outputs"]
+
+OUTPUT_FILES = ("report.html", "results.json", "utterances.csv")
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place.
+
+    A reader of ``path`` sees the old file or the new one, never a half-written one; on any
+    error the temporary file is removed.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(results: SessionResults, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Render everything first, then write the three files into ``out_dir``.
+
+    Returns
+    -------
+    dict
+        File name -> path written.
+
+    Raises
+    ------
+    InputError
+        When ``out_dir`` exists and is not a folder, or cannot be created.
+    """
+    out = Path(out_dir)
+    contents = {
+        "results.json": json.dumps(results.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        + "\n",
+        "utterances.csv": results.utterances.to_csv(index=False, lineterminator="\n"),
+        "report.html": render_report(results),
+    }
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; expected an output folder", path=out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot be created ({exc.strerror})", path=out) from None
+    written = {}
+    for name in OUTPUT_FILES:
+        atomic_write(out / name, contents[name])
+        written[name] = out / name
+    return written

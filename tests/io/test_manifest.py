@@ -1,0 +1,153 @@
+import warnings
+
+import numpy as np
+import pytest
+from e4_fixture import write_e4_export
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.io.manifest import read_manifest, read_wearables
+
+T0 = 1_700_000_000.0
+TRANSCRIPT = "Therapist: How are you?\nClient: Tired.\n"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "t.txt").write_text(TRANSCRIPT)
+    write_e4_export(tmp_path / "th.zip", start=T0 - 30, seconds=120, seed=1)
+    write_e4_export(tmp_path / "cl", start=T0 - 10, seconds=120, seed=2, as_zip=False)
+    (tmp_path / "cl.csv").write_text(
+        "time,eda\n" + "".join(f"{i / 4},{1 + i / 100}\n" for i in range(40))
+    )
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    return tmp_path
+
+
+def write(folder, text):
+    path = folder / "session.toml"
+    path.write_text(text)
+    return path
+
+
+FULL = """
+id = "week-6"
+start = "2023-11-14T22:13:20Z"
+keep_names = true
+
+[transcript]
+path = "t.txt"
+therapist = "Therapist"
+client = ["Client"]
+
+[[wearables]]
+role = "therapist"
+path = "th.zip"
+
+[[wearables]]
+role = "client"
+path = "cl"
+offset_s = -1.5
+
+[audio]
+path = "a.wav"
+"""
+
+
+def test_full_manifest(folder):
+    m = read_manifest(write(folder, FULL))
+    assert m.id == "week-6"
+    assert m.start == T0
+    assert m.keep_names
+    assert m.transcript.path == folder / "t.txt"
+    assert m.transcript.therapist == ("Therapist",)
+    assert m.transcript.client == ("Client",)
+    assert [w.role for w in m.wearables] == ["therapist", "client"]
+    assert m.wearables[1].offset_s == -1.5
+    assert m.audio == folder / "a.wav"
+
+
+def test_wearables_land_on_the_session_clock(folder):
+    m = read_manifest(write(folder, FULL))
+    signals, events, origin = read_wearables(m)
+    assert origin == T0
+    eda = {s.role: s for s in signals if s.kind == "eda"}
+    assert eda["therapist"].start == -30.0
+    assert eda["client"].start == -11.5
+    hr = next(s for s in signals if s.kind == "hr" and s.role == "therapist")
+    assert hr.start == -20.0  # E4's HR starts 10 s after the other files
+    ibi = next(s for s in signals if s.kind == "ibi" and s.role == "client")
+    assert ibi.times[0] == ibi.start and -11.5 < ibi.start < 0
+    assert {e["role"] for e in events} == {"therapist", "client"}
+    assert all(-40 < e["time_s"] < 120 for e in events)
+    assert all(s.meta["simulated"] is False for s in signals)
+
+
+def test_without_start_the_first_device_is_zero_with_warning(folder):
+    text = FULL.replace('start = "2023-11-14T22:13:20Z"\n', "")
+    with pytest.warns(AttunementWarning, match="no 'start' time is given"):
+        signals, _, origin = read_wearables(read_manifest(write(folder, text)))
+    assert origin == T0 - 30
+    assert min(s.start for s in signals) == 0.0
+
+
+def test_relative_signal_csv_stays_on_session_clock(folder):
+    text = """
+[transcript]
+path = "t.txt"
+[[wearables]]
+role = "client"
+path = "cl.csv"
+simulated = true
+"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        signals, _, origin = read_wearables(read_manifest(write(folder, text)))
+    (eda,) = signals
+    assert origin is None
+    assert eda.start == 0.0 and eda.sampling_rate == 4.0
+    assert eda.meta["simulated"] is True
+    np.testing.assert_allclose(eda.values[:2], [1.0, 1.01])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("[transcript\npath='t.txt'", r"session.toml:1: is not valid TOML"),
+        ("id = 3\n[transcript]\npath='t.txt'", "id: is int 3; expected a text"),
+        ("[audio]\npath='a.wav'", "transcript: is missing; expected a .transcript. table"),
+        ("[transcript]\npath='missing.vtt'", r"transcript.path: 'missing.vtt' does not exist"),
+        ("[transcript]\npath='t.txt'\nspeaker='x'", "unknown key 'speaker'"),
+        ("colour='red'\n[transcript]\npath='t.txt'", "unknown key 'colour'"),
+        ("start='yesterday'\n[transcript]\npath='t.txt'", "expected an ISO 8601 time"),
+        ("start='2024-01-01T10:00:00'\n[transcript]\npath='t.txt'", "has no time zone"),
+        ("[transcript]\npath='t.txt'\ntherapist=3", "expected a name or a list of names"),
+        (
+            "[transcript]\npath='t.txt'\n[[wearables]]\nrole='coach'\npath='th.zip'",
+            r"wearables\[0\].role: is 'coach'; expected 'therapist' or 'client'",
+        ),
+        (
+            "[transcript]\npath='t.txt'\n[[wearables]]\nrole='client'",
+            r"wearables\[0\].path: is missing",
+        ),
+        (
+            "[transcript]\npath='t.txt'\n[[wearables]]\nrole='client'\npath='th.zip'\noffset_s='x'",
+            r"offset_s: is str 'x'; expected seconds",
+        ),
+        (
+            "[transcript]\npath='t.txt'\n[[wearables]]\nrole='client'\npath='th.zip'\nformat='fit'",
+            "expected 'e4' or 'csv'",
+        ),
+        ("keep_names = 1\n[transcript]\npath='t.txt'", "expected true or false"),
+    ],
+)
+def test_bad_manifests(folder, text, message):
+    with pytest.raises(InputError, match=message):
+        read_manifest(write(folder, text))
+
+
+def test_binary_and_wrong_encoding(folder):
+    path = folder / "session.toml"
+    path.write_bytes(b"\xff\xfe\x00\x01binary\x00")
+    with pytest.raises(InputError, match=r"session\.toml"):
+        read_manifest(path)

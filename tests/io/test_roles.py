@@ -1,0 +1,99 @@
+import warnings
+
+import pytest
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import RawTranscript, RawUtterance
+from attunement.io.roles import assign_roles, guess_role
+
+
+def raw(*pairs, roles=None):
+    utts = [RawUtterance(name, text, line=i + 1) for i, (name, text) in enumerate(pairs)]
+    if roles:
+        for u, r in zip(utts, roles, strict=True):
+            u.role = r
+    return RawTranscript(utts, "text")
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("Therapist", "therapist"),
+        ("counsellor", "therapist"),
+        ("COUNSELOR 2", "therapist"),
+        ("Interviewer", "therapist"),
+        ("Client", "client"),
+        ("patient", "client"),
+        ("Dr. Jones", None),
+        ("Clientele", None),
+    ],
+)
+def test_guess_role(name, role):
+    assert guess_role(name) == role
+
+
+def test_role_words_are_recognised_and_relabelled():
+    utts, speakers = assign_roles(raw(("COUNSELLOR", "Hi"), ("patient", "Hello")))
+    assert [(u.speaker, u.role) for u in utts] == [("Therapist", "therapist"), ("Client", "client")]
+    assert speakers == {"Therapist": "therapist", "Client": "client"}
+
+
+def test_named_therapist_makes_the_rest_clients_and_scrubs_names():
+    r = raw(
+        ("Dr Maya Lee", "Hello Sam, and hello Alex."), ("Sam Ortiz", "Hi Maya."), ("Alex", "Hi.")
+    )
+    utts, speakers = assign_roles(r, therapist="dr maya lee")
+    assert speakers == {"Therapist": "therapist", "Client 1": "client", "Client 2": "client"}
+    assert utts[0].text == "Hello [Client 1], and hello [Client 2]."
+    assert utts[1].text == "Hi [Therapist]."
+
+
+def test_keep_names():
+    utts, speakers = assign_roles(
+        raw(("Maya", "Hi Sam"), ("Sam", "Hi")), therapist="Maya", keep_names=True
+    )
+    assert speakers == {"Maya": "therapist", "Sam": "client"}
+    assert utts[0].text == "Hi Sam"
+
+
+def test_named_client_leaves_one_therapist():
+    _, speakers = assign_roles(raw(("Maya", "Hi"), ("Sam", "Hi")), client="Sam")
+    assert speakers == {"Therapist": "therapist", "Client": "client"}
+
+
+def test_third_speaker_is_other_with_warning():
+    with pytest.warns(AttunementWarning, match="'Interpreter'.*'other'"):
+        _, speakers = assign_roles(
+            raw(("Maya", "a"), ("Sam", "b"), ("Interpreter", "c")), therapist="Maya", client="Sam"
+        )
+    assert speakers["Other"] == "other"
+
+
+def test_source_roles_are_kept():
+    r = raw(("Therapist", "a"), ("Client", "b"), roles=["therapist", "client"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, speakers = assign_roles(r)
+    assert speakers == {"Therapist": "therapist", "Client": "client"}
+
+
+def test_unknown_name_lists_speakers():
+    with pytest.raises(InputError, match=r"no speaker is named 'Bob'; speakers found: 'Maya'"):
+        assign_roles(raw(("Maya", "a"), ("Sam", "b")), therapist="Bob", path="s.txt")
+
+
+def test_no_therapist_is_an_error():
+    with pytest.raises(InputError, match=r"cannot tell which speaker is the therapist"):
+        assign_roles(raw(("Maya", "a"), ("Sam", "b")))
+
+
+def test_same_name_in_both_roles():
+    with pytest.raises(InputError, match="both therapist and client"):
+        assign_roles(raw(("Maya", "a"), ("Sam", "b")), therapist="Maya", client="maya")
+
+
+def test_bad_timing_names_source_line():
+    r = raw(("Therapist", "a"), ("Client", "b"))
+    r.utterances[1].start, r.utterances[1].end = 5.0, 1.0
+    with pytest.raises(InputError, match=r"^s.vtt:2: utterance 1 ends"):
+        assign_roles(r, path="s.vtt")

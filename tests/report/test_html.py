@@ -1,0 +1,85 @@
+import re
+
+import numpy as np
+
+from attunement.analysis import analyze_session
+from attunement.model import Session, Signal, Utterance
+from attunement.report.html import render_report
+
+
+def session(signals=(), simulated=False, timed=True):
+    texts = [
+        ("therapist", "What brings you here?"),
+        ("client", "<script>alert('x')</script> & my sleep"),
+        ("therapist", "Sleep has been hard."),
+        ("client", "Yes."),
+    ]
+    utts = tuple(
+        Utterance(
+            i, r.capitalize(), r, i * 4.0 if timed else None, i * 4.0 + 3 if timed else None, t
+        )
+        for i, (r, t) in enumerate(texts)
+    )
+    return Session(
+        "week-6",
+        utts,
+        tuple(signals),
+        meta={"simulated_signals": simulated, "source_format": "vtt"},
+    )
+
+
+def signals():
+    rng = np.random.default_rng(0)
+    return [
+        Signal(
+            "eda",
+            "therapist",
+            4.0,
+            2 + rng.standard_normal(20_000).cumsum() * 0.01,
+            0.0,
+            meta={"simulated": True},
+        ),
+        Signal(
+            "eda",
+            "client",
+            4.0,
+            3 + rng.standard_normal(20_000).cumsum() * 0.01,
+            2.0,
+            meta={"simulated": True},
+        ),
+        Signal("hr", "client", 1.0, 70 + rng.standard_normal(600), 0.0),
+    ]
+
+
+def test_report_is_self_contained_and_escaped():
+    html = render_report(analyze_session(session(signals(), simulated=True)))
+    assert html.startswith("<!DOCTYPE html>")
+    # no external resource of any kind
+    assert not re.search(
+        r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//", html, re.I
+    )
+    assert "Plotly.newPlot" in html
+    assert len(html) > 3_000_000  # plotly.js is inlined
+    # user text is escaped in the transcript and inside the figure data
+    assert "<script>alert('x')</script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; my sleep" in html
+    assert "SIMULATED" in html
+    assert 'id="fig-physiology"' in html
+    assert 'id="fig-timeline"' in html
+    assert 'id="metric-therapist_talk_share"' in html
+
+
+def test_report_without_timing_or_signals():
+    html = render_report(analyze_session(session(timed=False)))
+    assert 'id="fig-timeline"' not in html
+    assert 'id="fig-physiology"' not in html
+    assert 'id="fig-words"' in html
+    assert "SIMULATED" not in html
+    assert "Speaker names were replaced" in html
+
+
+def test_long_signals_are_thinned_for_display():
+    from attunement.report.figures import MAX_POINTS, physiology_figure
+
+    fig = physiology_figure(analyze_session(session(signals())))
+    assert all(len(trace.x) <= MAX_POINTS for trace in fig.data)

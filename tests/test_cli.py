@@ -1,0 +1,222 @@
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from attunement.cli import main
+
+VTT = (
+    "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nDr Lee: What brings you here today, Sam?\n\n"
+    "2\n00:00:04.500 --> 00:00:07.000\nSam: I have not been sleeping.\n\n"
+    "3\n00:00:08.000 --> 00:00:10.000\nDr Lee: Sleep has been hard.\n"
+)
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main(list(map(str, args)))
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return exc.value.code or 0, out.out, out.err
+
+
+def test_analyze_writes_three_files(tmp_path, capsys):
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    code, out, err = run(capsys, "analyze", src, "--therapist", "Dr Lee", "--out", tmp_path / "o")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "report.html",
+        "results.json",
+        "utterances.csv",
+    ]
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert results["session"]["speakers"] == {
+        "Therapist": {"role": "therapist", "n_utterances": 2, "n_words": 10},
+        "Client": {"role": "client", "n_utterances": 1, "n_words": 5},
+    }
+    assert results["metrics"]["median_client_response_latency_s"] == 0.5
+    csv = (tmp_path / "o" / "utterances.csv").read_text().splitlines()
+    assert csv[0] == "index,speaker,role,start_s,end_s,text"
+    assert csv[1] == '0,Therapist,therapist,1.0,4.0,"What brings you here today, [Client]?"'
+    html = (tmp_path / "o" / "report.html").read_text()
+    page = html.split("</script>", 1)[1]  # what follows the inlined plotly.js
+    assert "Dr Lee" not in page and "Sam" not in page and "Lee" not in page
+    assert "report.html" in out
+
+
+def test_keep_names(tmp_path, capsys):
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    code, _, _ = run(
+        capsys, "analyze", src, "--therapist", "Dr Lee", "--keep-names", "-o", tmp_path / "o"
+    )
+    assert code == 0
+    assert "Dr Lee" in (tmp_path / "o" / "utterances.csv").read_text()
+
+
+def test_corpus_file_gives_one_folder_per_session(tmp_path, capsys):
+    header = (
+        "transcript_id,mi_quality,video_title,video_url,topic,utterance_id,interlocutor,"
+        "timestamp,utterance_text,main_therapist_behaviour,client_talk_type\n"
+    )
+    rows = "".join(
+        f"{t},high,V,http://v/{t},x,{i},{'therapist' if i % 2 == 0 else 'client'},"
+        f"00:00:0{i},Words here {i}.,n/a,n/a\n"
+        for t in (3, 9)
+        for i in range(4)
+    )
+    src = tmp_path / "corpus.csv"
+    src.write_text(header + rows)
+    code, _out, err = run(capsys, "analyze", src, "-o", tmp_path / "o")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["corpus-3", "corpus-9"]
+    assert (tmp_path / "o" / "corpus-9" / "results.json").exists()
+
+
+def bad_inputs(tmp_path: Path):
+    cases = {
+        "empty.vtt": b"",
+        "binary.txt": bytes(range(256)) * 4,
+        "cp1252.txt": "Therapist: it\u2019s fine\nClient: ok\n".encode("cp1252"),
+        "truncated.vtt": VTT.encode()[:70],
+        "json_as.vtt": b'{"monologues": []}',
+        "nospeaker.txt": b"just some words\nand more\n",
+        "cut.json": b'{"monologues": [{"speaker": 0, "elements": [{"type": "text", "val',
+        "noroles.txt": b"Anna: hi\nBen: hello\n",
+        "bad.csv": b"speaker,text,start\nTherapist,hi,soon\n",
+        "bad.zip": b"PK\x03\x04 this is not really a zip",
+        "manifest.toml": b"[transcript]\npath = 'missing.vtt'\n",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    return cases
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "empty.vtt",
+        "binary.txt",
+        "cp1252.txt",
+        "truncated.vtt",
+        "json_as.vtt",
+        "nospeaker.txt",
+        "cut.json",
+        "noroles.txt",
+        "bad.csv",
+        "bad.zip",
+        "manifest.toml",
+        "missing.srt",
+    ],
+)
+def test_bad_input_is_one_clear_line_exit_1_and_nothing_written(tmp_path, capsys, name):
+    bad_inputs(tmp_path)
+    out_dir = tmp_path / "out"
+    code, _out, err = run(capsys, "analyze", tmp_path / name, "-o", out_dir)
+    assert code == 1
+    assert err.startswith(f"attunement: error: {tmp_path / name}")
+    assert "; expected" in err or "expected" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out_dir.exists()
+
+
+def test_one_bad_input_among_good_ones_writes_nothing(tmp_path, capsys):
+    good = tmp_path / "good.vtt"
+    good.write_text(VTT)
+    bad = tmp_path / "bad.vtt"
+    bad.write_text("WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nA: backwards\n")
+    code, _, err = run(capsys, "analyze", good, bad, "--therapist", "Dr Lee", "-o", tmp_path / "o")
+    assert code == 1 and "bad.vtt" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_usage_errors_exit_2(capsys):
+    code, _, _ = run(capsys, "analyze")
+    assert code == 2
+    code, _, _ = run(capsys, "frobnicate")
+    assert code == 2
+
+
+def test_validate_prints_what_was_read(tmp_path, capsys):
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    code, out, _ = run(capsys, "validate", src, "--therapist", "Dr Lee")
+    assert code == 0
+    assert "Therapist" in out and "therapist" in out and "3 utterances, timed" in out
+    code, _, err = run(capsys, "validate", tmp_path / "nothing.vtt")
+    assert code == 1 and "no such file" in err
+
+
+def test_validate_demo_shows_signals_and_overlap(capsys):
+    from attunement.demo import demo_manifest
+
+    code, out, _ = run(capsys, "validate", demo_manifest())
+    assert code == 0
+    assert "eda (simulated)" in out
+    assert "4 Hz" in out and "64 Hz" in out and "irregular" in out
+    assert "signals overlap from" in out
+
+
+def test_warnings_are_one_line_on_stderr(tmp_path, capsys):
+    src = tmp_path / "s.txt"
+    src.write_text("Dr Lee: hi\nSam: hello\nInterpreter: hola\n")
+    code, _, err = run(capsys, "validate", src, "--therapist", "Dr Lee", "--client", "Sam")
+    assert code == 0
+    assert err.startswith("attunement: warning: ")
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("attunement ")
+
+
+def test_console_script_end_to_end(tmp_path):
+    """The installed command, as a user runs it, with a bad file: no traceback, exit 1."""
+    bad = tmp_path / "x.vtt"
+    bad.write_bytes(b"\x00\x01\x02")
+    exe = Path(sys.executable).with_name("attunement")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "attunement"]
+    proc = subprocess.run(
+        [*cmd, "analyze", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("attunement: error: ")
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "attunement-results").exists()
+
+
+def test_demo_writes_report(tmp_path, capsys):
+    code, out, err = run(capsys, "demo", "--out", tmp_path / "demo")
+    assert code == 0, err
+    assert "SIMULATED" in out
+    results = json.loads((tmp_path / "demo" / "results.json").read_text())
+    assert results["session"]["id"] == "demo-annomi-68"
+    assert results["session"]["n_utterances"] == 204
+    assert results["session"]["simulated_signals"] is True
+    assert results["metrics"]["therapist_talk_share"] == pytest.approx(0.5, abs=0.05)
+    kinds = {(s["kind"], s["role"]) for s in results["session"]["signals"]}
+    assert ("eda", "therapist") in kinds and ("eda", "client") in kinds
+    html = (tmp_path / "demo" / "report.html").read_text()
+    assert "SIMULATED" in html and "AnnoMI" in html
+
+
+def test_zip_bomb_like_member_is_refused(tmp_path, capsys):
+    path = tmp_path / "th.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("EDA.csv", "1700000000.0\n4.0\n" + "0.5\n" * 10)
+    (tmp_path / "t.txt").write_text("Therapist: hi\nClient: hello\n")
+    (tmp_path / "session.toml").write_text(
+        "[transcript]\npath='t.txt'\n[[wearables]]\nrole='client'\npath='th.zip'\n"
+    )
+    code, _, err = run(capsys, "validate", tmp_path / "session.toml")
+    assert code == 0, err
