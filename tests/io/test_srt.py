@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from attunement.errors import InputError
 from attunement.io import srt
-from attunement.io._common import _NON_SPEECH, decode_text, read_text
+from attunement.io._captions import _NON_SPEECH
+from attunement.io._common import decode_text, read_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

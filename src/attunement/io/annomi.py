@@ -22,7 +22,8 @@ import logging
 import re
 
 from attunement.errors import InputError
-from attunement.io._common import RawTranscript, RawUtterance, csv_rows, parse_clock
+from attunement.io._common import RawTranscript, RawUtterance, parse_clock
+from attunement.io._tables import csv_rows
 
 __all__ = ["LABEL_COLUMNS", "META_COLUMNS", "parse", "sniff"]
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._common import cells_to_float, check_unix_time, decode_csv, read_csv_cells
+from attunement.io._tables import cells_to_float, check_unix_time, decode_csv, read_csv_cells
 from attunement.model import ROLES, SIGNAL_KINDS, Signal
 
 if TYPE_CHECKING:

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 
 from attunement.errors import InputError
-from attunement.io._common import RawTranscript, RawUtterance, parse_clock, split_speaker
+from attunement.io._captions import split_speaker
+from attunement.io._common import RawTranscript, RawUtterance, parse_clock
 
 __all__ = ["parse", "sniff"]
 

@@ -18,7 +18,8 @@ import math
 from typing import Any
 
 from attunement.errors import InputError
-from attunement.io._common import RawTranscript, RawUtterance, load_json
+from attunement.io._common import RawTranscript, RawUtterance
+from attunement.io._tables import load_json
 
 __all__ = ["parse", "sniff"]
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._common import cells_to_float, check_unix_time, read_csv_cells, read_csv_text
+from attunement.io._tables import cells_to_float, check_unix_time, read_csv_cells, read_csv_text
 from attunement.io.e4 import parse_e4_csv
 from attunement.model import ROLES, SIGNAL_KINDS, Signal
 

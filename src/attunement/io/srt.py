@@ -30,13 +30,8 @@ from __future__ import annotations
 import re
 
 from attunement.errors import InputError
-from attunement.io._common import (
-    RawTranscript,
-    RawUtterance,
-    caption_blocks,
-    caption_segments,
-    parse_cue_block,
-)
+from attunement.io._captions import caption_blocks, caption_segments, parse_cue_block
+from attunement.io._common import RawTranscript, RawUtterance
 
 __all__ = ["parse", "sniff"]
 

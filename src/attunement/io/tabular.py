@@ -22,7 +22,8 @@ import re
 from typing import Any
 
 from attunement.errors import InputError
-from attunement.io._common import RawTranscript, RawUtterance, csv_rows, load_json, parse_clock
+from attunement.io._common import RawTranscript, RawUtterance, parse_clock
+from attunement.io._tables import csv_rows, load_json
 
 __all__ = ["ALIASES", "parse_csv", "parse_json", "sniff_csv", "sniff_json"]
 
