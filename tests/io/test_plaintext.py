@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
 from attunement.io import plaintext
 from attunement.io._common import decode_text, read_text
 
@@ -102,10 +102,6 @@ def test_utf16_bom_and_crlf():
         ("", None, "holds no utterances with words; expected a 'Name: words' line"),
         ("\n \n", None, "holds no utterances"),
         ("Ann:\nBob:\n", None, "holds no utterances with words"),
-        ("Session 3, 4 May\nAnn: hi\n", 1, r"found 'Session 3, 4 May' before any speaker; expe"),
-        ("\n\nhello\nAnn: hi\n", 3, "before any speaker; expected a 'Name: words' line"),
-        ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nAnn: hi\n", 1, "found 'WEBVTT' before"),
-        ("1\n00:00:01,000 --> 00:00:02,000\nAnn: hi\n", 1, "found '1' before any speaker"),
         ("Ann: hi\n[00:75] Bob: hey\n", 2, r"timestamp '00:75' is not a valid time"),
         ("Ann: hi\n(1:61:00) Bob: hey\n", 2, r"timestamp '1:61:00' is not a valid time"),
     ],
@@ -120,7 +116,7 @@ def test_errors_name_the_line_and_say_what_was_expected(text, line, match):
 def test_huge_values():
     assert rows("[999999:00:00] Ann: hi")[0][2] == 3599996400.0
     # a seven-digit hour is not taken for a timestamp, so the line has no name
-    with pytest.raises(InputError, match="before any speaker"):
+    with pytest.raises(InputError, match="holds no utterances"):
         plaintext.parse("[9999999:00:00] Ann: hi")
     long_words = "word " * 100_000
     assert len(rows(f"Ann: {long_words}\n{long_words}")[0][1]) == 2 * len(long_words) - 1
@@ -241,3 +237,23 @@ def test_fuzz_bytes_only_decode_and_parse_or_raise_input_error(data):
 )
 def test_pathological_long_lines_are_read_in_linear_time(text):
     check_fuzz(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("Session 3, 4 May\nAnn: hi\n", "lines 1-1"),
+        ("\n\nTranscript\nhello\nAnn: hi\n", "lines 3-4"),
+    ],
+)
+def test_a_short_preamble_is_skipped_with_a_warning(text, lines):
+    with pytest.warns(AttunementWarning, match=f"skipped .* before the first speaker \\({lines}"):
+        (t,) = plaintext.parse(text, path="s.txt")
+    assert [(u.speaker, u.text) for u in t.utterances] == [("Ann", "hi")]
+
+
+def test_a_long_preamble_is_an_error():
+    text = "".join(f"prose line {i}\n" for i in range(30)) + "Ann: hi\n"
+    with pytest.raises(InputError, match="found 21 lines before any speaker") as info:
+        plaintext.parse(text, path="s.txt")
+    assert info.value.line == 21

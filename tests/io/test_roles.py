@@ -78,7 +78,9 @@ def test_source_roles_are_kept():
 
 
 def test_unknown_name_lists_speakers():
-    with pytest.raises(InputError, match=r"no speaker is named 'Bob'; speakers found: 'Maya'"):
+    with pytest.raises(
+        InputError, match=r"no speaker is named 'Bob'; expected one of the speakers found: 'Maya'"
+    ):
         assign_roles(raw(("Maya", "a"), ("Sam", "b")), therapist="Bob", path="s.txt")
 
 
@@ -97,3 +99,15 @@ def test_bad_timing_names_source_line():
     r.utterances[1].start, r.utterances[1].end = 5.0, 1.0
     with pytest.raises(InputError, match=r"^s.vtt:2: utterance 1 ends"):
         assign_roles(r, path="s.vtt")
+
+
+def test_loose_name_match_for_teams_style_names():
+    r = raw(("Smith, John", "a"), ("Jane Doe (Guest)", "b"))
+    _, speakers = assign_roles(r, therapist="John Smith", client="jane doe", keep_names=True)
+    assert speakers == {"Smith, John": "therapist", "Jane Doe (Guest)": "client"}
+
+
+def test_ambiguous_loose_match_is_an_error():
+    r = raw(("Smith, John", "a"), ("John Smith (Guest)", "b"))
+    with pytest.raises(InputError, match="several speakers match 'smith john'"):
+        assign_roles(r, therapist="smith john")

@@ -297,7 +297,10 @@ def cells_to_float(
     out = np.empty(cells.shape, dtype=float)
     first_bad: tuple[int, int] | None = None
     for j, col in enumerate(cells.columns):
-        x = np.array(pd.to_numeric(cells[col], errors="coerce"), dtype=float)
+        try:  # numpy's string conversion is exact (correctly rounded), unlike pandas' fast parser
+            x = cells[col].to_numpy(dtype=str).astype(float)
+        except ValueError:
+            x = np.array(pd.to_numeric(cells[col], errors="coerce"), dtype=float)
         bad = ~np.isfinite(x)
         if bad.any() and missing:
             where = np.flatnonzero(bad)

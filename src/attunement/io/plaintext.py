@@ -21,14 +21,16 @@ Rules:
 - a named line may start with a timestamp, ``[00:01:02]``, ``(00:01:02)`` or ``00:01:02``
   (``mm:ss`` and a fraction ``.5`` are accepted too), which becomes the utterance's start; ends
   are None. A timestamp on a line without a name is kept as part of the words;
-- blank lines are skipped; text before the first named line is an error.
+- blank lines are skipped; up to 20 lines before the first named line (a title, a date, a
+  header typed above the dialogue) are skipped with a warning; more than that is an error.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
 from attunement.io._captions import split_speaker
 from attunement.io._common import RawTranscript, RawUtterance, parse_clock
 
@@ -40,6 +42,7 @@ _EXPECTED = (
     "a 'Name: words' line (a name of at most 4 words and 40 characters, a colon, then a space)"
 )
 _SNIFF_LINES = 200
+_MAX_PREAMBLE = 20
 
 
 def _named(line: str) -> tuple[str, str, str | None] | None:
@@ -83,7 +86,7 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     Raises
     ------
     InputError
-        Text before the first named line, an impossible timestamp (``[00:75]``), or no utterance
+        More than 20 lines before the first named line, an impossible timestamp (``[00:75]``), or no utterance
         with words.
 
     Examples
@@ -93,6 +96,7 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     [('Therapist', 'What I mean is: go on.', None), ('Client', 'Well, it is hard.', 65.0)]
     """
     utterances: list[RawUtterance] = []
+    preamble: list[int] = []
     for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
         line = raw.strip()
         if not line:
@@ -100,11 +104,15 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
         named = _named(line)
         if named is None:
             if not utterances:
-                raise InputError(
-                    f"found {line[:60]!r} before any speaker; expected {_EXPECTED}",
-                    path=path,
-                    line=number,
-                )
+                preamble.append(number)
+                if len(preamble) > _MAX_PREAMBLE:
+                    raise InputError(
+                        f"found {_MAX_PREAMBLE + 1} lines before any speaker (the first: line "
+                        f"{preamble[0]}); expected {_EXPECTED}",
+                        path=path,
+                        line=number,
+                    )
+                continue
             last = utterances[-1]
             last.text = f"{last.text} {' '.join(line.split())}".strip()
             continue
@@ -120,4 +128,11 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     utterances = [u for u in utterances if u.text]
     if not utterances:
         raise InputError(f"holds no utterances with words; expected {_EXPECTED}", path=path)
+    if preamble:
+        warnings.warn(
+            f"{path or 'transcript'}: skipped {len(preamble)} line(s) before the first speaker "
+            f"(lines {preamble[0]}-{preamble[-1]}: a title or header?)",
+            AttunementWarning,
+            stacklevel=2,
+        )
     return [RawTranscript(utterances, "text")]

@@ -3,7 +3,9 @@
 Rules, in order:
 
 1. a role the source itself carries (AnnoMI's ``interlocutor``) is kept;
-2. speakers named with ``therapist=`` / ``client=`` (case and surrounding space ignored);
+2. speakers named with ``therapist=`` / ``client=`` (case and spacing ignored; failing an exact
+   match, word order, punctuation and a "(Guest)"-style suffix are ignored too, so "John Smith"
+   finds Teams' "Smith, John (Guest)");
 3. speakers whose name contains a role word: therapist, counsellor, counselor, interviewer,
    clinician, psychologist -> therapist; client, patient, interviewee -> client;
 4. what is left: when a therapist is known and clients were not named, every other speaker is a
@@ -53,6 +55,24 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+_SUFFIX = re.compile(r"\s*\((guest|external|unverified|host|co-host|me)\)\s*$", re.I)
+
+
+def _loose(name: str) -> frozenset[str]:
+    """The words of a name, whatever their order, case and punctuation, without a Teams/Zoom
+    suffix such as "(Guest)": "Smith, John (Guest)" and "john smith" give the same key."""
+    return frozenset(re.findall(r"\w+", _SUFFIX.sub("", name).casefold()))
+
+
+def _find_speaker(given: str, names: Iterable[str]) -> list[str]:
+    names = list(names)
+    exact = [n for n in names if _norm(n) == _norm(given)]
+    if exact:
+        return exact[:1]
+    key = _loose(given)
+    return [n for n in names if key and _loose(n) == key]
+
+
 def _as_list(names: str | Iterable[str] | None) -> list[str]:
     if names is None:
         return []
@@ -100,9 +120,6 @@ def assign_roles(
         recognised as the therapist.
     """
     counts: Counter[str] = Counter(u.speaker for u in raw.utterances)
-    by_norm: dict[str, str] = {}
-    for name in counts:
-        by_norm.setdefault(_norm(name), name)
 
     role_of: dict[str, str] = {}
     for u in raw.utterances:
@@ -111,13 +128,15 @@ def assign_roles(
 
     for role, names in (("therapist", _as_list(therapist)), ("client", _as_list(client))):
         for given in names:
-            actual = by_norm.get(_norm(given))
-            if actual is None:
+            found = _find_speaker(given, counts)
+            if len(found) != 1:
+                what = "no speaker is named" if not found else "several speakers match"
                 raise InputError(
-                    f"no speaker is named {given!r}; speakers found: {_describe(counts)}",
+                    f"{what} {given!r}; expected one of the speakers found: {_describe(counts)}",
                     path=path,
                     field=f"--{role}",
                 )
+            actual = found[0]
             if role_of.get(actual, role) != role:
                 raise InputError(
                     f"{given!r} is given as both {role_of[actual]} and {role}; expected one role",

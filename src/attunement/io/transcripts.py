@@ -14,6 +14,7 @@ from pathlib import Path
 from attunement.errors import InputError
 from attunement.io import annomi, otter, plaintext, rev, srt, tabular, vtt
 from attunement.io._common import RawTranscript, read_text
+from attunement.io.docx import docx_text, is_docx
 
 __all__ = ["FORMATS", "TranscriptFormat", "detect_format", "read_transcripts"]
 
@@ -106,6 +107,11 @@ def detect_format(text: str, *, suffix: str = "", path: str | None = None) -> Tr
     )
 
 
+def _starts_like_docx(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return is_docx(fh.read(65536))
+
+
 def read_transcripts(
     path: str | os.PathLike[str], *, format: str | None = None, encoding: str | None = None
 ) -> list[RawTranscript]:
@@ -118,14 +124,20 @@ def read_transcripts(
         Force a format by name (see ``FORMATS``) instead of detecting it.
     encoding : str, optional
         Force a text encoding (default: UTF-8, or UTF-16/32 when the file has a byte-order mark).
+
+    A Word document (``.docx``) is turned into its text first, then read like a ``.txt`` file.
     """
     p = Path(path)
     if format is not None and format not in FORMATS:
         raise InputError(
             f"unknown transcript format {format!r}; expected one of {_choices()}", field="format"
         )
-    text = read_text(p, encoding=encoding)
-    fmt = FORMATS[format] if format else detect_format(text, suffix=p.suffix, path=str(p))
+    suffix = p.suffix
+    if suffix.lower() == ".docx" or (p.is_file() and _starts_like_docx(p)):
+        text, suffix = docx_text(p), ".txt"  # then read as the text it holds
+    else:
+        text = read_text(p, encoding=encoding)
+    fmt = FORMATS[format] if format else detect_format(text, suffix=suffix, path=str(p))
     transcripts = fmt.parse(text, path=str(p))
     if not transcripts or not any(t.utterances for t in transcripts):
         raise InputError(f"holds no utterances; expected a {fmt.description}", path=p)
