@@ -1,0 +1,44 @@
+"""The README stays true: its commands exist, and its set-up is two commands."""
+
+import re
+from pathlib import Path
+
+from attunement.cli import app
+from attunement.io.transcripts import FORMATS
+
+README = (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def test_every_command_is_documented():
+    import typer.main
+
+    commands = typer.main.get_command(app).commands
+    for name in commands:
+        assert f"attunement {name}" in README, f"README does not show `attunement {name}`"
+
+
+def test_two_setup_commands_and_ci_runs_the_test_one():
+    block = README.split("## Set-up: two commands", 1)[1].split("```bash", 1)[1].split("```")[0]
+    commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(commands) == 2
+    assert "attunement demo" in commands[0]
+    assert commands[1].strip() == "bash .ci/run"
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
+    assert "pytest" in ci
+
+
+def test_every_format_is_in_the_table():
+    table = README.split("### Transcripts read", 1)[1].split("###", 1)[0]
+    described = {
+        "annomi": "AnnoMI",
+        "rev": "Rev",
+        "json": "JSON",
+        "vtt": "WebVTT",
+        "srt": "SRT",
+        "otter": "Otter",
+        "csv": "CSV",
+        "text": "plain text",
+    }
+    assert set(described) == set(FORMATS)
+    for name, words in described.items():
+        assert re.search(re.escape(words), table), name
