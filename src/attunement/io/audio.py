@@ -1,0 +1,145 @@
+"""Session audio: a WAV file (or any sound file Praat reads: AIFF, FLAC, MP3, NIST, ...).
+
+The file is read by Praat through praat-parselmouth, so the samples seen here are exactly the ones
+the prosody measurements analyse. Praat recognises a sound file by its content, not its name: a
+text file renamed ``.wav`` is refused, while an MP3 renamed ``.wav`` is read as the MP3 it is.
+
+Decisions:
+
+* A file Praat can only read by filling missing samples with zeros (a WAV cut off mid-way, whose
+  header promises more samples than the file holds) is refused as truncated: zeros would be read
+  as silence and bias every measure of voicing and loudness.
+* Several channels are averaged into one (as Praat's *Convert to mono*) unless ``channel`` picks
+  one, e.g. when each person was recorded on their own channel.
+* Samples are float64 in Praat's scale (full scale = ±1).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import parselmouth
+
+from attunement.errors import InputError
+
+__all__ = ["Audio", "read_audio"]
+
+_EXPECTED = "expected a sound file such as WAV (or AIFF, FLAC, MP3)"
+
+
+class Audio(NamedTuple):
+    """Samples of one channel and their sampling rate.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray
+        Shape (n,), float64, full scale ±1; sample ``i`` is at ``i / sampling_rate`` seconds.
+    sampling_rate : float
+        Samples per second (Hz).
+    """
+
+    samples: np.ndarray
+    sampling_rate: float
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.samples.shape[0] / self.sampling_rate
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0].rstrip(".") if message.strip() else "unknown error"
+
+
+def read_audio(path: str | os.PathLike[str], *, channel: int | None = None) -> Audio:
+    """Read a sound file into one channel of samples.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A WAV file, or any other sound file Praat reads (AIFF, FLAC, MP3, NIST, ...).
+    channel : int, optional
+        0-based channel to keep; by default all channels are averaged.
+
+    Returns
+    -------
+    Audio
+        ``(samples, sampling_rate)``; unpacks as a tuple.
+
+    Raises
+    ------
+    InputError
+        Naming ``path``: missing, a folder, empty, not a sound file, truncated, without samples,
+        with samples that are not finite, or without the requested ``channel``.
+
+    Examples
+    --------
+    >>> import tempfile, wave
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "silence.wav"
+    >>> with wave.open(str(path), "wb") as w:
+    ...     w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+    ...     w.writeframes(bytes(2 * 800))
+    >>> audio = read_audio(path)
+    >>> audio.sampling_rate, audio.samples.shape, audio.duration_s
+    (8000.0, (800,), 0.1)
+    >>> folder.cleanup()
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"no such file; {_EXPECTED}", path=p)
+    if p.is_dir():
+        raise InputError(f"is a folder; {_EXPECTED}", path=p)
+    if p.stat().st_size == 0:
+        raise InputError(f"is empty (0 bytes); {_EXPECTED}", path=p)
+    if channel is not None and (isinstance(channel, bool) or not isinstance(channel, int)):
+        raise InputError(f"is {channel!r}; expected a 0-based channel number", field="channel")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", parselmouth.PraatWarning)
+        try:
+            sound = parselmouth.Sound(os.fspath(p))
+        except parselmouth.PraatError as exc:
+            found = _first_line(str(exc))
+            if found.lower().startswith("not an audio file"):
+                raise InputError(f"is not a sound file; {_EXPECTED}", path=p) from None
+            raise InputError(
+                f"cannot be read as sound ({found}); {_EXPECTED}, complete and uncorrupted", path=p
+            ) from None
+    for w in caught:
+        if issubclass(w.category, parselmouth.PraatWarning):
+            raise InputError(
+                f"is truncated or damaged ({_first_line(str(w.message))}); expected all the "
+                "samples its header announces",
+                path=p,
+            )
+    values = sound.values  # (channels, n)
+    rate = float(sound.sampling_frequency)
+    if not (np.isfinite(rate) and rate > 0):
+        raise InputError(f"has a sampling rate of {rate!r} Hz; expected a positive rate", path=p)
+    if values.shape[1] == 0:
+        raise InputError(f"holds no samples; {_EXPECTED} with sound in it", path=p)
+    if channel is None:
+        samples = values.mean(axis=0) if values.shape[0] > 1 else values[0]
+    elif 0 <= channel < values.shape[0]:
+        samples = values[channel]
+    else:
+        raise InputError(
+            f"channel {channel} requested but the file has {values.shape[0]} channel(s); "
+            f"expected 0 to {values.shape[0] - 1}",
+            path=p,
+            field="channel",
+        )
+    samples = np.ascontiguousarray(samples, dtype=float)
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"sample {first} ({first / rate:.3f} s) is {float(samples[first])}; expected finite "
+            "sample values",
+            path=p,
+        )
+    return Audio(samples, rate)

@@ -1,0 +1,290 @@
+"""Adjacent therapist/client turn pairs and their turn-shuffle surrogates.
+
+Shared by the turn-level measures (language style matching, affect alignment, vocal synchrony).
+A *pair* joins a turn to the other person's turn that follows it; at lag ``k`` it joins a turn to
+the other person's turn ``k`` exchanges later (``1 + 2k`` turns on, counting only therapist and
+client turns). Turns of anyone else (role ``other``) are skipped. The surrogates shuffle the
+order of the client's turns and keep the therapist's in place, which destroys who answered whom
+while keeping both people's distributions and the therapist's sequence.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony.stats import SurrogateSummary, summarize_surrogates
+
+DIRECTIONS: tuple[str, ...] = ("both", "therapist_to_client", "client_to_therapist")
+ALIGNMENT_COLUMNS: tuple[str, ...] = (
+    "direction",
+    "lag_turns",
+    "n_pairs",
+    "r",
+    "surrogate_mean",
+    "surrogate_sd",
+    "effect_size",
+    "p_value",
+    "n_surrogates",
+)
+_CHUNK = 128  # surrogates handled at once: bounds memory at 128 x n_pairs values
+
+
+def require_columns(frame: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """Check that ``frame`` is a DataFrame with ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{what} is a {type(frame).__name__}; expected a pandas DataFrame")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{what} lacks column(s) {', '.join(missing)}; expected {', '.join(columns)} "
+            "(see attunement.language.turns.turns)"
+        )
+    return frame
+
+
+def check_options(
+    *, n_surrogates: int, seed: int | None, min_pairs: int, max_lag_turns: int
+) -> None:
+    """Refuse nonsense options with a message naming the option."""
+    for name, value, low in (
+        ("n_surrogates", n_surrogates, 0),
+        ("min_pairs", min_pairs, 2),
+        ("max_lag_turns", max_lag_turns, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise InputError(f"is {value!r}; expected a whole number >= {low}", field=name)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise InputError(f"is {seed!r}; expected a whole number or None", field="seed")
+
+
+def turn_pairs(roles: np.ndarray, *, lag_turns: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of paired turns.
+
+    Returns
+    -------
+    first, second : numpy.ndarray of int
+        Row positions of each pair's earlier and later turn; their roles differ.
+    """
+    keep = np.flatnonzero(np.isin(roles, ("therapist", "client")))
+    step = 1 + 2 * lag_turns
+    if keep.size <= step:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
+    first, second = keep[:-step], keep[step:]
+    differ = roles[first] != roles[second]
+    return first[differ], second[differ]
+
+
+def direction_of(roles: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """``therapist_to_client`` where the pair starts with the therapist, else ``client_to_...``."""
+    return np.where(roles[first] == "therapist", "therapist_to_client", "client_to_therapist")
+
+
+def shuffled_positions(
+    roles: np.ndarray, eligible: np.ndarray, n_surrogates: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Row positions after shuffling the eligible client turns among themselves.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_surrogates, n_turns): row ``s`` maps each position to the turn whose value it
+        takes in surrogate ``s``; therapist and ineligible turns map to themselves.
+    """
+    n = roles.shape[0]
+    index = np.broadcast_to(np.arange(n), (n_surrogates, n)).copy()
+    clients = np.flatnonzero((roles == "client") & eligible)
+    if clients.size > 1 and n_surrogates:
+        index[:, clients] = rng.permuted(
+            np.broadcast_to(clients, (n_surrogates, clients.size)), axis=1
+        )
+    return index
+
+
+def rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson r of each row of ``x`` with the same row of ``y`` (NaN where a row is constant)."""
+    xc = x - x.mean(axis=-1, keepdims=True)
+    yc = y - y.mean(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (xc * yc).sum(axis=-1) / np.sqrt((xc * xc).sum(axis=-1) * (yc * yc).sum(axis=-1))
+    return np.clip(r, -1.0, 1.0)
+
+
+def summarize(observed: float, surrogates: np.ndarray) -> SurrogateSummary:
+    """:func:`summarize_surrogates`, or an all-NaN comparison when no surrogates were asked for."""
+    if surrogates.size == 0:
+        nan = float("nan")
+        return SurrogateSummary(float(observed), nan, nan, nan, nan, 0)
+    return summarize_surrogates(observed, surrogates)
+
+
+def warn(message: str, stacklevel: int) -> None:
+    warnings.warn(message, AttunementWarning, stacklevel=stacklevel + 1)
+
+
+def standardize_within_speaker(
+    values: np.ndarray, speakers: np.ndarray, roles: np.ndarray, *, what: str, stacklevel: int
+) -> np.ndarray:
+    """z-scores computed separately for each therapist or client speaker (NaN elsewhere)."""
+    z = np.full(values.shape, np.nan)
+    dyad = np.isin(roles, ("therapist", "client"))
+    for speaker in pd.unique(speakers[dyad]):
+        rows = np.flatnonzero((speakers == speaker) & dyad & np.isfinite(values))
+        v = values[rows]
+        sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
+        if sd > 0:
+            z[rows] = (v - v.mean()) / sd
+        else:
+            found = (
+                f"all {v.size} of their turns with a value have the same value"
+                if v.size > 1
+                else f"only {v.size} of their turns has a value"
+            )
+            warn(
+                f"{what}: speaker {speaker!r}: {found}; at least two different values are "
+                "needed to standardise, so their turns are left out (NaN)",
+                stacklevel + 1,
+            )
+    return z
+
+
+@dataclass(frozen=True, slots=True)
+class TurnAlignment:
+    """Correlation of a turn-level value between adjacent therapist and client turns.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per direction and lag: ``direction`` (``both``, ``therapist_to_client`` - a
+        therapist turn and the client turn after it - or ``client_to_therapist``),
+        ``lag_turns`` (0 = adjacent turns; k = the other person's turn k exchanges later),
+        ``n_pairs``, ``r`` (Pearson r of the within-speaker z-scores; NaN with fewer than
+        ``min_pairs`` pairs), ``surrogate_mean``, ``surrogate_sd``, ``effect_size``,
+        ``p_value`` (one-sided, r above chance) and ``n_surrogates``.
+    pairs : pandas.DataFrame
+        The adjacent pairs (lag 0): ``first_turn`` and ``second_turn`` (row labels of the turn
+        table), ``direction``, ``first_value`` and ``second_value`` (as given, not standardised).
+    summary : SurrogateSummary
+        The headline figure: both directions at lag 0.
+    parameters : mapping
+        The options used.
+    """
+
+    table: pd.DataFrame
+    pairs: pd.DataFrame
+    summary: SurrogateSummary
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def r(self) -> float:
+        """The headline correlation (both directions, adjacent turns)."""
+        return self.summary.observed
+
+
+def align_turn_values(
+    values: np.ndarray,
+    turn_table: pd.DataFrame,
+    *,
+    max_lag_turns: int,
+    n_surrogates: int,
+    seed: int | None,
+    min_pairs: int,
+    what: str,
+    parameters: Mapping[str, Any],
+    stacklevel: int,
+) -> TurnAlignment:
+    """Correlate a per-turn value across therapist/client turn pairs, against turn shuffles.
+
+    Values are z-scored within each speaker first, so that pooling both directions compares
+    each person with their own typical level (voices differ in pitch, people in their usual
+    valence). ``stacklevel`` is what :func:`warnings.warn` would be given here to point at the
+    user's code (3 when called directly by a public function).
+    """
+    check_options(
+        n_surrogates=n_surrogates, seed=seed, min_pairs=min_pairs, max_lag_turns=max_lag_turns
+    )
+    roles = turn_table["role"].astype(str).to_numpy()
+    speakers = (
+        turn_table["speaker"].astype(str).to_numpy() if "speaker" in turn_table else roles.copy()
+    )
+    values = np.asarray(values, dtype=float)
+    present = set(roles) & {"therapist", "client"}
+    if present != {"therapist", "client"}:
+        found = ", ".join(sorted(set(roles))) or "no turns"
+        warn(
+            f"{what}: needs turns by both therapist and client; found {found}, so it is NaN",
+            stacklevel,
+        )
+        values = np.full(values.shape, np.nan)
+        z = values
+    else:
+        z = standardize_within_speaker(values, speakers, roles, what=what, stacklevel=stacklevel)
+    rng = np.random.default_rng(seed)
+    index = shuffled_positions(roles, np.isfinite(z), n_surrogates, rng)
+    rows = []
+    short = []
+    headline: SurrogateSummary | None = None
+    for lag in range(max_lag_turns + 1):
+        first, second = turn_pairs(roles, lag_turns=lag)
+        finite = np.isfinite(z[first]) & np.isfinite(z[second])
+        first, second = first[finite], second[finite]
+        direction = direction_of(roles, first)
+        for name in DIRECTIONS:
+            sel = np.ones(first.size, bool) if name == "both" else direction == name
+            a, b = first[sel], second[sel]
+            if a.size < min_pairs:
+                short.append(f"{name} at lag {lag} ({a.size})")
+                observed = float("nan")
+                surrogates = np.full(n_surrogates, np.nan)
+            else:
+                observed = float(rowwise_pearson(z[a], z[b]))
+                surrogates = np.concatenate(
+                    [
+                        rowwise_pearson(z[index[k : k + _CHUNK, a]], z[index[k : k + _CHUNK, b]])
+                        for k in range(0, n_surrogates, _CHUNK)
+                    ]
+                    or [np.zeros(0)]
+                )
+            summary = summarize(observed, surrogates)
+            if lag == 0 and name == "both":
+                headline = summary
+            rows.append(
+                {
+                    "direction": name,
+                    "lag_turns": lag,
+                    "n_pairs": int(a.size),
+                    "r": summary.observed,
+                    "surrogate_mean": summary.surrogate_mean,
+                    "surrogate_sd": summary.surrogate_sd,
+                    "effect_size": summary.effect_size,
+                    "p_value": summary.p_value,
+                    "n_surrogates": summary.n_surrogates,
+                }
+            )
+    if short and present == {"therapist", "client"}:
+        warn(
+            f"{what}: too few turn pairs with values (at least {min_pairs} needed, min_pairs) "
+            f"for {', '.join(short)}; r is NaN there",
+            stacklevel,
+        )
+    first, second = turn_pairs(roles, lag_turns=0)
+    finite = np.isfinite(z[first]) & np.isfinite(z[second])
+    first, second = first[finite], second[finite]
+    pairs = pd.DataFrame(
+        {
+            "first_turn": turn_table.index.to_numpy()[first],
+            "second_turn": turn_table.index.to_numpy()[second],
+            "direction": direction_of(roles, first),
+            "first_value": values[first],
+            "second_value": values[second],
+        }
+    )
+    table = pd.DataFrame(rows, columns=list(ALIGNMENT_COLUMNS))
+    return TurnAlignment(table, pairs, headline, dict(parameters))  # type: ignore[arg-type]

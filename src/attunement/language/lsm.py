@@ -1,0 +1,378 @@
+"""Language style matching (LSM): how alike two people's use of function words is.
+
+For each of the nine function-word categories of :mod:`attunement.language.function_words`,
+with ``p1`` and ``p2`` the category's percentage of each text's words (Ireland & Pennebaker,
+2010)::
+
+    LSM_c = 1 - |p1 - p2| / (p1 + p2 + 0.0001)
+
+and LSM is the mean of the nine. The constant only keeps a category that neither text uses from
+dividing by zero (it then scores 1, a perfect match). It was chosen for rates in *percent*, as
+LIWC reports them: with percentages (typically 1-15) it is negligible, whereas with proportions
+(0.01-0.15) it would shrink every score by up to 1%. Rates here are therefore percentages.
+
+Three levels:
+
+* :func:`lsm` / :func:`category_lsm` for any two texts;
+* :func:`session_lsm`: all the therapist's words against all the client's, as Ireland &
+  Pennebaker compute LSM for a conversation;
+* :func:`turn_lsm` for every adjacent therapist/client turn pair, and :func:`turn_lsm_test`,
+  whose mean is compared with turn-shuffled pairs (the client's turns in random order), a
+  chance level the session-level figure cannot have (it ignores turn order).
+
+Short turns use few categories, and a category neither turn uses scores 1, so turn-level LSM of
+short turns is high by construction; ``both_absent="skip"`` averages only the categories at least
+one of the two turns uses, and ``min_words`` leaves out pairs with a turn shorter than that.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.language._pairs import (
+    check_options,
+    direction_of,
+    require_columns,
+    shuffled_positions,
+    summarize,
+    turn_pairs,
+)
+from attunement.language.function_words import CATEGORIES, category_counts
+from attunement.synchrony.stats import SurrogateSummary
+
+__all__ = [
+    "BOTH_ABSENT",
+    "METHOD",
+    "category_lsm",
+    "lsm",
+    "session_lsm",
+    "turn_lsm",
+    "turn_lsm_test",
+]
+
+#: Ireland & Pennebaker's constant, for rates in percent.
+EPSILON = 0.0001
+
+#: ``both_absent`` -> how a category that neither text uses is scored.
+BOTH_ABSENT: Mapping[str, str] = {
+    "match": "scores 1 (the published formula)",
+    "skip": "is left out of the mean",
+}
+
+METHOD = {
+    "name": "language_style_matching",
+    "description": (
+        "Language style matching was computed per function-word category as "
+        "1 - |p1 - p2| / (p1 + p2 + 0.0001), p being the category's percentage of each "
+        "person's words, and averaged over the nine categories (Ireland & Pennebaker, 2010), "
+        "for the whole session and for each adjacent therapist-client turn pair; the mean "
+        "turn-pair LSM was compared with pairs formed after shuffling the client's turns."
+    ),
+    "parameters": {"min_words": 1, "both_absent": "match", "n_surrogates": 1000, "seed": 0},
+    "citation": (
+        "Ireland, M. E., & Pennebaker, J. W. (2010). Language style matching in writing: "
+        "Synchrony in essays, correspondence, and poetry. Journal of Personality and Social "
+        "Psychology, 99(3), 549-571."
+    ),
+}
+
+_TURN_COLUMNS = (
+    "first_turn",
+    "second_turn",
+    "direction",
+    "n_words_first",
+    "n_words_second",
+    "lsm",
+    *(f"lsm_{c}" for c in CATEGORIES),
+)
+
+
+def _warn(message: str, stacklevel: int = 3) -> None:
+    warnings.warn(message, AttunementWarning, stacklevel=stacklevel)
+
+
+def _check_absent(both_absent: str) -> None:
+    if both_absent not in BOTH_ABSENT:
+        raise InputError(
+            f"is {both_absent!r}; expected one of {', '.join(BOTH_ABSENT)}", field="both_absent"
+        )
+
+
+def _scores(p1: np.ndarray, p2: np.ndarray, both_absent: str = "match") -> np.ndarray:
+    """Per-category LSM of rates in percent (last axis = category)."""
+    score = 1.0 - np.abs(p1 - p2) / (p1 + p2 + EPSILON)
+    if both_absent == "skip":
+        score = np.where((p1 == 0) & (p2 == 0), np.nan, score)
+    return score
+
+
+def _mean(scores: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
+        return np.nanmean(scores, axis=-1)
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"is a {type(value).__name__}; expected a text (str)", field=name)
+    return value
+
+
+def _text_scores(text_a: object, text_b: object) -> np.ndarray | None:
+    """Per-category scores of two texts, or None (warned) when one has no words."""
+    counts_a, n_a = category_counts(_text(text_a, "text_a"))
+    counts_b, n_b = category_counts(_text(text_b, "text_b"))
+    if n_a == 0 or n_b == 0:
+        which = " and ".join(n for n, k in (("text_a", n_a), ("text_b", n_b)) if k == 0)
+        _warn(f"{which} has no words; language style matching is NaN", stacklevel=4)
+        return None
+    return _scores(counts_a * (100.0 / n_a), counts_b * (100.0 / n_b))
+
+
+def category_lsm(text_a: str, text_b: str) -> dict[str, float]:
+    """LSM of each function-word category and their mean.
+
+    Parameters
+    ----------
+    text_a, text_b : str
+
+    Returns
+    -------
+    dict
+        Each category of :data:`attunement.language.function_words.CATEGORIES` -> its score
+        (0-1), and ``lsm`` -> the mean of the nine. All NaN (with a warning) when a text has no
+        words.
+
+    Raises
+    ------
+    InputError
+        When a text is not a str.
+
+    Examples
+    --------
+    >>> s = category_lsm("The dog and the cat.", "A bird and a fish.")
+    >>> s["articles"], s["conjunctions"], s["lsm"]
+    (1.0, 1.0, 1.0)
+    """
+    scores = _text_scores(text_a, text_b)
+    if scores is None:
+        return dict.fromkeys((*CATEGORIES, "lsm"), float("nan"))
+    out = dict(zip(CATEGORIES, scores.tolist(), strict=True))
+    out["lsm"] = float(scores.mean())
+    return out
+
+
+def lsm(text_a: str, text_b: str) -> float:
+    """Language style matching of two texts (0-1; 1 = identical function-word rates).
+
+    Parameters
+    ----------
+    text_a, text_b : str
+
+    Returns
+    -------
+    float
+        The mean of the nine category scores; NaN (with a warning) when a text has no words.
+
+    Raises
+    ------
+    InputError
+        When a text is not a str.
+
+    Examples
+    --------
+    Articles are 2 of 4 words against 1 of 4 (50% vs 25%): 1 - 25 / 75 = 2/3; personal pronouns
+    0% vs 25%: 0; the seven other categories are unused by both and score 1:
+
+    >>> round(lsm("The cat, the dog", "I saw a cat"), 4)
+    0.8519
+    """
+    scores = _text_scores(text_a, text_b)
+    return float("nan") if scores is None else float(scores.mean())
+
+
+def _turn_counts(turns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Roles, per-turn category counts (n, 9) and word totals (n,)."""
+    require_columns(turns, ("role", "text"), "the turn table")
+    roles = turns["role"].astype(str).to_numpy()
+    counts = np.zeros((len(turns), len(CATEGORIES)))
+    totals = np.zeros(len(turns))
+    for i, text in enumerate(turns["text"].tolist()):
+        c, n = category_counts("" if text is None or text is pd.NA else str(text))
+        counts[i], totals[i] = c, n
+    return roles, counts, totals
+
+
+def _check_min_words(min_words: int) -> None:
+    if isinstance(min_words, bool) or not isinstance(min_words, int | np.integer) or min_words < 1:
+        raise InputError(f"is {min_words!r}; expected a whole number >= 1", field="min_words")
+
+
+def session_lsm(turns: pd.DataFrame) -> float:
+    """LSM of all the therapist's words against all the client's words.
+
+    Parameters
+    ----------
+    turns : pandas.DataFrame
+        Columns ``role`` and ``text``: turns (:func:`attunement.language.turns.turns`) or
+        utterances, the result is the same.
+
+    Returns
+    -------
+    float
+        NaN (with a warning) when either person has no words.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"role": ["therapist", "client", "therapist"],
+    ...                   "text": ["The cat,", "I saw a cat", "the dog"]})
+    >>> round(session_lsm(t), 4)
+    0.8519
+    """
+    roles, counts, totals = _turn_counts(turns)
+    rates = {}
+    for role in ("therapist", "client"):
+        n = totals[roles == role].sum()
+        if n == 0:
+            _warn(f"the {role} has no words; session language style matching is NaN")
+            return float("nan")
+        rates[role] = counts[roles == role].sum(axis=0) * (100.0 / n)
+    return float(_scores(rates["therapist"], rates["client"]).mean())
+
+
+def _pair_scores(
+    turns: pd.DataFrame, min_words: int, both_absent: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    _check_min_words(min_words)
+    _check_absent(both_absent)
+    roles, counts, totals = _turn_counts(turns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = counts * (100.0 / totals)[:, None]
+    eligible = totals >= min_words
+    first, second = turn_pairs(roles)
+    return roles, rates, totals, eligible, first, second
+
+
+def turn_lsm(
+    turns: pd.DataFrame, *, min_words: int = 1, both_absent: str = "match"
+) -> pd.DataFrame:
+    """LSM of every adjacent therapist/client turn pair.
+
+    Parameters
+    ----------
+    turns : pandas.DataFrame
+        Columns ``role`` and ``text``, one row per turn
+        (:func:`attunement.language.turns.turns`). Turns of role ``other`` are skipped.
+    min_words : int
+        Pairs where either turn has fewer words are NaN (a turn without words always is).
+    both_absent : {'match', 'skip'}
+        A category neither turn uses scores 1 (``match``, the published formula) or is left
+        out of the mean (``skip``; a pair where neither turn uses any category is then NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``first_turn`` and ``second_turn`` (row labels of ``turns``),
+        ``direction`` (``therapist_to_client`` or ``client_to_therapist``), ``n_words_first``,
+        ``n_words_second``, ``lsm`` and one ``lsm_<category>`` column per category.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"role": ["therapist", "client"],
+    ...                   "text": ["The cat, the dog", "I saw a cat"]})
+    >>> row = turn_lsm(t).iloc[0]
+    >>> row["direction"], round(float(row["lsm"]), 4), round(float(row["lsm_articles"]), 4)
+    ('therapist_to_client', 0.8519, 0.6667)
+    """
+    roles, rates, totals, eligible, first, second = _pair_scores(turns, min_words, both_absent)
+    ok = eligible[first] & eligible[second]
+    scores = np.full((first.size, len(CATEGORIES)), np.nan)
+    scores[ok] = _scores(rates[first[ok]], rates[second[ok]], both_absent)
+    n_short = int((~ok).sum())
+    if n_short:
+        _warn(
+            f"{n_short} of {first.size} turn pairs have a turn with fewer than {min_words} "
+            "word(s) (min_words); their language style matching is NaN"
+        )
+    labels = turns.index.to_numpy()
+    out = pd.DataFrame(
+        {
+            "first_turn": labels[first],
+            "second_turn": labels[second],
+            "direction": direction_of(roles, first),
+            "n_words_first": totals[first].astype(np.int64),
+            "n_words_second": totals[second].astype(np.int64),
+            "lsm": _mean(scores),
+        }
+    )
+    for i, c in enumerate(CATEGORIES):
+        out[f"lsm_{c}"] = scores[:, i]
+    return out[list(_TURN_COLUMNS)]
+
+
+def turn_lsm_test(
+    turns: pd.DataFrame,
+    *,
+    min_words: int = 1,
+    both_absent: str = "match",
+    n_surrogates: int = 1000,
+    seed: int | None = 0,
+) -> SurrogateSummary:
+    """Mean turn-pair LSM against pairs formed after shuffling the client's turns.
+
+    The observed statistic is the mean of :func:`turn_lsm` over the pairs that have a value.
+    Each surrogate puts the client's turns (those with at least ``min_words`` words) in random
+    order while the therapist's stay in place, re-forms the adjacent pairs and takes the same
+    mean: a higher observed mean says that each person's style follows the other's turn by turn,
+    beyond their overall similarity.
+
+    Parameters
+    ----------
+    turns : pandas.DataFrame
+        Columns ``role`` and ``text``, one row per turn.
+    min_words, both_absent
+        As in :func:`turn_lsm`.
+    n_surrogates : int
+        Shuffles (0 for none: the comparison fields are then NaN).
+    seed : int or None
+        Seed of the shuffles.
+
+    Returns
+    -------
+    SurrogateSummary
+        ``observed`` is NaN (with a warning) when no pair has a value.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"role": ["therapist", "client"] * 3,
+    ...                   "text": ["I think I know", "I think so too", "The cat and the dog",
+    ...                            "The bird and the fish", "Not now", "Never"]})
+    >>> s = turn_lsm_test(t, n_surrogates=100)
+    >>> round(s.observed, 3), s.observed > s.surrogate_mean
+    (0.775, True)
+    """
+    check_options(n_surrogates=n_surrogates, seed=seed, min_pairs=2, max_lag_turns=0)
+    roles, rates, _, eligible, first, second = _pair_scores(turns, min_words, both_absent)
+    ok = eligible[first] & eligible[second]
+    a, b = first[ok], second[ok]
+    if a.size == 0:
+        _warn(
+            f"no therapist/client turn pair with at least {min_words} word(s) in each turn; "
+            "turn-level language style matching is NaN"
+        )
+        return summarize(float("nan"), np.full(max(n_surrogates, 1), np.nan))
+    observed = float(np.nanmean(_mean(_scores(rates[a], rates[b], both_absent))))
+    index = shuffled_positions(roles, eligible, n_surrogates, np.random.default_rng(seed))
+    surrogates = np.empty(n_surrogates)
+    for s in range(0, n_surrogates, 64):
+        block = index[s : s + 64]
+        pair_means = _mean(_scores(rates[block[:, a]], rates[block[:, b]], both_absent))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            surrogates[s : s + 64] = np.nanmean(pair_means, axis=1)
+    return summarize(observed, surrogates)

@@ -1,0 +1,121 @@
+"""Vocal synchrony: whether each person's pitch or loudness follows the other's, turn by turn.
+
+Turn-level synchrony in the sense of Levitan & Hirschberg (2011): the Pearson correlation, over
+adjacent therapist/client turn pairs, between a prosodic feature of one turn and the same feature
+of the other person's next turn. Imel et al. (2014) linked such synchrony of vocally encoded
+arousal (mean F0) to therapist empathy.
+
+Each feature is z-scored within each speaker before pairing: voices differ in their usual pitch
+and loudness (F0 of adult men is about half that of adult women, and microphones differ), so a
+raw correlation pooled over both directions would mostly measure who spoke first. After the
+z-score, ``r`` asks whether a turn that is high *for that speaker* is answered by a turn that is
+high *for the other speaker*. The chance level comes from turn shuffles: the client's turns are
+put in random order (the therapist's stay in place) and ``r`` recomputed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from attunement.errors import InputError
+from attunement.language._pairs import TurnAlignment, align_turn_values, require_columns
+
+__all__ = ["FEATURES", "METHOD", "vocal_synchrony"]
+
+#: Features of :func:`attunement.prosody.features.turn_prosody` that synchrony can be computed on.
+FEATURES: tuple[str, ...] = ("f0_mean_hz", "f0_median_hz", "intensity_mean_db")
+
+METHOD = {
+    "name": "vocal_synchrony",
+    "description": (
+        "Vocal synchrony was the Pearson correlation, over adjacent therapist-client turn pairs, "
+        "between a turn's mean F0 (or intensity) and that of the other person's next turn, each "
+        "z-scored within speaker (Levitan & Hirschberg, 2011; Imel et al., 2014); chance was "
+        "estimated by shuffling the order of the client's turns."
+    ),
+    "parameters": {"feature": "f0_mean_hz", "n_surrogates": 1000, "seed": 0, "min_pairs": 5},
+    "citation": (
+        "Levitan, R., & Hirschberg, J. (2011). Measuring acoustic-prosodic entrainment with "
+        "respect to multiple levels and dimensions. Proceedings of Interspeech 2011, 3081-3084. "
+        "Imel, Z. E., Barco, J. S., Brown, H. J., Baucom, B. R., Baer, J. S., Kircher, J. C., & "
+        "Atkins, D. C. (2014). The association of therapist empathy and synchrony in vocally "
+        "encoded arousal. Journal of Counseling Psychology, 61(1), 146-153."
+    ),
+}
+
+
+def vocal_synchrony(
+    turn_features: pd.DataFrame,
+    *,
+    feature: str = "f0_mean_hz",
+    n_surrogates: int = 1000,
+    seed: int | None = 0,
+    min_pairs: int = 5,
+    max_lag_turns: int = 0,
+) -> TurnAlignment:
+    """Correlation of a prosodic feature across adjacent therapist/client turns.
+
+    Parameters
+    ----------
+    turn_features : pandas.DataFrame
+        :func:`attunement.prosody.features.turn_prosody`'s table (columns ``role``, the
+        feature, and ``speaker`` if z-scores should be per speaker rather than per role).
+    feature : {'f0_mean_hz', 'f0_median_hz', 'intensity_mean_db'}
+    n_surrogates : int
+        Turn shuffles for the chance level (0 for none: the comparison columns are then NaN).
+    seed : int or None
+        Seed of the shuffles; the same seed gives the same result.
+    min_pairs : int
+        Fewest pairs with values for which ``r`` is computed; below, ``r`` is NaN (warned).
+    max_lag_turns : int
+        Also correlate each turn with the other person's turn up to this many exchanges later.
+
+    Returns
+    -------
+    TurnAlignment
+        ``.r`` and ``.summary`` (both directions, adjacent turns), ``.table`` (every direction
+        and lag: ``direction``, ``lag_turns``, ``n_pairs``, ``r``, ``surrogate_mean``,
+        ``surrogate_sd``, ``effect_size``, ``p_value``, ``n_surrogates``) and ``.pairs``.
+
+    Raises
+    ------
+    InputError
+        For a table without ``role`` or the feature, an unknown ``feature`` or bad options.
+
+    References
+    ----------
+    Levitan & Hirschberg (2011); Imel et al. (2014) (see :data:`METHOD`).
+
+    Examples
+    --------
+    The client's pitch rises and falls with the therapist's:
+
+    >>> therapist = [100, 120, 140, 120, 100, 90, 110, 130, 120, 100]
+    >>> client = [205, 245, 285, 245, 205, 185, 225, 265, 245, 205]
+    >>> f0 = [v for pair in zip(therapist, client) for v in pair]
+    >>> table = pd.DataFrame({"role": ["therapist", "client"] * 10, "f0_mean_hz": f0})
+    >>> result = vocal_synchrony(table, n_surrogates=200)
+    >>> round(result.r, 2), result.summary.p_value < 0.05
+    (0.65, True)
+    """
+    if feature not in FEATURES:
+        raise InputError(f"is {feature!r}; expected one of {', '.join(FEATURES)}", field="feature")
+    table = require_columns(turn_features, ("role", feature), "the turn feature table")
+    values = pd.to_numeric(table[feature], errors="coerce").to_numpy(dtype=float)
+    return align_turn_values(
+        values,
+        table,
+        max_lag_turns=max_lag_turns,
+        n_surrogates=n_surrogates,
+        seed=seed,
+        min_pairs=min_pairs,
+        what=f"vocal synchrony of {feature}",
+        parameters={
+            "feature": feature,
+            "n_surrogates": n_surrogates,
+            "seed": seed,
+            "min_pairs": min_pairs,
+            "max_lag_turns": max_lag_turns,
+        },
+        stacklevel=3,
+    )

@@ -1,0 +1,433 @@
+"""Both people's signals on one clock: a common regular grid, trimmed to their overlap.
+
+Two wristbands start and stop at different moments, may record at different rates, and lose
+samples (a loose strap, a full memory). Synchrony needs the two series sample by sample on the
+same times, so :func:`align_pair` puts them on one regular grid:
+
+* **Grid.** It starts at the later of the two first (finite) samples, ends at the earlier of
+  the two last ones, and steps ``1 / sampling_rate`` seconds (default: the lower of the two
+  rates, so nothing is invented by upsampling).
+* **Resampling.** A regular series sampled faster than the grid is first anti-alias filtered,
+  as :func:`scipy.signal.decimate` does: a zero-phase low-pass (here an order-8 Butterworth,
+  whose flat pass band keeps slow signals unchanged) at 0.8 times the grid's Nyquist
+  frequency; then every series is read at the grid times by linear interpolation, so the
+  grid need not fall on the faster series' samples. A series already on the grid is copied
+  exactly. Irregular series (e.g. event-timed exports) are interpolated linearly between
+  their samples.
+* **Gaps.** A stretch without data longer than ``max_gap_s`` (a run of NaN in a regular
+  series, or a jump between the times of an irregular one) stays NaN on the grid, and an
+  :class:`~attunement.errors.AttunementWarning` names each such gap: whose, from, to. Shorter
+  holes are bridged by linear interpolation between their neighbours (never by a mean).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.model import Signal
+
+if TYPE_CHECKING:
+    from attunement.model import Session
+
+__all__ = ["METHOD", "PAIR_KINDS", "AlignedPair", "Gap", "align_pair", "prepare_pair"]
+
+logger = logging.getLogger(__name__)
+
+#: Kinds :func:`prepare_pair` knows how to prepare.
+PAIR_KINDS: tuple[str, ...] = ("eda", "hr")
+
+#: Which EDA series :func:`prepare_pair` pairs, by name.
+EDA_COMPONENTS: tuple[str, ...] = ("clean", "phasic", "tonic", "raw")
+
+METHOD = {
+    "name": "alignment",
+    "description": (
+        "Both people's signals were placed on one regular grid on the session clock, at the "
+        "lower of their sampling rates, and trimmed to the time both were recording; faster "
+        "series were anti-alias filtered (zero-phase 8th-order Butterworth low-pass at 0.8 "
+        "times the grid's Nyquist frequency), then read at the grid times by linear "
+        "interpolation. Gaps longer than max_gap_s (default 2 s) were left missing; shorter "
+        "ones were bridged linearly."
+    ),
+    "parameters": {"max_gap_s": 2.0},
+    "citation": None,
+}
+
+_TIME_TOL = 1e-9
+#: Anti-alias low-pass before reading a faster series at a slower grid: Butterworth of this
+#: order (zero-phase, so in effect twice that), cut off at this fraction of the grid's Nyquist
+#: frequency, as scipy.signal.decimate does with its Chebyshev filter (a Butterworth keeps the
+#: level of slow signals exactly).
+ANTI_ALIAS_ORDER = 8
+ANTI_ALIAS_FRACTION = 0.8
+
+
+class Gap(NamedTuple):
+    """A stretch of the common grid without data from one person.
+
+    ``start_s`` and ``end_s`` are the session-clock times of the last sample before and the first
+    sample after the gap; the grid points strictly between them are NaN.
+    """
+
+    who: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AlignedPair:
+    """Two people's series of one kind, sample by sample on one regular grid.
+
+    Attributes
+    ----------
+    therapist, client : numpy.ndarray
+        Same length, read-only; NaN where a person had no data (see ``gaps``).
+    sampling_rate : float
+        Grid rate in Hz.
+    start : float
+        Session-clock time of sample 0.
+    gaps : tuple of Gap
+        Every stretch left NaN, in time order per person.
+    kind : str
+        The signal kind (``'eda'``, ``'hr'``, ...).
+    """
+
+    therapist: np.ndarray
+    client: np.ndarray
+    sampling_rate: float
+    start: float
+    gaps: tuple[Gap, ...] = ()
+    kind: str = ""
+
+    def __len__(self) -> int:
+        return int(self.therapist.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first to the last grid point."""
+        return (len(self) - 1) / self.sampling_rate if len(self) else 0.0
+
+    def times(self) -> np.ndarray:
+        """Session-clock time of every grid point."""
+        return self.start + np.arange(len(self)) / self.sampling_rate
+
+
+def _label(sig: Signal, who: str) -> str:
+    return f"{who} {sig.kind}"
+
+
+def _finite_samples(sig: Signal, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Times and values of the finite samples of a one-dimensional signal."""
+    if sig.values.ndim != 1:
+        raise InputError(
+            f"{_label(sig, who)} has {sig.values.shape[1]} columns; expected one value per "
+            "sample (reduce multi-axis signals such as acc to one series first)"
+        )
+    ok = np.isfinite(sig.values)
+    if not ok.any():
+        raise InputError(
+            f"{_label(sig, who)} has no finite value in its {len(sig)} samples; expected a "
+            "recording with data"
+        )
+    return sig.time_axis()[ok], sig.values[ok]
+
+
+def _gap_threshold(sig: Signal, max_gap_s: float) -> float:
+    """Spacing between finite samples above which the stretch between them is a gap."""
+    if sig.times is None:
+        # Normal spacing is 1 / rate: only a run of missing samples makes a gap.
+        return max(max_gap_s, 1.5 / sig.sampling_rate)
+    return max_gap_s
+
+
+def _low_pass(x: np.ndarray, cutoff: float, rate: float) -> np.ndarray:
+    """Zero-phase Butterworth low-pass that leaves a straight line unchanged at any length.
+
+    The line through the first and last sample is taken out, the rest padded with zeros for
+    several periods of the cut-off (so the filter starts and ends at rest), filtered, and the
+    line put back.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    n = x.size
+    trend = x[0] + (x[-1] - x[0]) * np.arange(n) / max(n - 1, 1)
+    pad = math.ceil(6 * rate / cutoff)
+    rest = np.concatenate([np.zeros(pad), x - trend, np.zeros(pad)])
+    sos = butter(ANTI_ALIAS_ORDER, cutoff, output="sos", fs=rate)
+    return sosfiltfilt(sos, rest, padtype=None)[pad : pad + n] + trend
+
+
+def _on_grid(
+    sig: Signal,
+    times: np.ndarray,
+    values: np.ndarray,
+    grid: np.ndarray,
+    rate: float,
+    max_gap_s: float,
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Read ``sig`` at the ``grid`` times (``rate`` Hz); NaN inside gaps longer than ``max_gap_s``.
+
+    ``times`` and ``values`` are the finite samples of ``sig``; the grid lies within their span.
+    """
+    step = np.diff(times)
+    where = np.flatnonzero(step > _gap_threshold(sig, max_gap_s) + _TIME_TOL)
+    gaps = [(float(times[i]), float(times[i + 1])) for i in where]
+    if sig.times is not None:
+        out = np.interp(grid, times, values)
+    else:
+        src_rate = float(sig.sampling_rate)
+        if rate < src_rate * (1 - _TIME_TOL):
+            # Missing samples are bridged only so that the filter can run; gaps are put back
+            # as NaN below.
+            filled = np.interp(sig.time_axis(), times, values)
+            low = _low_pass(filled, ANTI_ALIAS_FRACTION * rate / 2, src_rate)
+            out = np.interp((grid - sig.start) * src_rate, np.arange(low.size), low)
+        else:
+            pos = (grid - sig.start) * src_rate
+            nearest = np.round(pos)
+            pos = np.where(np.abs(pos - nearest) < 1e-6, nearest, pos)
+            index = np.round((times - sig.start) * src_rate)
+            out = np.interp(pos, index, values)
+    for lo, hi in gaps:
+        out[(grid > lo + _TIME_TOL) & (grid < hi - _TIME_TOL)] = np.nan
+    return out, gaps
+
+
+def _describe_gaps(gaps: list[tuple[float, float]], limit: int = 10) -> str:
+    shown = ", ".join(f"{lo:.2f} s to {hi:.2f} s" for lo, hi in gaps[:limit])
+    if len(gaps) > limit:
+        shown += f" and {len(gaps) - limit} more"
+    return shown
+
+
+def _number(value: float, name: str, *, unit: str, zero_ok: bool = False) -> float:
+    """``value`` as a finite float, > 0 (or >= 0 with ``zero_ok``), else an InputError."""
+    expected = f"a {'non-negative' if zero_ok else 'positive'} number{unit}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"is {value!r}; expected {expected}", field=name) from None
+    if isinstance(value, bool) or not (
+        math.isfinite(number) and (number >= 0 if zero_ok else number > 0)
+    ):
+        raise InputError(f"is {value!r}; expected {expected}", field=name)
+    return number
+
+
+def _check_rate(value: float, name: str) -> float:
+    return _number(value, name, unit=" of Hz")
+
+
+def _check_seconds(value: float, name: str) -> float:
+    return _number(value, name, unit=" of seconds", zero_ok=True)
+
+
+def align_pair(
+    therapist: Signal,
+    client: Signal,
+    *,
+    sampling_rate: float | None = None,
+    max_gap_s: float = 2.0,
+    min_overlap_s: float = 0.0,
+) -> AlignedPair:
+    """Put the therapist's and the client's signal on one regular grid over their overlap.
+
+    Parameters
+    ----------
+    therapist, client : Signal
+        One-dimensional signals of the same kind, on the session clock; regular (with a
+        sampling rate) or irregular (with times). NaN marks missing samples.
+    sampling_rate : float, optional
+        Grid rate in Hz. Default: the lower of the two regular rates.
+    max_gap_s : float, default 2.0
+        Longest stretch without data that is bridged by linear interpolation; longer ones stay
+        NaN and are named in a warning. 0 keeps every missing sample missing.
+    min_overlap_s : float, default 0.0
+        Shortest acceptable overlap in seconds (e.g. one analysis window).
+
+    Returns
+    -------
+    AlignedPair
+
+    Raises
+    ------
+    InputError
+        When the kinds differ, a signal is not one-dimensional or has no finite value, both are
+        irregular and no ``sampling_rate`` is given, the recordings do not overlap (naming both
+        spans), or the overlap is shorter than ``min_overlap_s`` or than two grid samples.
+
+    Warns
+    -----
+    AttunementWarning
+        Naming each gap longer than ``max_gap_s`` (whose, from, to) left NaN.
+
+    Examples
+    --------
+    >>> t = Signal("eda", "therapist", 4.0, np.linspace(1.0, 2.1, 12), start=0.0)  # 0-2.75 s
+    >>> c = Signal("eda", "client", 2.0, [5.0, 5.1, 5.2, 5.3], start=1.0)  # 1-2.5 s
+    >>> pair = align_pair(t, c)
+    >>> pair.sampling_rate, pair.start, len(pair), pair.times().tolist()
+    (2.0, 1.0, 4, [1.0, 1.5, 2.0, 2.5])
+    >>> pair.client.tolist()
+    [5.0, 5.1, 5.2, 5.3]
+    """
+    for who, sig in (("therapist", therapist), ("client", client)):
+        if not isinstance(sig, Signal):
+            raise InputError(f"got {type(sig).__name__}; expected a Signal", field=who)
+    if therapist.kind != client.kind:
+        raise InputError(
+            f"the therapist's signal is {therapist.kind!r} but the client's is "
+            f"{client.kind!r}; expected two signals of the same kind"
+        )
+    max_gap_s = _check_seconds(max_gap_s, "max_gap_s")
+    min_overlap_s = _check_seconds(min_overlap_s, "min_overlap_s")
+    if sampling_rate is None:
+        rates = [s.sampling_rate for s in (therapist, client) if s.times is None]
+        if not rates:
+            raise InputError(
+                f"both {therapist.kind} signals are irregularly sampled; give sampling_rate "
+                "(Hz) for the common grid",
+                field="sampling_rate",
+            )
+        rate = float(min(rates))
+    else:
+        rate = _check_rate(sampling_rate, "sampling_rate")
+
+    t_times, t_values = _finite_samples(therapist, "therapist")
+    c_times, c_values = _finite_samples(client, "client")
+    lo = max(t_times[0], c_times[0])
+    hi = min(t_times[-1], c_times[-1])
+    spans = (
+        f"therapist {therapist.kind} has data from {t_times[0]:.2f} s to {t_times[-1]:.2f} s, "
+        f"client from {c_times[0]:.2f} s to {c_times[-1]:.2f} s"
+    )
+    if hi < lo:
+        raise InputError(f"the recordings do not overlap: {spans}; expected a common stretch")
+    n = math.floor((hi - lo) * rate + 1e-9) + 1
+    if n < 2 or (n - 1) / rate < min_overlap_s - _TIME_TOL:
+        raise InputError(
+            f"the recordings overlap for only {hi - lo:.2f} s ({spans}); expected at least "
+            f"{max(min_overlap_s, 1 / rate):g} s"
+        )
+    grid = lo + np.arange(n) / rate
+
+    aligned: dict[str, np.ndarray] = {}
+    gaps: list[Gap] = []
+    for who, sig, times, values in (
+        ("therapist", therapist, t_times, t_values),
+        ("client", client, c_times, c_values),
+    ):
+        out, found = _on_grid(sig, times, values, grid, rate, max_gap_s)
+        found = [(a, b) for a, b in found if np.any(np.isnan(out[(grid > a) & (grid < b)]))]
+        if found:
+            warnings.warn(
+                f"{who} {sig.kind}: no data from {_describe_gaps(found)} (longer than "
+                f"max_gap_s = {max_gap_s:g} s); left NaN",
+                AttunementWarning,
+                stacklevel=2,
+            )
+        gaps.extend(Gap(who, a, b) for a, b in found)
+        out.setflags(write=False)
+        aligned[who] = out
+    logger.debug("aligned %s on %d samples at %g Hz from %g s", therapist.kind, n, rate, lo)
+    return AlignedPair(
+        aligned["therapist"], aligned["client"], rate, float(lo), tuple(gaps), therapist.kind
+    )
+
+
+def _processed_eda(sig: Signal, component: str) -> Signal:
+    from attunement.signals.eda import eda_process
+
+    if sig.times is not None:
+        raise InputError(
+            f"{sig.role} eda is irregularly sampled; expected a regular series with a sampling rate"
+        )
+    if sig.values.ndim != 1:
+        raise InputError(f"{sig.role} eda has {sig.values.shape[1]} columns; expected one")
+    frame, _ = eda_process(sig.values, sampling_rate=sig.sampling_rate)
+    return Signal(
+        "eda",
+        sig.role,
+        sig.sampling_rate,
+        frame[f"eda_{component}"].to_numpy(),
+        start=sig.start,
+        meta={**sig.meta, "processed": f"eda_{component}"},
+    )
+
+
+def prepare_pair(
+    session: Session,
+    kind: str,
+    *,
+    eda_component: str = "clean",
+    sampling_rate: float | None = None,
+    max_gap_s: float = 2.0,
+    min_overlap_s: float = 0.0,
+) -> AlignedPair | None:
+    """Prepare both people's EDA or heart rate from a session and align them.
+
+    EDA: each person's series goes through :func:`attunement.signals.eda.eda_process` and the
+    ``eda_component`` column is paired. The default is the cleaned (low-passed) skin conductance:
+    windowed correlations remove each window's mean themselves, and the concordance index of
+    Marci et al. (2007) is defined on the slopes of the skin-conductance signal itself, not on a
+    filtered phasic part. Heart rate: each person's from ``HR.csv`` or from inter-beat
+    intervals, by :func:`attunement.signals.heart.heart_rate`.
+
+    Parameters
+    ----------
+    session : Session
+    kind : {'eda', 'hr'}
+    eda_component : {'clean', 'phasic', 'tonic', 'raw'}, default 'clean'
+    sampling_rate, max_gap_s, min_overlap_s
+        As in :func:`align_pair`.
+
+    Returns
+    -------
+    AlignedPair or None
+        None when the therapist or the client lacks the signal.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``kind`` or ``eda_component`` and as :func:`align_pair`.
+
+    Examples
+    --------
+    >>> from attunement.model import Session
+    >>> prepare_pair(Session("s"), "hr") is None
+    True
+    """
+    if kind not in PAIR_KINDS:
+        raise InputError(f"is {kind!r}; expected one of {', '.join(PAIR_KINDS)}", field="kind")
+    if eda_component not in EDA_COMPONENTS:
+        raise InputError(
+            f"is {eda_component!r}; expected one of {', '.join(EDA_COMPONENTS)}",
+            field="eda_component",
+        )
+    pair: dict[str, Signal] = {}
+    for role in ("therapist", "client"):
+        if kind == "eda":
+            sig = session.signal("eda", role)
+            prepared = None if sig is None else _processed_eda(sig, eda_component)
+        else:
+            from attunement.signals.heart import heart_rate
+
+            prepared = heart_rate(hr=session.signal("hr", role), ibi=session.signal("ibi", role))
+        if prepared is None:
+            logger.info("session %s: no %s for the %s; no pair", session.id, kind, role)
+            return None
+        pair[role] = prepared
+    return align_pair(
+        pair["therapist"],
+        pair["client"],
+        sampling_rate=sampling_rate,
+        max_gap_s=max_gap_s,
+        min_overlap_s=min_overlap_s,
+    )

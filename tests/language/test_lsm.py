@@ -1,0 +1,286 @@
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.language.function_words import CATEGORIES
+from attunement.language.lsm import (
+    BOTH_ABSENT,
+    EPSILON,
+    METHOD,
+    category_lsm,
+    lsm,
+    session_lsm,
+    turn_lsm,
+    turn_lsm_test,
+)
+from attunement.language.turns import turns as make_turns
+
+
+def score(p1, p2):
+    """Ireland & Pennebaker's formula, for percentages."""
+    return 1 - abs(p1 - p2) / (p1 + p2 + 0.0001)
+
+
+def frame(texts, roles=None):
+    roles = roles or (["therapist", "client"] * len(texts))[: len(texts)]
+    return pd.DataFrame({"role": roles, "text": texts})
+
+
+def test_known_answer_two_texts():
+    a = "The cat, the dog"  # 4 words: articles 2 (50%)
+    b = "I saw a cat"  # 4 words: articles 1 (25%), personal pronouns 1 (25%)
+    expected = {c: 1.0 for c in CATEGORIES}  # neither uses the others: 1 - 0 / 0.0001
+    expected["articles"] = score(50, 25)
+    expected["personal_pronouns"] = score(0, 25)
+    scores = category_lsm(a, b)
+    for c in CATEGORIES:
+        assert scores[c] == pytest.approx(expected[c], abs=1e-12)
+    assert scores["lsm"] == pytest.approx(np.mean(list(expected.values())), abs=1e-12)
+    assert lsm(a, b) == pytest.approx(scores["lsm"], abs=1e-12)
+
+
+def test_known_answer_longer_texts():
+    a = "I think we should go to the park because it is sunny and I am not tired"
+    # 17 words. ppron: i, we, i = 3; ipron: it = 1; article: the = 1; aux: should, is, am = 3;
+    # adverbs: 0; prepositions: to = 1; conjunctions: because, and = 2; negations: not = 1;
+    # quantifiers: 0
+    b = "You never listen to me and you always interrupt so I stopped talking"
+    # 13 words. ppron: you, me, you, i = 4; ipron 0; article 0; aux 0; adverbs: never, always,
+    # so = 3; prepositions: to = 1; conjunctions: and, so = 2; negations: never = 1;
+    # quantifiers: 0
+    counts_a = [3, 1, 1, 3, 0, 1, 2, 1, 0]
+    counts_b = [4, 0, 0, 0, 3, 1, 2, 1, 0]
+    expected = [score(100 * x / 17, 100 * y / 13) for x, y in zip(counts_a, counts_b, strict=True)]
+    scores = category_lsm(a, b)
+    np.testing.assert_allclose([scores[c] for c in CATEGORIES], expected, atol=1e-12)
+    assert lsm(a, b) == pytest.approx(np.mean(expected), abs=1e-12)
+
+
+def test_constant_assumes_percentages():
+    """With rates in percent the constant is negligible: one word of 10 against one of 20."""
+    assert EPSILON == 0.0001
+    s = category_lsm("the " + "x " * 9, "the " + "x " * 19)["articles"]
+    assert s == pytest.approx(1 - 5 / 15, abs=1e-5)
+    assert s == pytest.approx(score(10, 5), abs=1e-12)
+
+
+def test_identical_texts_match_perfectly():
+    text = "I wonder whether you might feel a bit more hopeful about it now."
+    assert lsm(text, text) == pytest.approx(1.0, abs=1e-12)
+    assert lsm(text, text.upper()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_no_function_words_at_all_is_one():
+    assert lsm("Dogs bark", "Cats purr loudly") == 1.0
+
+
+@pytest.mark.parametrize(("a", "b"), [("", "I am here"), ("I am here", "  "), ("", "")])
+def test_empty_text_is_nan_with_warning(a, b):
+    with pytest.warns(AttunementWarning, match="has no words; language style matching is NaN"):
+        assert math.isnan(lsm(a, b))
+    with pytest.warns(AttunementWarning):
+        assert all(math.isnan(v) for v in category_lsm(a, b).values())
+
+
+@pytest.mark.parametrize(("a", "b"), [(None, "x"), ("x", 3), (["x"], "y")])
+def test_non_text_is_refused(a, b):
+    with pytest.raises(InputError, match="expected a text"):
+        lsm(a, b)
+
+
+@settings(max_examples=150)
+@given(st.text(max_size=120), st.text(max_size=120))
+def test_symmetric_and_bounded(a, b):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttunementWarning)
+        x, y = lsm(a, b), lsm(b, a)
+    if math.isnan(x):
+        assert math.isnan(y)
+    else:
+        assert x == pytest.approx(y, abs=1e-12)
+        assert 0.0 <= x <= 1.0
+
+
+TURNS = frame(
+    [
+        "The cat, the dog",  # 0 T
+        "I saw a cat",  # 1 C
+        "Did you?",  # 2 T: aux 1, ppron 1
+        "[laughs]",  # 3 C: no words
+        "So what happened next",  # 4 T
+    ]
+)
+
+
+def test_session_lsm_pools_all_words():
+    therapist = "The cat, the dog Did you? So what happened next"
+    client = "I saw a cat"
+    assert session_lsm(TURNS) == pytest.approx(lsm(therapist, client), abs=1e-12)
+
+
+def test_session_lsm_from_utterances_equals_from_turns():
+    utterances = pd.DataFrame(
+        {
+            "speaker": ["T", "T", "C", "T", "C"],
+            "role": ["therapist", "therapist", "client", "therapist", "client"],
+            "start_s": np.nan,
+            "end_s": np.nan,
+            "text": ["I hear you.", "It is hard.", "It is.", "And now?", "Now I am not sure."],
+        }
+    )
+    assert session_lsm(utterances) == pytest.approx(session_lsm(make_turns(utterances)))
+
+
+def test_session_lsm_one_speaker_only():
+    with pytest.warns(AttunementWarning, match="the client has no words"):
+        assert math.isnan(session_lsm(frame(["Hello there", "And you"], ["therapist"] * 2)))
+
+
+def test_turn_lsm_pairs_and_known_values():
+    with pytest.warns(AttunementWarning, match="2 of 4 turn pairs have a turn with fewer than 1"):
+        out = turn_lsm(TURNS)
+    assert out["first_turn"].tolist() == [0, 1, 2, 3]
+    assert out["second_turn"].tolist() == [1, 2, 3, 4]
+    assert out["direction"].tolist() == ["therapist_to_client", "client_to_therapist"] * 2
+    assert out["n_words_first"].tolist() == [4, 4, 2, 0]
+    assert out["lsm"][0] == pytest.approx(lsm("The cat, the dog", "I saw a cat"), abs=1e-12)
+    assert out["lsm"][1] == pytest.approx(lsm("I saw a cat", "Did you?"), abs=1e-12)
+    assert out["lsm"][2:].isna().all()
+    assert out.loc[0, "lsm_articles"] == pytest.approx(score(50, 25))
+    assert list(out.columns[:6]) == [
+        "first_turn",
+        "second_turn",
+        "direction",
+        "n_words_first",
+        "n_words_second",
+        "lsm",
+    ]
+    assert list(out.columns[6:]) == [f"lsm_{c}" for c in CATEGORIES]
+
+
+def test_turn_lsm_min_words():
+    with pytest.warns(AttunementWarning, match="3 of 4 turn pairs .* fewer than 3 word"):
+        out = turn_lsm(TURNS, min_words=3)
+    assert out["lsm"].notna().tolist() == [True, False, False, False]
+
+
+def test_turn_lsm_both_absent_skip():
+    t = frame(["The dog", "A cat"])  # only articles used, 50% each
+    assert turn_lsm(t)["lsm"][0] == pytest.approx(1.0)
+    assert turn_lsm(t, both_absent="skip")["lsm"][0] == pytest.approx(1.0)
+    t = frame(["The dog", "I ran"])  # articles 50/0, personal pronouns 0/50
+    match = turn_lsm(t)["lsm"][0]
+    skip = turn_lsm(t, both_absent="skip")
+    assert match == pytest.approx((score(50, 0) + score(0, 50) + 7) / 9)
+    assert skip["lsm"][0] == pytest.approx((score(50, 0) + score(0, 50)) / 2)
+    assert skip["lsm_adverbs"].isna().all()
+    t = frame(["Dogs bark", "Cats purr"])  # no function word at all
+    assert turn_lsm(t, both_absent="skip")["lsm"].isna().all()
+
+
+def test_turn_lsm_skips_other_turns_and_keeps_index():
+    t = frame(["I see", "Hello all", "You are late"], ["therapist", "other", "client"])
+    t.index = [10, 11, 12]
+    out = turn_lsm(t)
+    assert out[["first_turn", "second_turn"]].values.tolist() == [[10, 12]]
+
+
+def test_turn_lsm_one_speaker_and_empty():
+    assert turn_lsm(frame(["I see", "Yes"], ["client", "client"])).empty
+    assert turn_lsm(frame([])).empty
+
+
+def test_turn_lsm_test_known_observed():
+    t = frame(
+        ["I think I know", "I think so too", "The cat and the dog", "The bird and the fish"] * 3
+    )
+    s = turn_lsm_test(t, n_surrogates=200)
+    assert s.observed == pytest.approx(turn_lsm(t)["lsm"].mean(), abs=1e-12)
+    assert s.n_surrogates == 200
+
+
+def _styled_conversation(n_pairs, seed, matched):
+    """Each exchange has its own style, which the client copies only when ``matched``."""
+    styles = [
+        "I feel that I am not sure what I want",
+        "The problem is the job and the boss",
+        "We could maybe try it again later",
+        "Because of all of that, nothing helps",
+        "You said you would do it for them",
+    ]
+    rng = np.random.default_rng(seed)
+    texts = []
+    for _ in range(n_pairs):
+        therapist = rng.integers(len(styles))
+        client = therapist if matched else rng.integers(len(styles))
+        texts += [styles[therapist], styles[client]]
+    return frame(texts)
+
+
+def test_turn_lsm_test_detects_turn_by_turn_matching():
+    s = turn_lsm_test(_styled_conversation(30, 0, matched=True), n_surrogates=300, seed=1)
+    assert s.p_value < 0.01 and s.effect_size > 2
+
+
+def test_turn_lsm_test_p_values_uniform_when_unmatched():
+    from scipy import stats
+
+    p = [
+        turn_lsm_test(_styled_conversation(15, seed, matched=False), n_surrogates=99, seed=seed)
+        for seed in range(100)
+    ]
+    assert stats.kstest([s.p_value for s in p], "uniform").pvalue > 0.001
+
+
+def test_turn_lsm_test_reproducible():
+    t = _styled_conversation(10, 3, matched=False)
+    a = turn_lsm_test(t, n_surrogates=100, seed=5)
+    assert a == turn_lsm_test(t, n_surrogates=100, seed=5)
+    assert a != turn_lsm_test(t, n_surrogates=100, seed=6)
+
+
+def test_turn_lsm_test_without_pairs_is_nan():
+    with pytest.warns(AttunementWarning, match="no therapist/client turn pair"):
+        s = turn_lsm_test(frame(["I see", "Yes"], ["client", "client"]), n_surrogates=10)
+    assert math.isnan(s.observed) and math.isnan(s.p_value)
+
+
+def test_turn_lsm_test_without_surrogates():
+    s = turn_lsm_test(frame(["I see", "You do"]), n_surrogates=0)
+    assert s.n_surrogates == 0 and math.isnan(s.p_value) and np.isfinite(s.observed)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: turn_lsm(TURNS, both_absent="ignore"), "both_absent: is 'ignore'; expected"),
+        (lambda: turn_lsm(TURNS, min_words=0), "min_words: is 0"),
+        (lambda: turn_lsm(TURNS, min_words=1.5), "min_words"),
+        (lambda: turn_lsm(TURNS.drop(columns="text")), "lacks column.*text"),
+        (lambda: session_lsm(TURNS.drop(columns="role")), "lacks column.*role"),
+        (lambda: session_lsm("I am here"), "is a str; expected a pandas DataFrame"),
+        (lambda: turn_lsm_test(TURNS, n_surrogates=-5), "n_surrogates"),
+        (lambda: turn_lsm_test(TURNS, seed=1.5), "seed"),
+    ],
+)
+def test_bad_input(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_text_column_with_missing_values():
+    t = frame(["I see it", None, "You do"], ["therapist", "client", "therapist"])
+    with pytest.warns(AttunementWarning, match="2 of 2 turn pairs"):
+        assert turn_lsm(t)["lsm"].isna().all()
+
+
+def test_registry_and_method():
+    assert set(BOTH_ABSENT) == {"match", "skip"}
+    assert set(METHOD) == {"name", "description", "parameters", "citation"}
+    assert "0.0001" in METHOD["description"]
