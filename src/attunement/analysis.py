@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ from attunement import __version__
 from attunement.errors import InputError
 from attunement.language import turns as turn_taking
 from attunement.model import Session
+from attunement.resonance import Resonance, ResonanceConfig, resonance
 
 __all__ = ["AnalysisConfig", "SessionResults", "analyze_session"]
 
@@ -27,9 +28,12 @@ class AnalysisConfig:
     ----------
     created : datetime, optional
         Time stamp written to the provenance (default: now, UTC); fix it for reproducible output.
+    resonance : ResonanceConfig
+        Windows, lags, surrogates and seed of the synchrony measures.
     """
 
     created: dt.datetime | None = None
+    resonance: ResonanceConfig = field(default_factory=ResonanceConfig)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -41,11 +45,15 @@ class SessionResults:
     session : Session
         The analysed session (not modified).
     metrics : dict
-        snake_case name -> number or None (undefined).
+        snake_case name -> number or None (undefined); ``eda_leader`` is 'therapist', 'client'
+        or 'none'.
     utterances : pandas.DataFrame
         ``index``, ``speaker``, ``role``, ``start_s``, ``end_s``, ``text``.
     turns : pandas.DataFrame
         See :func:`attunement.language.turns.turns`.
+    resonance : Resonance
+        The synchrony measures' objects (aligned signals, windowed correlations, surrogate
+        bands), for reports.
     provenance : dict
         ``attunement_version``, ``created`` (ISO 8601 UTC), ``inputs`` and ``methods``.
     """
@@ -54,6 +62,7 @@ class SessionResults:
     metrics: Mapping[str, float | int | None]
     utterances: pd.DataFrame
     turns: pd.DataFrame
+    resonance: Resonance | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
 
     def session_summary(self) -> dict[str, Any]:
@@ -176,7 +185,14 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
             )
     frame = session.utterances_frame()
     turn_table = turn_taking.turns(frame)
-    metrics: dict[str, float | int | None] = dict(turn_taking.talk_metrics(frame))
+    metrics: dict[str, Any] = dict(turn_taking.talk_metrics(frame))
+    audio = None
+    if session.meta.get("audio"):
+        from attunement.io.audio import read_audio
+
+        audio = read_audio(session.meta["audio"])
+    found = resonance(session, turn_table, config=config.resonance, audio=audio)
+    metrics.update(found.metrics)
     created = config.created or dt.datetime.now(dt.UTC)
     provenance = {
         "attunement_version": __version__,
@@ -184,6 +200,7 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         "inputs": list(session.meta.get("inputs", [])),
         "clock_origin": session.meta.get("clock_origin"),
         "names_kept": bool(session.meta.get("names_kept", False)),
-        "methods": [dict(turn_taking.METHOD)],
+        "parameters": {"resonance": asdict(config.resonance)},
+        "methods": [dict(m) for m in [turn_taking.METHOD, *found.methods]],
     }
-    return SessionResults(session, metrics, frame, turn_table, provenance)
+    return SessionResults(session, metrics, frame, turn_table, found, provenance)

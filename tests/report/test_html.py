@@ -83,3 +83,27 @@ def test_long_signals_are_thinned_for_display():
 
     fig = physiology_figure(analyze_session(session(signals())))
     assert all(len(trace.x) <= MAX_POINTS for trace in fig.data)
+
+
+def test_resonance_section_with_moments():
+    from attunement.analysis import AnalysisConfig
+    from attunement.resonance import ResonanceConfig
+
+    rng = np.random.default_rng(3)
+    drive = np.convolve(rng.standard_normal(2500), np.ones(12) / 12, mode="same")
+    sigs = [
+        Signal("eda", "therapist", 4.0, 2 + drive[8:] + 0.05 * rng.standard_normal(2492), 0.0),
+        Signal("eda", "client", 4.0, 3 + drive[:-8] + 0.05 * rng.standard_normal(2492), 0.0),
+    ]
+    utts = tuple(
+        Utterance(i, r.capitalize(), r, i * 10.0, i * 10.0 + 8, f"words {i}")
+        for i, r in enumerate(["therapist", "client"] * 30)
+    )
+    results = analyze_session(
+        Session("s", utts, tuple(sigs)), AnalysisConfig(resonance=ResonanceConfig(n_surrogates=49))
+    )
+    html = render_report(results)
+    assert 'id="fig-resonance-eda"' in html
+    assert "Resonance timeline" in html
+    assert 'class="moments"' in html
+    assert "above chance" in html

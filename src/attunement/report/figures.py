@@ -8,9 +8,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from attunement.analysis import SessionResults
-from attunement.model import Signal
+from attunement.model import SIGNAL_UNITS, Signal
 
-__all__ = ["ROLE_COLOURS", "physiology_figure", "timeline_figure", "words_figure"]
+__all__ = [
+    "ROLE_COLOURS",
+    "physiology_figure",
+    "resonance_figure",
+    "resonant_moments",
+    "timeline_figure",
+    "words_figure",
+]
 
 ROLE_COLOURS = {"therapist": "#2563a8", "client": "#c2571a", "other": "#7a7a7a"}
 _LAYOUT = dict(
@@ -183,3 +190,135 @@ def clock(seconds: float | None) -> str:
     if seconds is None or pd.isna(seconds):
         return ""
     return _mmss(float(seconds))
+
+
+_KIND_TITLES = {"eda": "skin conductance", "hr": "heart rate"}
+
+
+def resonance_figure(results: SessionResults, kind: str) -> go.Figure | None:
+    """Both people's signal and the rolling synchrony with its surrogate band (session clock)."""
+    if results.resonance is None or kind not in results.resonance.physiology:
+        return None
+    phys = results.resonance.physiology[kind]
+    pair, band = phys.pair, phys.test.band
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        row_heights=[0.55, 0.45],
+        subplot_titles=[
+            f"Both people's {_KIND_TITLES[kind]} (aligned, {pair.sampling_rate:g} Hz)",
+            "Synchrony per window (mean |Fisher z| over lags) and the chance band",
+        ],
+    )
+    t = (pair.start + np.arange(len(pair.therapist)) / pair.sampling_rate) / 60
+    for role, values in (("therapist", pair.therapist), ("client", pair.client)):
+        step = max(1, int(np.ceil(len(values) / MAX_POINTS)))
+        fig.add_trace(
+            go.Scatter(
+                x=t[::step],
+                y=values[::step],
+                mode="lines",
+                name=role.capitalize(),
+                line=dict(color=ROLE_COLOURS[role], width=1.3),
+                legendgroup=role,
+            ),
+            row=1,
+            col=1,
+        )
+    mid = (pair.start + (band["start_s"] + band["end_s"]) / 2) / 60
+    fig.add_trace(
+        go.Scatter(
+            x=mid,
+            y=band["surrogate_high"],
+            mode="lines",
+            line=dict(width=0),
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=mid,
+            y=band["surrogate_low"],
+            mode="lines",
+            line=dict(width=0),
+            fill="tonexty",
+            fillcolor="rgba(120,120,120,0.18)",
+            name="chance (surrogates, 95%)",
+            hoverinfo="skip",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=mid,
+            y=band["observed"],
+            mode="lines+markers",
+            name="synchrony",
+            line=dict(color="#6b3fa0", width=1.6),
+            marker=dict(size=4),
+            hovertemplate="%{y:.2f} at %{x:.1f} min<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    for moment in resonant_moments(results, kind):
+        fig.add_vrect(
+            x0=moment["start_s"] / 60,
+            x1=moment["end_s"] / 60,
+            fillcolor="#6b3fa0",
+            opacity=0.08,
+            line_width=0,
+        )
+    title = f"Resonance — {_KIND_TITLES[kind]}"
+    if results.session.meta.get("simulated_signals"):
+        title += " (SIMULATED signals)"
+    fig.update_layout(
+        **{**_LAYOUT, "margin": dict(l=60, r=20, t=90, b=45)}, title=title, height=520
+    )
+    fig.update_xaxes(title_text="minutes", row=2, col=1)
+    fig.update_yaxes(title_text=SIGNAL_UNITS[kind], row=1, col=1)
+    fig.update_yaxes(title_text="|z|", row=2, col=1)
+    return fig
+
+
+def resonant_moments(results: SessionResults, kind: str, *, top: int = 3) -> list[dict]:
+    """The windows of highest synchrony that also lie above their chance band.
+
+    Returns
+    -------
+    list of dict
+        ``start_s``, ``end_s`` (session clock), ``synchrony``, ``chance_high`` and
+        ``utterances`` (rows of the transcript that overlap the window), best first; windows
+        that overlap a better one are skipped.
+    """
+    if results.resonance is None or kind not in results.resonance.physiology:
+        return []
+    phys = results.resonance.physiology[kind]
+    band = phys.test.band.dropna(subset=["observed"])
+    band = band[band["observed"] > band["surrogate_high"]]
+    chosen: list[dict] = []
+    utter = results.utterances
+    for row in band.sort_values("observed", ascending=False).itertuples():
+        start, end = phys.pair.start + row.start_s, phys.pair.start + row.end_s
+        if any(start < c["end_s"] and end > c["start_s"] for c in chosen):
+            continue
+        u_end = utter["end_s"].fillna(utter["start_s"])
+        inside = utter[(utter["start_s"] < end) & (u_end >= start)]
+        chosen.append(
+            {
+                "start_s": start,
+                "end_s": end,
+                "synchrony": float(row.observed),
+                "chance_high": float(row.surrogate_high),
+                "utterances": inside.to_dict("records"),
+            }
+        )
+        if len(chosen) == top:
+            break
+    return chosen

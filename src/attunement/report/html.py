@@ -14,36 +14,144 @@ from attunement.analysis import SessionResults
 from attunement.report import figures
 from attunement.report.methods import methods_paragraph
 
-__all__ = ["METRIC_INFO", "render_report"]
+__all__ = ["METRIC_GROUPS", "METRIC_INFO", "render_report"]
 
-#: How each metric is shown: label, format, explanation.
-METRIC_INFO: dict[str, tuple[str, str, str]] = {
-    "therapist_talk_share": (
-        "Therapist share of words",
-        "percent",
-        "Of all words spoken by therapist and client, the share spoken by the therapist.",
-    ),
-    "therapist_talk_time_share": (
-        "Therapist share of speaking time",
-        "percent",
-        "The same, in seconds of speech.",
-    ),
-    "n_therapist_utterances": ("Therapist utterances", "int", ""),
-    "n_client_utterances": ("Client utterances", "int", ""),
-    "n_turns": ("Turns", "int", "Runs of consecutive utterances by one speaker."),
-    "mean_therapist_words_per_turn": ("Therapist words per turn", "float1", "Mean."),
-    "mean_client_words_per_turn": ("Client words per turn", "float1", "Mean."),
-    "median_therapist_response_latency_s": (
-        "Therapist response latency",
-        "seconds",
-        "Median time from the end of the client's turn to the therapist's reply.",
-    ),
-    "median_client_response_latency_s": (
-        "Client response latency",
-        "seconds",
-        "Median time from the end of the therapist's turn to the client's reply.",
-    ),
+#: How each metric is shown, by section: name -> (label, format, explanation). A metric with
+#: ``<name>_effect_size`` and ``<name>_p_value`` is shown with its chance comparison.
+METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "Conversation": {
+        "therapist_talk_share": (
+            "Therapist share of words",
+            "percent",
+            "Of all words spoken by therapist and client, the share spoken by the therapist.",
+        ),
+        "therapist_talk_time_share": (
+            "Therapist share of speaking time",
+            "percent",
+            "The same, in seconds of speech.",
+        ),
+        "n_therapist_utterances": ("Therapist utterances", "int", ""),
+        "n_client_utterances": ("Client utterances", "int", ""),
+        "n_turns": ("Turns", "int", "Runs of consecutive utterances by one speaker."),
+        "mean_therapist_words_per_turn": ("Therapist words per turn", "float1", "Mean."),
+        "mean_client_words_per_turn": ("Client words per turn", "float1", "Mean."),
+        "median_therapist_response_latency_s": (
+            "Therapist response latency",
+            "seconds",
+            "Median time from the end of the client's turn to the therapist's reply.",
+        ),
+        "median_client_response_latency_s": (
+            "Client response latency",
+            "seconds",
+            "Median time from the end of the therapist's turn to the client's reply.",
+        ),
+    },
+    "Physiological resonance": {
+        "eda_synchrony": (
+            "Skin-conductance synchrony",
+            "float2",
+            "Mean |Fisher z| of windowed cross-lagged correlations (30 s windows, ±5 s).",
+        ),
+        "hr_synchrony": ("Heart-rate synchrony", "float2", "The same for heart rate."),
+        "marci_sci": (
+            "Skin-conductance concordance (SCI)",
+            "float2",
+            "Marci et al. (2007): ln(Σ positive / |Σ negative| slope correlations).",
+        ),
+        "eda_leader": ("Who leads (skin conductance)", "leader", ""),
+    },
+    "Vocal resonance": {
+        "vocal_f0_synchrony": (
+            "Pitch synchrony",
+            "float2",
+            "Correlation of adjacent turns' mean pitch.",
+        ),
+        "vocal_intensity_synchrony": (
+            "Loudness synchrony",
+            "float2",
+            "Correlation of adjacent turns' mean intensity.",
+        ),
+    },
+    "Language": {
+        "language_style_matching": (
+            "Language style matching",
+            "float2",
+            "Ireland & Pennebaker (2010), whole session: 1 = identical function-word use.",
+        ),
+        "turn_language_style_matching": (
+            "Turn-by-turn style matching",
+            "float2",
+            "Mean over adjacent turn pairs.",
+        ),
+        "affect_alignment": (
+            "Affect alignment",
+            "float2",
+            "Correlation of adjacent turns' emotional tone (VADER valence).",
+        ),
+    },
 }
+METRIC_INFO = {k: v for group in METRIC_GROUPS.values() for k, v in group.items()}
+_SHOWN_WITH = {"eda_lead_s"}
+
+
+def _chance(name: str, metrics: dict[str, Any]) -> str:
+    z, p = metrics.get(f"{name}_effect_size"), metrics.get(f"{name}_p_value")
+    if p is None:
+        return ""
+    verdict = "above chance" if p < 0.05 else "not above chance"
+    z_text = "" if z is None else f"z = {z:.1f}, "
+    return f"{verdict} ({z_text}p = {p:.3f})"
+
+
+def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = []
+    seen = set(_SHOWN_WITH)
+    for title, infos in METRIC_GROUPS.items():
+        cards = []
+        for name, (label, kind, help_text) in infos.items():
+            if name not in metrics:
+                continue
+            seen.update({name, f"{name}_effect_size", f"{name}_p_value"})
+            value = metrics[name]
+            if kind == "leader":
+                shown = _leader(value, metrics.get("eda_lead_s"))
+            else:
+                shown = _format(value, kind)
+            cards.append(
+                {
+                    "name": name,
+                    "label": label,
+                    "value": shown,
+                    "help": help_text,
+                    "chance": _chance(name, metrics),
+                    "missing": value is None,
+                }
+            )
+        if cards and not all(c["missing"] for c in cards):
+            groups.append({"title": title, "cards": cards})
+    rest = [
+        {
+            "name": n,
+            "label": n.replace("_", " "),
+            "value": _format(v, ""),
+            "help": "",
+            "chance": "",
+            "missing": v is None,
+        }
+        for n, v in metrics.items()
+        if n not in seen
+    ]
+    if rest:
+        groups.append({"title": "Other measures", "cards": rest})
+    return groups
+
+
+def _leader(leader: str | None, lead_s: float | None) -> str:
+    if leader is None:
+        return "—"
+    if leader == "none":
+        return "No consistent leader"
+    return f"{leader.capitalize()} leads" + ("" if lead_s is None else f" by {lead_s:.1f} s")
 
 
 def _format(value: Any, kind: str) -> str:
@@ -57,6 +165,10 @@ def _format(value: Any, kind: str) -> str:
         return f"{value:.1f} s"
     if kind == "float1":
         return f"{value:.1f}"
+    if kind == "float2":
+        return f"{value:.2f}"
+    if isinstance(value, str):
+        return value
     return f"{value:.3g}"
 
 
@@ -88,6 +200,8 @@ def render_report(results: SessionResults) -> str:
         ("timeline", figures.timeline_figure(results)),
         ("physiology", figures.physiology_figure(results)),
         ("words", figures.words_figure(results)),
+        ("resonance-eda", figures.resonance_figure(results, "eda")),
+        ("resonance-hr", figures.resonance_figure(results, "hr")),
     ]
     plots = {
         name: pio.to_html(
@@ -100,20 +214,15 @@ def render_report(results: SessionResults) -> str:
         for name, fig in figs
         if fig is not None
     }
-    metrics = [
+    groups = _cards(data["metrics"])
+    resonance = [
         {
-            "name": name,
-            "label": info[0],
-            "value": _format(data["metrics"].get(name), info[1]),
-            "help": info[2],
+            "kind": kind,
+            "plot": plots.get(f"resonance-{kind}"),
+            "moments": figures.resonant_moments(results, kind),
         }
-        for name, info in METRIC_INFO.items()
-        if name in data["metrics"]
-    ]
-    metrics += [
-        {"name": name, "label": name.replace("_", " "), "value": _format(value, ""), "help": ""}
-        for name, value in data["metrics"].items()
-        if name not in METRIC_INFO
+        for kind in ("eda", "hr")
+        if f"resonance-{kind}" in plots
     ]
     utter = results.utterances
     rows = [
@@ -135,7 +244,8 @@ def render_report(results: SessionResults) -> str:
             data=data,
             session=data["session"],
             meta=session.meta,
-            metrics=metrics,
+            groups=groups,
+            resonance=resonance,
             plots=plots,
             rows=rows,
             timed=bool(utter["start_s"].notna().all()) and not utter.empty,

@@ -1,0 +1,241 @@
+"""Resonance measures of one session: physiological, vocal and linguistic synchrony.
+
+The orchestration :func:`attunement.analysis.analyze_session` calls; every figure comes with
+its chance control. Where the data for a measure are absent its metrics are None; where they
+are present but unusable (too short, no overlap) they are None too, with a warning that says
+why.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attunement.errors import AttunementWarning, InputError
+from attunement.language import affect, lsm
+from attunement.model import Session
+from attunement.signals.align import AlignedPair, prepare_pair
+from attunement.synchrony import concordance, leader, surrogates
+from attunement.synchrony.wclc import METHOD as WCLC_METHOD
+from attunement.synchrony.wclc import WCLCResult, wclc
+
+__all__ = ["PhysiologySynchrony", "ResonanceConfig", "physiology_synchrony", "resonance"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResonanceConfig:
+    """Options of the resonance measures (seconds throughout).
+
+    The defaults follow the psychotherapy literature for wrist EDA and heart rate: 30 s windows
+    stepped by 10 s with lags up to ±5 s (Ramseyer & Tschacher, 2011; rMEA's defaults), 1,000
+    surrogates.
+    """
+
+    window_s: float = 30.0
+    lag_s: float = 5.0
+    step_s: float = 10.0
+    n_surrogates: int = 1000
+    surrogate_method: str = "segment_shuffle"
+    seed: int = 0
+    turn_lags: int = 2
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PhysiologySynchrony:
+    """EDA or heart-rate synchrony of one session, kept for the report."""
+
+    kind: str
+    pair: AlignedPair
+    test: surrogates.SurrogateTest
+    signed: WCLCResult
+    leader: dict[str, Any]
+    marci: concordance.MarciResult | None = None
+
+
+def _quiet(func, *args, **kwargs):
+    """Run a measure whose own warnings are summarised by the caller."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttunementWarning)
+        return func(*args, **kwargs)
+
+
+def physiology_synchrony(pair: AlignedPair, config: ResonanceConfig) -> PhysiologySynchrony:
+    """WCLC with surrogates (absolute Fisher z), its signed counterpart, leader and SCI.
+
+    Raises
+    ------
+    InputError
+        When the aligned recording is too short for one window plus the lag.
+    """
+    opts = dict(
+        sampling_rate=pair.sampling_rate,
+        window_s=config.window_s,
+        lag_s=config.lag_s,
+        step_s=config.step_s,
+    )
+    test = surrogates.surrogate_test(
+        pair.therapist,
+        pair.client,
+        **opts,
+        fisher_z=True,
+        absolute=True,
+        method=config.surrogate_method,
+        n_surrogates=config.n_surrogates,
+        seed=config.seed,
+    )
+    signed = _quiet(wclc, pair.therapist, pair.client, **opts, fisher_z=True, absolute=False)
+    who = _quiet(leader.leader_follower, signed)
+    marci = None
+    if pair.kind == "eda":
+        marci = _quiet(
+            concordance.marci_sci, pair.therapist, pair.client, sampling_rate=pair.sampling_rate
+        )
+    return PhysiologySynchrony(pair.kind, pair, test, signed, who, marci)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Resonance:
+    """Everything :func:`resonance` measured: metrics plus the objects the report draws."""
+
+    metrics: dict[str, Any]
+    physiology: dict[str, PhysiologySynchrony] = field(default_factory=dict)
+    turn_features: pd.DataFrame | None = None
+    methods: list[dict[str, Any]] = field(default_factory=list)
+
+
+PHYSIOLOGY_METRICS = (
+    "eda_synchrony",
+    "eda_synchrony_effect_size",
+    "eda_synchrony_p_value",
+    "hr_synchrony",
+    "hr_synchrony_effect_size",
+    "hr_synchrony_p_value",
+    "marci_sci",
+    "eda_leader",
+    "eda_lead_s",
+)
+TURN_METRICS = (
+    "vocal_f0_synchrony",
+    "vocal_f0_synchrony_effect_size",
+    "vocal_f0_synchrony_p_value",
+    "vocal_intensity_synchrony",
+    "vocal_intensity_synchrony_effect_size",
+    "vocal_intensity_synchrony_p_value",
+    "language_style_matching",
+    "turn_language_style_matching",
+    "turn_language_style_matching_effect_size",
+    "turn_language_style_matching_p_value",
+    "affect_alignment",
+    "affect_alignment_effect_size",
+    "affect_alignment_p_value",
+)
+
+
+def _finite(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def resonance(
+    session: Session,
+    turns: pd.DataFrame,
+    *,
+    config: ResonanceConfig,
+    audio: Any | None = None,
+) -> Resonance:
+    """Measure physiological, vocal and linguistic synchrony.
+
+    Parameters
+    ----------
+    session : Session
+    turns : pandas.DataFrame
+        :func:`attunement.language.turns.turns` of the session.
+    config : ResonanceConfig
+    audio : attunement.io.audio.Audio, optional
+        The session's audio, on the session clock, for vocal synchrony.
+
+    Returns
+    -------
+    Resonance
+        ``metrics`` holds every name in ``PHYSIOLOGY_METRICS`` and ``TURN_METRICS``; None where
+        undefined.
+    """
+    from attunement.prosody import features, vocal
+    from attunement.signals import align, eda, heart
+    from attunement.synchrony import peaks
+
+    metrics: dict[str, Any] = dict.fromkeys(PHYSIOLOGY_METRICS + TURN_METRICS)
+    methods: list[dict[str, Any]] = []
+    physiology: dict[str, PhysiologySynchrony] = {}
+    for kind in ("eda", "hr"):
+        try:
+            pair = prepare_pair(session, kind)
+            if pair is None:
+                continue
+            result = physiology_synchrony(pair, config)
+        except InputError as exc:
+            warnings.warn(
+                f"session {session.id}: {kind.upper()} synchrony not computed: {exc}",
+                AttunementWarning,
+                stacklevel=2,
+            )
+            continue
+        physiology[kind] = result
+        s = result.test.summary
+        metrics[f"{kind}_synchrony"] = _finite(s.observed)
+        metrics[f"{kind}_synchrony_effect_size"] = _finite(s.effect_size)
+        metrics[f"{kind}_synchrony_p_value"] = _finite(s.p_value)
+        if kind == "eda":
+            metrics["eda_leader"] = result.leader["leader"]
+            metrics["eda_lead_s"] = _finite(result.leader["lead_s"])
+            metrics["marci_sci"] = _finite(result.marci.sci) if result.marci else None
+    if physiology:
+        methods += [align.METHOD, WCLC_METHOD, surrogates.METHOD, peaks.METHOD, leader.METHOD]
+        if "eda" in physiology:
+            methods += [eda.METHOD, concordance.METHOD]
+        if "hr" in physiology:
+            methods.append(heart.METHOD)
+
+    turn_features = None
+    timed = not turns.empty and turns["start_s"].notna().all() and turns["end_s"].notna().all()
+    if audio is not None and not timed:
+        warnings.warn(
+            f"session {session.id}: vocal synchrony needs utterance start and end times; the "
+            "transcript has none",
+            AttunementWarning,
+            stacklevel=2,
+        )
+    elif audio is not None:
+        turn_features = features.turn_prosody(audio, turns)
+        for feature, name in (("f0_mean_hz", "vocal_f0"), ("intensity_mean_db", "vocal_intensity")):
+            got = vocal.vocal_synchrony(
+                turn_features, feature=feature, n_surrogates=config.n_surrogates, seed=config.seed
+            )
+            metrics[f"{name}_synchrony"] = _finite(got.summary.observed)
+            metrics[f"{name}_synchrony_effect_size"] = _finite(got.summary.effect_size)
+            metrics[f"{name}_synchrony_p_value"] = _finite(got.summary.p_value)
+        methods += [features.METHOD, vocal.METHOD]
+
+    if (turns["role"] == "therapist").any() and (turns["role"] == "client").any():
+        metrics["language_style_matching"] = _finite(lsm.session_lsm(turns))
+        test = lsm.turn_lsm_test(turns, n_surrogates=config.n_surrogates, seed=config.seed)
+        metrics["turn_language_style_matching"] = _finite(test.observed)
+        metrics["turn_language_style_matching_effect_size"] = _finite(test.effect_size)
+        metrics["turn_language_style_matching_p_value"] = _finite(test.p_value)
+        aligned = affect.affect_alignment(
+            turns,
+            max_lag_turns=config.turn_lags,
+            n_surrogates=config.n_surrogates,
+            seed=config.seed,
+        )
+        metrics["affect_alignment"] = _finite(aligned.summary.observed)
+        metrics["affect_alignment_effect_size"] = _finite(aligned.summary.effect_size)
+        metrics["affect_alignment_p_value"] = _finite(aligned.summary.p_value)
+        methods += [lsm.METHOD, affect.METHOD]
+    return Resonance(metrics, physiology, turn_features, methods)
