@@ -220,3 +220,50 @@ def test_zip_bomb_like_member_is_refused(tmp_path, capsys):
     )
     code, _, err = run(capsys, "validate", tmp_path / "session.toml")
     assert code == 0, err
+
+
+def test_sync_two_e4_exports(tmp_path, capsys):
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).parent / "io"))
+    import numpy as np
+    from e4_fixture import write_e4_export
+
+    rng = np.random.default_rng(0)
+    drive = np.convolve(rng.standard_normal(2500), np.ones(12) / 12, mode="same")
+    t = write_e4_export(
+        tmp_path / "t.zip",
+        start=1_700_000_000.0,
+        seconds=600,
+        seed=1,
+        eda=2 + drive[8:2408] + 0.02 * rng.standard_normal(2400),
+    )
+    c = write_e4_export(
+        tmp_path / "c.zip",
+        start=1_700_000_000.0,
+        seconds=600,
+        seed=2,
+        eda=3 + drive[:2400] + 0.02 * rng.standard_normal(2400),
+    )
+    code, out, err = run(capsys, "sync", t, c, "--surrogates", "99", "--csv", tmp_path / "w.csv")
+    assert code == 0, err
+    assert "p-value" in out and "0.0100" in out
+    assert "leader" in out and "therapist" in out
+    header = (tmp_path / "w.csv").read_text().splitlines()[0]
+    assert header == "start_s,end_s,observed,surrogate_low,surrogate_median,surrogate_high"
+
+
+def test_sync_bad_kind_and_file(tmp_path, capsys):
+    (tmp_path / "x.csv").write_text("time,eda\n0,1\n")
+    code, _, err = run(capsys, "sync", tmp_path / "x.csv", tmp_path / "x.csv", "--kind", "bvp")
+    assert code == 1 and "--kind" in err
+    code, _, err = run(capsys, "sync", tmp_path / "nope.zip", tmp_path / "x.csv")
+    assert code == 1 and "nope.zip" in err
+
+
+def test_benchmark_synchrony_smoke(capsys):
+    code, out, _ = run(
+        capsys, "benchmark", "synchrony", "--seconds", "300", "--surrogates", "20", "--repeats", "1"
+    )
+    assert code == 0
+    assert "attunement_wclc" in out and "numpy_loop" in out and "neurokit2" in out

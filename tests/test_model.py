@@ -99,3 +99,14 @@ def test_session_is_immutable():
     s = Session("x", meta={"a": 1})
     with pytest.raises(TypeError):
         s.meta["a"] = 2
+
+
+def test_sessions_and_signals_pickle():
+    import pickle
+
+    sig = Signal("ibi", "client", None, [0.8, 0.9], start=1.0, times=[1.0, 1.8], meta={"f": 1})
+    s = Session("x", (Utterance(0, "T", "therapist", 0.0, 1.0, "hi"),), (sig,), meta={"a": [1]})
+    back = pickle.loads(pickle.dumps(s))
+    assert back.id == "x" and back.utterances == s.utterances and back.meta["a"] == [1]
+    np.testing.assert_array_equal(back.signals[0].times, sig.times)
+    assert back.signals[0].meta["f"] == 1

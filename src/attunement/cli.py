@@ -240,6 +240,260 @@ def _print_overlap(session) -> None:
         out_console.print(f"signals cover {covered:.0f} s of the {t1 - t0:.0f} s transcript")
 
 
+# --- batch ---------------------------------------------------------------------------------------
+
+#: Exit status of ``batch`` when some sessions failed (each is in sessions.parquet with its error).
+EXIT_SOME_FAILED = 3
+
+
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Transcripts, session.toml manifests, corpus files (AnnoMI CSV), folders, "
+            "glob patterns such as 'corpus/**/*.vtt', or @FILE listing them one per line.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", show_default=False)],
+    engine: Annotated[
+        str, typer.Option("--engine", help="local (worker processes) or dask (a Dask cluster).")
+    ] = "local",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Worker processes (default: all CPU cores).", show_default=False
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Address of a running Dask scheduler, tcp://HOST:PORT (with --engine dask; "
+            "default: a local cluster).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Analyse every session again instead of resuming.")
+    ] = False,
+    therapist: TherapistOpt = None,
+    client: ClientOpt = None,
+    keep_names: KeepNamesOpt = False,
+) -> None:
+    """Analyse many sessions into OUT/sessions.parquet and OUT/utterances.parquet.
+
+    Running again resumes: sessions already done are skipped (unless --force). Exit status 0
+    when every session succeeded, 3 when some failed (each is listed as it fails and recorded
+    with its error), 1 when the batch could not start.
+    """
+    import logging
+
+    from attunement.batch import run_batch
+
+    log = logging.getLogger("attunement.batch")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("attunement: %(message)s"))
+    level, propagate = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        summary = run_batch(
+            inputs,
+            out_dir=out,
+            engine=engine,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            therapist=therapist,
+            client=client,
+            keep_names=keep_names,
+        )
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
+    failed = ""
+    if summary.n_failed:
+        failed = " (listed above; status 'error' in sessions.parquet)"
+    out_console.print(
+        f"{summary.n_ok} analysed, {summary.n_failed} failed{failed}, {summary.n_skipped} "
+        f"already done, in {summary.seconds:.1f} s",
+        markup=False,
+    )
+    out_console.print(f"sessions: {summary.sessions_path}", markup=False)
+    out_console.print(f"utterances: {summary.utterances_path}", markup=False)
+    if summary.n_failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+# --- end of batch --------------------------------------------------------------------------------
+
+
+# --- synchrony of two signal files, and benchmarks ----------------------------------------
+
+
+def _read_signal_file(path: Path, role: str, kind: str):
+    from attunement.io.e4 import is_e4, read_e4
+    from attunement.io.signal_csv import read_signal_csv
+
+    if is_e4(path):
+        return read_e4(path, role=role).signals
+    return read_signal_csv(path, kind=kind, role=role)
+
+
+@app.command()
+def sync(
+    therapist_signal: Annotated[
+        Path, typer.Argument(help="The therapist's E4 export (zip or folder) or signal CSV.")
+    ],
+    client_signal: Annotated[
+        Path, typer.Argument(help="The client's E4 export (zip or folder) or signal CSV.")
+    ],
+    kind: Annotated[str, typer.Option("--kind", help="Signal: eda or hr.")] = "eda",
+    window: Annotated[float, typer.Option("--window", help="Window length, seconds.")] = 30.0,
+    lag: Annotated[float, typer.Option("--lag", help="Largest lag either way, seconds.")] = 5.0,
+    step: Annotated[float, typer.Option("--step", help="Step between windows, seconds.")] = 10.0,
+    surrogates: Annotated[
+        int, typer.Option("--surrogates", help="Number of surrogate pairings.")
+    ] = 1000,
+    method: Annotated[
+        str, typer.Option("--method", help="Surrogates: segment_shuffle or circular_shift.")
+    ] = "segment_shuffle",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the surrogates.")] = 0,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="Write the per-window synchrony and chance band here.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Synchrony of two people's signals, tested against surrogates.
+
+    Both files are placed on one clock by their own start times (E4 exports carry them).
+    """
+    from attunement.errors import InputError
+    from attunement.model import Session
+    from attunement.resonance import ResonanceConfig, physiology_synchrony
+    from attunement.signals.align import prepare_pair
+
+    if kind not in ("eda", "hr"):
+        raise InputError(f"is {kind!r}; expected eda or hr", field="--kind")
+    signals = (
+        *_read_signal_file(therapist_signal, "therapist", kind),
+        *_read_signal_file(client_signal, "client", kind),
+    )
+    pair = prepare_pair(Session("sync", signals=signals), kind)
+    if pair is None:
+        raise InputError(
+            f"found no {kind.upper()} for both people; expected {kind.upper()} in each file",
+            field="--kind",
+        )
+    config = ResonanceConfig(
+        window_s=window,
+        lag_s=lag,
+        step_s=step,
+        n_surrogates=surrogates,
+        surrogate_method=method,
+        seed=seed,
+    )
+    result = physiology_synchrony(pair, config)
+    s = result.test.summary
+    table = Table(box=None, pad_edge=False, show_header=False)
+    rows = [
+        ("aligned", f"{pair.duration:.0f} s at {pair.sampling_rate:g} Hz"),
+        ("windows", f"{len(result.test.band)} of {window:g} s, step {step:g} s, lags ±{lag:g} s"),
+        ("synchrony (mean |z|)", f"{s.observed:.3f}"),
+        (
+            "chance (surrogates)",
+            f"{s.surrogate_mean:.3f} ± {s.surrogate_sd:.3f} ({s.n_surrogates} {method})",
+        ),
+        ("effect size (z)", f"{s.effect_size:.2f}"),
+        ("p-value", f"{s.p_value:.4f}"),
+        (
+            "leader",
+            str(result.leader["leader"])
+            + ("" if result.leader["leader"] == "none" else f" by {result.leader['lead_s']:.2f} s"),
+        ),
+    ]
+    if result.marci is not None:
+        rows.append(("SCI (Marci et al. 2007)", f"{result.marci.sci:.3f}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    out_console.print(table)
+    if csv is not None:
+        from attunement.report.write import atomic_write
+
+        band = result.test.band.assign(
+            start_s=result.test.band["start_s"] + pair.start,
+            end_s=result.test.band["end_s"] + pair.start,
+        )
+        atomic_write(csv, band.to_csv(index=False, lineterminator="\n"))
+        out_console.print(f"per-window synchrony: {csv}")
+
+
+benchmark_app = typer.Typer(
+    help="Time attunement beside its peers, in the same run.", no_args_is_help=True
+)
+app.add_typer(benchmark_app, name="benchmark")
+
+
+@benchmark_app.command("synchrony")
+def benchmark_synchrony(
+    seconds: Annotated[float, typer.Option(help="Length of each simulated recording.")] = 3600,
+    surrogates: Annotated[int, typer.Option(help="Number of surrogates.")] = 1000,
+    repeats: Annotated[int, typer.Option(help="Repeats; the median is shown.")] = 5,
+) -> None:
+    """wclc and 1,000 surrogates on one hour of 4 Hz EDA per person, beside a per-window numpy
+    loop and NeuroKit2's signal_synchrony."""
+    import os
+
+    from attunement.benchmarks.synchrony import run_synchrony_benchmark
+
+    table = run_synchrony_benchmark(seconds=seconds, n_surrogates=surrogates, repeats=repeats)
+    _print_frame(table, title=f"synchrony benchmark ({os.cpu_count()} CPU cores)")
+
+
+def _print_frame(frame, *, title: str) -> None:
+    import math
+
+    table = Table(title=title, box=None, pad_edge=False)
+    for i, col in enumerate(frame.columns):
+        table.add_column(str(col), no_wrap=i == 0, overflow="fold")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            if isinstance(value, float):
+                cells.append("" if math.isnan(value) else f"{value:.4g}")
+            else:
+                cells.append(escape(str(value)))
+        table.add_row(*cells)
+    out_console.print(table)
+
+
+@benchmark_app.command("batch")
+def benchmark_batch(
+    annomi: Annotated[
+        Path | None,
+        typer.Option(
+            help="AnnoMI-simple.csv to sample real transcripts from (default: "
+            "simulated AnnoMI-sized transcripts).",
+            show_default=False,
+        ),
+    ] = None,
+    sessions: Annotated[int, typer.Option(help="Sessions in the corpus.")] = 1000,
+) -> None:
+    """Sessions/s and peak memory on local 1 and 2 workers and a Dask LocalCluster."""
+    import os
+
+    from attunement.benchmarks.batch import run_batch_benchmark
+
+    table = run_batch_benchmark(sessions, annomi=annomi)
+    _print_frame(table, title=f"batch benchmark, {sessions} sessions ({os.cpu_count()} CPU cores)")
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     err_console.print(f"attunement: warning: {message}", markup=False)
 

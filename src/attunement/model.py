@@ -154,6 +154,20 @@ class Signal:
     def __len__(self) -> int:
         return int(self.values.shape[0])
 
+    def __reduce__(self):  # read-only mappings do not pickle; worker processes need pickling
+        return (
+            Signal,
+            (
+                self.kind,
+                self.role,
+                self.sampling_rate,
+                np.array(self.values),
+                self.start,
+                None if self.times is None else np.array(self.times),
+                dict(self.meta),
+            ),
+        )
+
     @property
     def end(self) -> float:
         """Time just after the last sample (start + n / rate), or the last time if irregular."""
@@ -222,6 +236,12 @@ class Session:
                 raise InputError(f"utterance at position {i} has index {u.index}; expected {i}")
         object.__setattr__(self, "ratings", MappingProxyType(dict(self.ratings)))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    def __reduce__(self):  # read-only mappings do not pickle; worker processes need pickling
+        return (
+            Session,
+            (self.id, self.utterances, self.signals, dict(self.ratings), dict(self.meta)),
+        )
 
     @property
     def has_timing(self) -> bool:

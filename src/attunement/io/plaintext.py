@@ -86,8 +86,8 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     Raises
     ------
     InputError
-        More than 20 lines before the first named line, an impossible timestamp (``[00:75]``), or no utterance
-        with words.
+        More than 20 lines before the first named line, an impossible timestamp (``[00:75]``),
+        or no utterance with words.
 
     Examples
     --------
