@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 
 import pytest
+from corpus_fixture import annomi_csv
 
 from attunement.benchmarks.batch import run_batch_benchmark, write_benchmark_corpus
 from attunement.errors import InputError
 from attunement.io.transcripts import read_transcripts
-from conftest import annomi_csv
 
 ANNOMI = Path(__file__).parents[2].parent / "shared" / "datasets" / "annomi" / "AnnoMI-simple.csv"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from corpus_fixture import plain_session, write_corpus
 
 from attunement.cli import main
-from conftest import plain_session, write_corpus
 
 
 def run(capsys, *args):

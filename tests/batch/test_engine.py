@@ -6,6 +6,7 @@ from pathlib import Path
 
 import batch_hooks
 import pytest
+from corpus_fixture import annomi_csv, plain_session
 
 import attunement.batch.engine as engine
 from attunement.analysis import AnalysisConfig
@@ -19,7 +20,6 @@ from attunement.batch.engine import (
 )
 from attunement.batch.inputs import SessionLoader, expand_inputs
 from attunement.errors import InputError
-from conftest import annomi_csv, plain_session
 
 
 def one(path: Path):

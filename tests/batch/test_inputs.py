@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus_fixture import annomi_csv, plain_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from attunement.batch.inputs import (
 )
 from attunement.errors import InputError
 from attunement.model import Session, Signal, Utterance
-from conftest import annomi_csv, plain_session
 
 
 def names(items: list[WorkItem], root: Path) -> list[str]:

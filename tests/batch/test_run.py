@@ -11,12 +11,12 @@ from pathlib import Path
 import batch_hooks
 import pyarrow.parquet as pq
 import pytest
+from corpus_fixture import plain_session, write_corpus
 
 import attunement.batch.writer as writer
 from attunement.batch import run_batch
 from attunement.batch.resume import STATE_FOLDER
 from attunement.errors import InputError
-from conftest import plain_session, write_corpus
 
 IDS = [
     "a01",
