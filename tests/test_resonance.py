@@ -80,3 +80,40 @@ def test_results_carry_parameters_and_methods():
     assert "windowed_cross_lagged_correlation" in names
     assert "marci_sci" in names
     assert d["metrics"]["eda_leader"] in {"therapist", "client", "none"}
+
+
+def test_manifest_with_audio_gives_vocal_synchrony(tmp_path):
+    """Transcript + WAV through the manifest: the client's pitch follows the therapist's."""
+    import sys
+    import wave
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "prosody"))
+    from voice_fixture import RATE, dialogue
+
+    from attunement.io import read_session
+
+    rng = np.random.default_rng(5)
+    spec = []
+    for _ in range(14):
+        level = rng.uniform(-1, 1)
+        spec.append(("therapist", 110 * 2 ** (level / 6), 1.0, 0.3))
+        spec.append(("client", 210 * 2 ** ((level + 0.2 * rng.standard_normal()) / 6), 1.0, 0.3))
+    samples, turns = dialogue(spec)
+    with wave.open(str(tmp_path / "s.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    lines = ["start,end,speaker,text"] + [
+        f"{r.start_s:.3f},{r.end_s:.3f},{r.speaker},turn {r.turn} words here"
+        for r in turns.itertuples()
+    ]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "session.toml").write_text(
+        '[transcript]\npath = "t.csv"\n[audio]\npath = "s.wav"\n'
+    )
+    m = analyze_session(read_session(tmp_path / "session.toml"), FAST).metrics
+    assert m["vocal_f0_synchrony"] > 0.3  # both directions pooled; only one is coupled
+    assert m["vocal_f0_synchrony_p_value"] < 0.05
+    assert m["vocal_intensity_synchrony"] is not None
