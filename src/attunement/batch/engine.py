@@ -44,6 +44,7 @@ from typing import Any, Protocol
 from attunement import __version__
 from attunement.analysis import AnalysisConfig, analyze_session
 from attunement.batch.inputs import WorkItem, unpack_session
+from attunement.batch.pseudo import session_pairs
 from attunement.batch.writer import ItemResult, error_result, ok_result
 from attunement.errors import InputError
 from attunement.io import read_sessions
@@ -193,8 +194,10 @@ def process_item(item: WorkItem, payload: dict[str, Any] | None, options: RunOpt
     Returns
     -------
     ItemResult
-        Its rows, or a failed result whose error is the InputError's message (``FILE:LINE:
-        ...``) or, for an unexpected exception, ``TypeName: message``.
+        Its rows and the aligned pairs of its physiological synchrony (for the batch's
+        pseudo-dyads; only when it has them), or a failed result whose error is the
+        InputError's message (``FILE:LINE: ...``) or, for an unexpected exception,
+        ``TypeName: message``.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -210,7 +213,8 @@ def process_item(item: WorkItem, payload: dict[str, Any] | None, options: RunOpt
             message = f"{type(exc).__name__}: {exc}"
             detail = traceback.format_exc()
             return error_result(item, message, [str(w.message) for w in caught], detail)
-        return ok_result(item, document, results.utterances, [str(w.message) for w in caught])
+        messages = [str(w.message) for w in caught]
+        return ok_result(item, document, results.utterances, messages, session_pairs(results))
 
 
 class Engine(Protocol):

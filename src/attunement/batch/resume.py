@@ -13,6 +13,10 @@ Layout of ``OUT/.attunement-batch/``:
     sessions the work item's key, its file's fingerprint, the status, the session id and where
     its rows are. A part counts only once its record exists; part files without one (a batch
     killed while writing) are deleted when the next run starts.
+``pairs/HASH.npz``
+    The aligned physiological pairs of each analysed session that has them, for the pseudo-dyads
+    computed over all done sessions at the end of every run (see
+    :mod:`attunement.batch.pseudo`).
 ``lock``
     Held (``flock``) while a batch runs, so that two runs never write the same folder.
 
@@ -87,6 +91,7 @@ class BatchState:
         self.out_dir = out_dir
         self.folder = out_dir / STATE_FOLDER
         self.parts = self.folder / "parts"
+        self.pairs = self.folder / "pairs"
         self._index: dict[str, Entry] = {}
         self._seq = 0
         self._lock: Any = None
@@ -148,6 +153,7 @@ class BatchState:
         if force:
             shutil.rmtree(self.parts)
             self.parts.mkdir()
+            shutil.rmtree(self.pairs, ignore_errors=True)
         elif stored_path.exists():
             try:
                 stored = json.loads(stored_path.read_text(encoding="utf-8"))
@@ -210,6 +216,10 @@ class BatchState:
         """Whether the session was analysed successfully from an unchanged file."""
         entry = self._index.get(key)
         return entry is not None and entry.status == "ok" and entry.fingerprint == fingerprint
+
+    def done_keys(self) -> set[str]:
+        """The keys whose latest record says ``ok``."""
+        return {key for key, entry in self._index.items() if entry.status == "ok"}
 
     def next_seq(self) -> int:
         """The number of the next part."""

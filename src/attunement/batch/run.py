@@ -18,6 +18,12 @@ from attunement.batch.engine import (
 )
 from attunement.batch.inputs import SessionLoader, WorkItem, expand_inputs
 from attunement.batch.progress import BatchProgress
+from attunement.batch.pseudo import (
+    DEFAULT_PSEUDO_PARTNERS,
+    PairStore,
+    check_partners,
+    pseudo_dyad_columns,
+)
 from attunement.batch.resume import BatchState
 from attunement.batch.writer import ItemResult, PartWriter, error_result, merge_outputs
 from attunement.errors import InputError
@@ -73,6 +79,7 @@ def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
 def _process(
     todo: list[WorkItem],
     state: BatchState,
+    store: PairStore,
     options: RunOptions,
     progress: BatchProgress,
     *,
@@ -87,6 +94,8 @@ def _process(
     pending: dict[int, ItemResult] = {}
 
     def arrived(pos: int, result: ItemResult) -> None:
+        store.put(todo[pos].key, todo[pos].fingerprint, result.pairs)  # also forgets stale ones
+        result.pairs = None
         pending[pos] = result
         if result.detail:
             logger.debug("%s: %s", result.session_id, result.detail)
@@ -147,6 +156,23 @@ def _plan(items: Sequence[WorkItem], state: BatchState):
     return plan
 
 
+def _pseudo_dyads(plan, store: PairStore, partners: int, config: AnalysisConfig):
+    """The pseudo-dyad columns over every session of the plan that was analysed."""
+    started = time.perf_counter()
+    settings = config.resonance
+    columns = pseudo_dyad_columns(
+        [(e.key, e.fingerprint, sid) if e.status == "ok" else None for e, sid in plan],
+        store,
+        partners=partners,
+        window_s=settings.window_s,
+        lag_s=settings.lag_s,
+        step_s=settings.step_s,
+        seed=settings.seed,
+    )
+    logger.info("pseudo-dyads tested in %.1f s", time.perf_counter() - started)
+    return columns
+
+
 def run_batch(
     inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
@@ -160,6 +186,7 @@ def run_batch(
     keep_names: bool = False,
     config: AnalysisConfig | None = None,
     progress: bool | None = None,
+    pseudo_partners: int = DEFAULT_PSEUDO_PARTNERS,
 ) -> BatchSummary:
     """Analyse many sessions into ``OUT/sessions.parquet`` and ``OUT/utterances.parquet``.
 
@@ -167,7 +194,9 @@ def run_batch(
     :func:`attunement.analyze_session` on the chosen engine, and written in streaming fashion
     (:mod:`attunement.batch.writer`) in input order whatever the engine. A session that fails is
     recorded with its error and the batch goes on. Running again resumes: sessions already done
-    from unchanged files are skipped (:mod:`attunement.batch.resume`) unless ``force``.
+    from unchanged files are skipped (:mod:`attunement.batch.resume`) unless ``force``. At the
+    end, the EDA and heart-rate synchrony of every session done so far is tested against
+    pseudo-dyads across sessions (:mod:`attunement.batch.pseudo`).
 
     Parameters
     ----------
@@ -196,6 +225,13 @@ def run_batch(
     progress : bool, optional
         Show a progress bar (default: when standard error is a terminal; otherwise progress is
         logged on ``attunement.batch.progress``).
+    pseudo_partners : int
+        Partner sessions per session for the pseudo-dyad columns of sessions.parquet
+        (``eda_synchrony_pseudo_effect_size``, ``eda_synchrony_pseudo_p_value``,
+        ``hr_synchrony_pseudo_effect_size``, ``hr_synchrony_pseudo_p_value``), chosen at
+        random (seeded by the analysis configuration's resonance seed) among the sessions with
+        the same signal at the same sampling rate, and rounded up to an even number; 0 leaves
+        the columns out. Changing it does not analyse any session again.
 
     Returns
     -------
@@ -205,8 +241,8 @@ def run_batch(
     ------
     InputError
         Before anything is analysed: an input that does not exist, no session found, bad engine
-        options, an unreachable scheduler, an output folder in use by another batch or holding
-        results made with other settings (without ``force``).
+        options, a negative ``pseudo_partners``, an unreachable scheduler, an output folder in
+        use by another batch or holding results made with other settings (without ``force``).
 
     Examples
     --------
@@ -219,6 +255,7 @@ def run_batch(
     """
     started = time.perf_counter()
     n_workers = check_engine(engine, workers=workers, scheduler=scheduler)
+    partners = check_partners(pseudo_partners)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     out = Path(out_dir)
@@ -226,6 +263,7 @@ def run_batch(
     options = RunOptions(_names(therapist), _names(client), bool(keep_names), config)
     sessions_path, utterances_path = out / "sessions.parquet", out / "utterances.parquet"
     with BatchState.open(out, options.settings(), force=force) as state:
+        store = PairStore(state.pairs)
         todo = [item for item in items if not state.is_done(item.key, item.fingerprint)]
         n_skipped = len(items) - len(todo)
         failures: list[tuple[str, str]] = []
@@ -234,14 +272,20 @@ def run_batch(
                 failures = _process(
                     todo,
                     state,
+                    store,
                     options,
                     bar,
                     engine=engine,
                     workers=n_workers,
                     scheduler=scheduler,
                 )
-        merge_outputs(_plan(items, state), state.part_path, sessions_path, utterances_path)
+        plan = _plan(items, state)
+        extra = None
+        if partners:
+            extra = _pseudo_dyads(plan, store, partners, config or AnalysisConfig())
+        merge_outputs(plan, state.part_path, sessions_path, utterances_path, extra)
         state.prune()
+        store.prune(state.done_keys())
     return BatchSummary(
         n_ok=len(todo) - len(failures),
         n_failed=len(failures),

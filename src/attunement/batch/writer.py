@@ -15,7 +15,8 @@ Results are written twice, both times in bounded memory:
 
 ``sessions.parquet`` columns: :data:`SESSION_COLUMNS`, then every ``metrics`` entry of
 results.json, in the order results.json lists them (a metric that only later sessions have is
-added where it is first met; a metric named like a fixed column gets a ``metric_`` prefix).
+added where it is first met; a metric named like a fixed column gets a ``metric_`` prefix), then
+the pseudo-dyad columns of :mod:`attunement.batch.pseudo` (when they are computed).
 ``utterances.parquet`` columns: ``session_id`` then the columns of
 :attr:`attunement.analysis.SessionResults.utterances`.
 """
@@ -26,7 +27,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -103,12 +104,17 @@ class ItemResult:
         The session's utterance rows (None when it failed).
     detail : str or None
         The traceback of an unexpected error, for the log.
+    pairs : dict or None
+        ``{kind: (sampling_rate, therapist, client)}``: the aligned pairs of the session's
+        physiological synchrony, for the pseudo-dyads of :mod:`attunement.batch.pseudo` (None
+        when it has none). The batch process stores them and drops them from the result.
     """
 
     key: str
     row: dict[str, Any]
     utterances: pa.Table | None = None
     detail: str | None = None
+    pairs: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -145,7 +151,11 @@ def _utterance_table(session_id: str, frame: pd.DataFrame) -> pa.Table:
 
 
 def ok_result(
-    item: _Item, document: dict[str, Any], utterances: pd.DataFrame, warnings: Sequence[str] = ()
+    item: _Item,
+    document: dict[str, Any],
+    utterances: pd.DataFrame,
+    warnings: Sequence[str] = (),
+    pairs: dict[str, Any] | None = None,
 ) -> ItemResult:
     """The result of an analysed session.
 
@@ -158,6 +168,8 @@ def ok_result(
         ``SessionResults.utterances``.
     warnings : sequence of str
         Warnings raised while reading and analysing.
+    pairs : dict, optional
+        The session's aligned pairs (see :attr:`ItemResult.pairs`).
     """
     session = document["session"]
     row: dict[str, Any] = {
@@ -172,7 +184,7 @@ def ok_result(
     }
     for name, value in document["metrics"].items():
         row[f"metric_{name}" if name in SESSION_COLUMNS else name] = _metric_value(value)
-    return ItemResult(item.key, row, _utterance_table(session["id"], utterances))
+    return ItemResult(item.key, row, _utterance_table(session["id"], utterances), pairs=pairs)
 
 
 def error_result(
@@ -384,11 +396,20 @@ def _read_part(path: Path) -> pa.Table:
         return part.read(use_threads=False)
 
 
+def _with_extra(schema: pa.Schema, extra: Mapping[str, Sequence[Any]]) -> pa.Schema:
+    for name in extra:
+        field = pa.field(name, pa.float64())
+        i = schema.get_field_index(name)
+        schema = schema.append(field) if i < 0 else schema.set(i, field)
+    return schema
+
+
 def _merge_one(
     kind: str,
     plan: Sequence[tuple[PlanEntry, str]],
     part_path: Callable[[int, str], Path],
     out: Path,
+    extra: Mapping[str, Sequence[Any]] | None = None,
 ) -> None:
     fixed = SESSION_COLUMNS if kind == "sessions" else {"session_id": pa.string()}
     null = pa.float64() if kind == "sessions" else pa.string()
@@ -396,6 +417,9 @@ def _merge_one(
     runs = [(seq, list(run)) for seq, run in itertools.groupby(plan, key=lambda p: p[0].seq)]
     seqs = list(dict.fromkeys(seq for seq, _ in runs))
     schema = _unify((pq.read_schema(part_path(seq, kind)) for seq in seqs), fixed, null)
+    if extra:
+        schema = _with_extra(schema, extra)
+    done = 0  # rows of the plan merged so far
     tmp = out.with_name(out.name + ".tmp")
     with pq.ParquetWriter(tmp, schema, compression=_COMPRESSION) as writer:
         groups = _RowGroups(writer, group_rows)
@@ -412,12 +436,21 @@ def _merge_one(
                     span = range(entry.utt_offset, entry.utt_offset + entry.utt_rows)
                 rows.extend(span)
                 ids.extend([session_id] * len(span))
+            first, done = done, done + len(run)
             if not rows:
                 continue
             piece = cached[1].take(pa.array(rows, pa.int64()))
             piece = piece.set_column(
                 piece.column_names.index("session_id"), "session_id", pa.array(ids, pa.string())
             )
+            for name, values in (extra or {}).items():
+                column = pa.array(values[first:done], pa.float64())
+                i = piece.schema.get_field_index(name)
+                piece = (
+                    piece.append_column(name, column)
+                    if i < 0
+                    else piece.set_column(i, name, column)
+                )
             groups.add(_conform(piece, schema))
         groups.close()
     _sync_and_rename(tmp, out)
@@ -428,6 +461,7 @@ def merge_outputs(
     part_path: Callable[[int, str], Path],
     sessions_path: Path,
     utterances_path: Path,
+    extra: Mapping[str, Sequence[Any]] | None = None,
 ) -> None:
     """Write sessions.parquet and utterances.parquet from parts, in the order of ``plan``.
 
@@ -439,6 +473,9 @@ def merge_outputs(
         ``(seq, kind) -> path`` of a part file, kind ``'sessions'`` or ``'utterances'``.
     sessions_path, utterances_path : pathlib.Path
         The outputs; each is written under a temporary name and renamed into place.
+    extra : mapping, optional
+        Further float columns of sessions.parquet, each one value (or None) per entry of
+        ``plan``, appended after the others (or replacing a column of the same name).
     """
-    _merge_one("sessions", plan, part_path, sessions_path)
+    _merge_one("sessions", plan, part_path, sessions_path, extra)
     _merge_one("utterances", plan, part_path, utterances_path)

@@ -425,7 +425,8 @@ def _regular_rate(times: np.ndarray) -> float | None:
         return None
     step = (times[-1] - times[0]) / (n - 1)
     noise = 8 * np.finfo(float).eps * max(abs(times[0]), abs(times[-1]), 1.0)
-    rounding = min(_resolution(times) / 2, step / 10) + noise
+    # Two times fit any grid, so only float noise is forgiven there, not rounding.
+    rounding = noise if n == 2 else min(_resolution(times) / 2, step / 10) + noise
 
     def deviation(rate: float) -> float:
         return float(np.max(np.abs(times - (times[0] + np.arange(n) / rate))))
