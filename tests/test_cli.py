@@ -41,8 +41,10 @@ def test_analyze_writes_three_files(tmp_path, capsys):
     }
     assert results["metrics"]["median_client_response_latency_s"] == 0.5
     csv = (tmp_path / "o" / "utterances.csv").read_text().splitlines()
-    assert csv[0] == "index,speaker,role,start_s,end_s,text"
-    assert csv[1] == '0,Therapist,therapist,1.0,4.0,"What brings you here today, [Client]?"'
+    assert csv[0].startswith("index,speaker,role,start_s,end_s,text,mi_behaviour,")
+    assert csv[1].startswith(
+        '0,Therapist,therapist,1.0,4.0,"What brings you here today, [Client]?"'
+    )
     html = (tmp_path / "o" / "report.html").read_text()
     page = html.split("</script>", 1)[1]  # what follows the inlined plotly.js
     assert "Dr Lee" not in page and "Sam" not in page and "Lee" not in page

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attunement import __version__
+from attunement import __version__, coding
 from attunement.errors import InputError
 from attunement.language import turns as turn_taking
 from attunement.model import Session
@@ -48,7 +48,8 @@ class SessionResults:
         snake_case name -> number or None (undefined); ``eda_leader`` is 'therapist', 'client'
         or 'none'.
     utterances : pandas.DataFrame
-        ``index``, ``speaker``, ``role``, ``start_s``, ``end_s``, ``text``.
+        ``index``, ``speaker``, ``role``, ``start_s``, ``end_s``, ``text``, then the utterance
+        codes (see :func:`attunement.coding.code_utterances`).
     turns : pandas.DataFrame
         See :func:`attunement.language.turns.turns`.
     resonance : Resonance
@@ -193,6 +194,8 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         audio = read_audio(session.meta["audio"])
     found = resonance(session, turn_table, config=config.resonance, audio=audio)
     metrics.update(found.metrics)
+    frame = coding.code_utterances(frame)
+    metrics.update(coding.session_codes(frame))
     created = config.created or dt.datetime.now(dt.UTC)
     provenance = {
         "attunement_version": __version__,
@@ -201,6 +204,6 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         "clock_origin": session.meta.get("clock_origin"),
         "names_kept": bool(session.meta.get("names_kept", False)),
         "parameters": {"resonance": asdict(config.resonance)},
-        "methods": [dict(m) for m in [turn_taking.METHOD, *found.methods]],
+        "methods": [dict(m) for m in [turn_taking.METHOD, *found.methods, coding.METHOD]],
     }
     return SessionResults(session, metrics, frame, turn_table, found, provenance)

@@ -281,10 +281,22 @@ def batch(
     therapist: TherapistOpt = None,
     client: ClientOpt = None,
     keep_names: KeepNamesOpt = False,
+    pseudo_partners: Annotated[
+        int,
+        typer.Option(
+            "--pseudo-partners",
+            help="Partner sessions per session for the pseudo-dyad chance control of EDA and "
+            "heart-rate synchrony (sessions at the same sampling rate, chosen at random with a "
+            "fixed seed; 0 turns it off).",
+        ),
+    ] = 100,
 ) -> None:
     """Analyse many sessions into OUT/sessions.parquet and OUT/utterances.parquet.
 
-    Running again resumes: sessions already done are skipped (unless --force). Exit status 0
+    At the end, each session's EDA and heart-rate synchrony is tested against pseudo-dyads
+    formed with other sessions of the corpus (columns *_synchrony_pseudo_effect_size and
+    *_synchrony_pseudo_p_value). Running again resumes: sessions already done are skipped
+    (unless --force), and the pseudo-dyads are tested again over all of them. Exit status 0
     when every session succeeded, 3 when some failed (each is listed as it fails and recorded
     with its error), 1 when the batch could not start.
     """
@@ -310,6 +322,7 @@ def batch(
             therapist=therapist,
             client=client,
             keep_names=keep_names,
+            pseudo_partners=pseudo_partners,
         )
     finally:
         log.removeHandler(handler)
@@ -492,6 +505,123 @@ def benchmark_batch(
 
     table = run_batch_benchmark(sessions, annomi=annomi)
     _print_frame(table, title=f"batch benchmark, {sessions} sessions ({os.cpu_count()} CPU cores)")
+
+
+# --- utterance coding ----------------------------------------------------------------------
+
+
+@app.command()
+def code(
+    transcript: Annotated[
+        Path, typer.Argument(help="A transcript file or session.toml manifest.", show_default=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="CSV to write (default: TRANSCRIPT-codes.csv here).",
+            show_default=False,
+        ),
+    ] = None,
+    therapist: TherapistOpt = None,
+    client: ClientOpt = None,
+    keep_names: KeepNamesOpt = False,
+    format: FormatOpt = None,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Code every utterance: MI behaviour of the therapist, talk type of the client.
+
+    Writes the utterance table with the code columns (those of utterances.csv from analyze);
+    a file holding several sessions gets a leading session_id column.
+    """
+    import pandas as pd
+
+    from attunement.coding import code_utterances
+    from attunement.report.write import atomic_write
+
+    sessions = _read_all([transcript], therapist, client, keep_names, format, encoding)
+    frames = [code_utterances(s.utterances_frame()) for s in sessions]
+    if len(sessions) == 1:
+        table = frames[0]
+    else:
+        table = pd.concat(
+            [f.assign(session_id=s.id) for s, f in zip(sessions, frames, strict=True)]
+        )
+        table = table[["session_id", *frames[0].columns]]
+    target = out if out is not None else Path(f"{transcript.stem}-codes.csv")
+    atomic_write(target, table.to_csv(index=False, lineterminator="\n"))
+    out_console.print(f"utterance codes: {target}", markup=False)
+
+
+@app.command()
+def train(
+    annomi: Annotated[
+        Path | None,
+        typer.Option(
+            "--annomi",
+            help="Folder with AnnoMI-simple.csv and AnnoMI-full.csv (default: the "
+            "vendored data/annomi).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the trained coders (default: the package's models).",
+            show_default=False,
+        ),
+    ] = None,
+    evaluate: Annotated[
+        bool, typer.Option(help="Also measure nested cross-validated macro-F1 (slower).")
+    ] = True,
+) -> None:
+    """Train the utterance coders on AnnoMI: reproduces the shipped models."""
+    from attunement.coding.artifact import default_model_dir
+    from attunement.coding.corpus import default_annomi_dir
+    from attunement.coding.train import train_annomi
+
+    target = train_annomi(
+        annomi if annomi is not None else default_annomi_dir(),
+        out if out is not None else default_model_dir(),
+        evaluate=evaluate,
+    )
+    out_console.print(f"coders: {target} (and {target.with_suffix('.npz').name})", markup=False)
+
+
+@benchmark_app.command("coding")
+def benchmark_coding(
+    annomi: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with AnnoMI-simple.csv and AnnoMI-full.csv (default: the vendored "
+            "data/annomi).",
+            show_default=False,
+        ),
+    ] = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds, grouped by video.")] = 5,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(help="Coders to time (default: the shipped ones).", show_default=False),
+    ] = None,
+) -> None:
+    """Macro-F1 of each coding task (nested CV grouped by video) beside published anchors,
+    then coding speed and peak memory."""
+    import os
+
+    from attunement.benchmarks.coding import run_coding_benchmark
+    from attunement.coding.corpus import default_annomi_dir
+
+    table = run_coding_benchmark(
+        annomi if annomi is not None else default_annomi_dir(),
+        n_splits=folds,
+        model_dir=model_dir,
+    )
+    _print_frame(table, title=f"coding benchmark ({os.cpu_count()} CPU cores)")
+
+
+# --- end of utterance coding ---------------------------------------------------------------
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

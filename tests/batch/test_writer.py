@@ -17,6 +17,7 @@ from attunement.analysis import analyze_session
 from attunement.batch.inputs import WorkItem
 from attunement.batch.resume import BatchState
 from attunement.batch.writer import ItemResult, PartWriter, error_result, merge_outputs, ok_result
+from attunement.coding import CODE_COLUMNS
 from attunement.model import Session, Utterance
 
 
@@ -81,6 +82,7 @@ def test_rows_of_a_real_analysis() -> None:
         "start_s",
         "end_s",
         "text",
+        *CODE_COLUMNS,
     ]
     assert result.utterances.column("session_id").to_pylist() == ["s1", "s1"]
 

@@ -107,3 +107,20 @@ def test_resonance_section_with_moments():
     assert "Resonance timeline" in html
     assert 'class="moments"' in html
     assert "above chance" in html
+
+
+def test_miti_thresholds_and_codes_in_the_transcript():
+    from attunement.report.html import _code, _miti
+
+    assert _miti("reflection_to_question_ratio", 0.8) == "below fair"
+    assert _miti("reflection_to_question_ratio", 1.0) == "fair"
+    assert _miti("percent_complex_reflections", 55) == "good"
+    assert _miti("percent_open_questions", 55) == ""
+    assert _code({"mi_behaviour": "reflection", "reflection_type": "complex"}) == (
+        "complex reflection"
+    )
+    assert _code({"mi_behaviour": None, "client_talk": "change"}) == "change talk"
+    assert _code({"mi_behaviour": None, "client_talk": "neutral"}) == ""
+    html = render_report(analyze_session(session()))
+    assert "MITI: " in html
+    assert '<span class="code' in html

@@ -6,6 +6,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
+import pandas as pd
 import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
@@ -44,6 +45,24 @@ METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
             "Client response latency",
             "seconds",
             "Median time from the end of the therapist's turn to the client's reply.",
+        ),
+    },
+    "Motivational interviewing (coded utterances)": {
+        "reflection_to_question_ratio": (
+            "Reflections per question",
+            "float2",
+            "MITI 4.2.1 thresholds: fair 1.0, good 2.0.",
+        ),
+        "percent_complex_reflections": (
+            "Complex reflections",
+            "percent100",
+            "Share of reflections that are complex. MITI 4.2.1: fair 40%, good 50%.",
+        ),
+        "percent_open_questions": ("Open questions", "percent100", "Share of questions."),
+        "change_talk_share": (
+            "Change talk",
+            "percent",
+            "Change talk / (change + sustain talk) among the client's utterances.",
         ),
     },
     "Physiological resonance": {
@@ -94,6 +113,20 @@ METRIC_INFO = {k: v for group in METRIC_GROUPS.values() for k, v in group.items(
 _SHOWN_WITH = {"eda_lead_s"}
 
 
+#: MITI 4.2.1 summary thresholds (fair, good) shown beside the measured values.
+MITI_THRESHOLDS = {
+    "reflection_to_question_ratio": (1.0, 2.0),
+    "percent_complex_reflections": (40, 50),
+}
+
+
+def _miti(name: str, value: Any) -> str:
+    if name not in MITI_THRESHOLDS or value is None:
+        return ""
+    fair, good = MITI_THRESHOLDS[name]
+    return "good" if value >= good else "fair" if value >= fair else "below fair"
+
+
 def _chance(name: str, metrics: dict[str, Any]) -> str:
     z, p = metrics.get(f"{name}_effect_size"), metrics.get(f"{name}_p_value")
     if p is None:
@@ -125,6 +158,7 @@ def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
                     "help": help_text,
                     "chance": _chance(name, metrics),
                     "missing": value is None,
+                    "miti": _miti(name, value),
                 }
             )
         if cards and not all(c["missing"] for c in cards):
@@ -146,6 +180,22 @@ def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return groups
 
 
+def _code(row: dict[str, Any]) -> str:
+    """A short label of an utterance's codes ('' when it has none)."""
+
+    def given(key: str) -> str | None:
+        value = row.get(key)
+        return None if value is None or pd.isna(value) else str(value)
+
+    behaviour = given("mi_behaviour")
+    if behaviour is not None:
+        sub = given("reflection_type") or given("question_type")
+        label = behaviour.replace("therapist_input", "input")
+        return f"{sub} {label}" if sub else label
+    talk = given("client_talk")
+    return f"{talk} talk" if talk and talk != "neutral" else ""
+
+
 def _leader(leader: str | None, lead_s: float | None) -> str:
     if leader is None:
         return "—"
@@ -159,6 +209,8 @@ def _format(value: Any, kind: str) -> str:
         return "—"
     if kind == "percent":
         return f"{100 * value:.0f}%"
+    if kind == "percent100":
+        return f"{value:.0f}%"
     if kind == "int":
         return f"{int(value):,}"
     if kind == "seconds":
@@ -227,13 +279,14 @@ def render_report(results: SessionResults) -> str:
     utter = results.utterances
     rows = [
         {
-            "index": int(r.index),
-            "speaker": r.speaker,
-            "role": r.role,
-            "start": r.start_s,
-            "text": r.text,
+            "index": int(r["index"]),
+            "speaker": r["speaker"],
+            "role": r["role"],
+            "start": r["start_s"],
+            "text": r["text"],
+            "code": _code(r),
         }
-        for r in utter.itertuples(index=False)
+        for r in utter.to_dict("records")
     ]
     session = results.session
     return (
@@ -249,6 +302,7 @@ def render_report(results: SessionResults) -> str:
             plots=plots,
             rows=rows,
             timed=bool(utter["start_s"].notna().all()) and not utter.empty,
+            coded="mi_behaviour" in utter.columns,
             methods=methods_paragraph(results),
             plotly_js=get_plotlyjs(),
             generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

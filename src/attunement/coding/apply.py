@@ -1,0 +1,253 @@
+"""Coding a session's utterances, and the session metrics the codes give.
+
+Therapist utterances get a motivational-interviewing behaviour (with reflection and question
+types); client utterances get a talk type. Each utterance is read with what the other person
+said just before it (:func:`attunement.coding.corpus.contexts`).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attunement.coding.artifact import ARTIFACT_NAME, Coders, default_model_dir, load_coder
+from attunement.coding.corpus import contexts
+from attunement.errors import AttunementWarning, InputError
+
+__all__ = ["CODE_COLUMNS", "MAX_CHARS", "METHOD", "code_utterances", "session_codes"]
+
+#: The columns :func:`code_utterances` adds, in order.
+CODE_COLUMNS: tuple[str, ...] = (
+    "mi_behaviour",
+    "p_reflection",
+    "p_question",
+    "p_therapist_input",
+    "p_other",
+    "reflection_type",
+    "p_complex",
+    "question_type",
+    "p_open",
+    "client_talk",
+    "p_change",
+    "p_neutral",
+    "p_sustain",
+)
+#: Utterances longer than this many characters are cut (with a warning) before coding.
+MAX_CHARS = 2000
+
+#: Task -> (role coded, label column, probability columns by label).
+_OUTPUTS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "therapist_behaviour": (
+        "therapist",
+        "mi_behaviour",
+        {
+            "reflection": "p_reflection",
+            "question": "p_question",
+            "therapist_input": "p_therapist_input",
+            "other": "p_other",
+        },
+    ),
+    "reflection_type": ("therapist", "reflection_type", {"complex": "p_complex"}),
+    "question_type": ("therapist", "question_type", {"open": "p_open"}),
+    "client_talk": (
+        "client",
+        "client_talk",
+        {"change": "p_change", "neutral": "p_neutral", "sustain": "p_sustain"},
+    ),
+}
+#: Subtype task -> the behaviour it applies to.
+_APPLIES = {"reflection_type": "reflection", "question_type": "question"}
+
+
+def _method() -> dict[str, Any]:
+    scores = ""
+    try:
+        meta = json.loads((default_model_dir() / f"{ARTIFACT_NAME}.json").read_text())
+        found = {t: v["cv_macro_f1"] for t, v in meta["tasks"].items() if "cv_macro_f1" in v}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        found = {}
+    names = {
+        "therapist_behaviour": "therapist behaviour",
+        "client_talk": "client talk type",
+        "reflection_type": "simple/complex reflections",
+        "question_type": "open/closed questions",
+    }
+    if found:
+        scores = (
+            " Macro-F1 under nested 5-fold cross-validation grouped by video: "
+            + ", ".join(f"{names.get(t, t)} {v:.2f}" for t, v in found.items())
+            + "."
+        )
+    return {
+        "name": "utterance_coding",
+        "description": (
+            "Therapist utterances were coded as motivational-interviewing behaviours "
+            "(reflection, question, therapist input, other; reflections as simple or complex, "
+            "questions as open or closed) and client utterances as change, neutral or sustain "
+            "talk by a TF-IDF and logistic-regression coder (word and character n-grams of the "
+            "utterance plus word n-grams of the other person's preceding turn) trained on the "
+            "expert-annotated AnnoMI corpus." + scores + " Session metrics count the most "
+            "probable code of each utterance."
+        ),
+        "parameters": {"max_chars": MAX_CHARS},
+        "citation": (
+            "Wu et al., Creation, Analysis and Evaluation of AnnoMI, a Dataset of "
+            "Expert-Annotated Counselling Dialogues, Future Internet 15(3):110, 2023"
+        ),
+    }
+
+
+#: The methods-paragraph entry of the coder (with its measured cross-validated macro-F1).
+METHOD: dict[str, Any] = _method()
+
+
+def _check(frame: Any, needed: tuple[str, ...], name: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"got {type(frame).__name__}; expected a DataFrame", field=name)
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"has no column {', '.join(missing)}; expected {', '.join(needed)}", field=name
+        )
+
+
+def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) -> pd.DataFrame:
+    """Code each utterance: MI behaviour of the therapist, talk type of the client.
+
+    Parameters
+    ----------
+    utterances : pandas.DataFrame
+        The table of :meth:`attunement.model.Session.utterances_frame` (at least ``role`` and
+        ``text``), in spoken order.
+    coder : Coders, optional
+        Trained coders (default: :func:`attunement.coding.load_coder`, trained on AnnoMI).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``utterances`` with these columns added (labels as pandas ``string``,
+        probabilities as float; missing -- ``<NA>`` or NaN -- where a code does not apply, and
+        on empty utterances):
+
+        - ``mi_behaviour``: therapist rows; reflection | question | therapist_input | other;
+        - ``p_reflection``, ``p_question``, ``p_therapist_input``, ``p_other``: therapist rows;
+          each behaviour's probability (they sum to 1);
+        - ``reflection_type`` (simple | complex) and ``p_complex``: where ``mi_behaviour`` is
+          reflection;
+        - ``question_type`` (open | closed) and ``p_open``: where ``mi_behaviour`` is question;
+        - ``client_talk``: client rows; change | neutral | sustain;
+        - ``p_change``, ``p_neutral``, ``p_sustain``: client rows; each type's probability.
+
+    Raises
+    ------
+    InputError
+        When ``utterances`` is not a DataFrame with ``role`` and ``text`` columns.
+
+    Warns
+    -----
+    AttunementWarning
+        When utterances longer than :data:`MAX_CHARS` characters were cut before coding.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"role": ["therapist", "client"],
+    ...                       "text": ["What brings you here today?", "I want to stop drinking."]})
+    >>> coded = code_utterances(frame)
+    >>> coded[["mi_behaviour", "question_type", "client_talk"]].fillna("").values.tolist()
+    [['question', 'open', ''], ['', '', 'change']]
+    """
+    _check(utterances, ("role", "text"), "utterances")
+    coder = coder or load_coder()
+    roles = utterances["role"].astype(str).tolist()
+    texts = ["" if pd.isna(t) else str(t) for t in utterances["text"].tolist()]
+    long = sum(len(t) > MAX_CHARS for t in texts)
+    if long:
+        warnings.warn(
+            f"{long} utterance(s) longer than {MAX_CHARS} characters were cut to their first "
+            f"{MAX_CHARS} characters before coding",
+            AttunementWarning,
+            stacklevel=2,
+        )
+        texts = [t[:MAX_CHARS] for t in texts]
+    context = contexts(roles, texts)
+    n = len(texts)
+    out = utterances.copy()
+    labels: dict[str, np.ndarray] = {}
+    for task, (role, column, probs) in _OUTPUTS.items():
+        labels[column] = np.full(n, None, dtype=object)
+        for p in probs.values():
+            out[p] = np.nan
+        mask = np.array(
+            [r == role and bool(t.strip()) for r, t in zip(roles, texts, strict=True)], dtype=bool
+        )
+        if task in _APPLIES:
+            mask &= labels["mi_behaviour"] == _APPLIES[task]
+        rows = np.flatnonzero(mask)
+        if rows.size and task in coder.coders:
+            model = coder.coders[task]
+            proba = model.predict_proba([texts[i] for i in rows], [context[i] for i in rows])
+            labels[column][rows] = model.classes_[proba.argmax(axis=1)].astype(object)
+            for j, label in enumerate(model.classes_):
+                if label in probs:
+                    out.loc[out.index[rows], probs[label]] = proba[:, j]
+        out[column] = pd.array(labels[column], dtype="string")  # a typed column even if empty
+    return out[[*utterances.columns, *[c for c in CODE_COLUMNS if c not in utterances.columns]]]
+
+
+def _ratio(num: int, den: int, scale: float = 1.0) -> float | None:
+    return None if den == 0 else scale * num / den
+
+
+def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
+    """Session summaries of the codes (MITI-style), from :func:`code_utterances`' table.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        With ``mi_behaviour``, ``reflection_type``, ``question_type`` and ``client_talk``.
+
+    Returns
+    -------
+    dict
+        - ``reflection_to_question_ratio``: reflections / questions (MITI 4.2.1: fair 1,
+          good 2);
+        - ``percent_complex_reflections``: 100 x complex / reflections (fair 40, good 50);
+        - ``percent_open_questions``: 100 x open / questions;
+        - ``change_talk_share``: change / (change + sustain), 0 to 1.
+
+        Each is None where its denominator is 0.
+
+    Raises
+    ------
+    InputError
+        When a column is missing.
+
+    Examples
+    --------
+    >>> coded = pd.DataFrame({"mi_behaviour": ["reflection", "question", None],
+    ...                       "reflection_type": ["complex", None, None],
+    ...                       "question_type": [None, "open", None],
+    ...                       "client_talk": [None, None, "change"]})
+    >>> session_codes(coded)
+    {'reflection_to_question_ratio': 1.0, 'percent_complex_reflections': 100.0, \
+'percent_open_questions': 100.0, 'change_talk_share': 1.0}
+    """
+    _check(coded, ("mi_behaviour", "reflection_type", "question_type", "client_talk"), "coded")
+
+    def count(column: str, value: str) -> int:
+        return int((coded[column] == value).sum())
+
+    reflections, questions = count("mi_behaviour", "reflection"), count("mi_behaviour", "question")
+    change, sustain = count("client_talk", "change"), count("client_talk", "sustain")
+    return {
+        "reflection_to_question_ratio": _ratio(reflections, questions),
+        "percent_complex_reflections": _ratio(
+            count("reflection_type", "complex"), reflections, 100.0
+        ),
+        "percent_open_questions": _ratio(count("question_type", "open"), questions, 100.0),
+        "change_talk_share": _ratio(change, change + sustain),
+    }

@@ -1,0 +1,221 @@
+"""AnnoMI as training tables for the utterance coders, and the context each utterance is read in.
+
+The four tasks:
+
+- ``therapist_behaviour``: therapist utterances of ``AnnoMI-simple.csv``, labelled
+  reflection | question | therapist_input | other;
+- ``client_talk``: client utterances of ``AnnoMI-simple.csv``, labelled change | neutral | sustain;
+- ``reflection_type``: therapist utterances of ``AnnoMI-full.csv`` whose main behaviour is a
+  reflection, labelled simple | complex;
+- ``question_type``: likewise for questions, labelled open | closed.
+
+``AnnoMI-full.csv`` repeats the seven transcripts coded by ten annotators; the rows of the lowest
+``annotator_id`` are kept (as :mod:`attunement.io.annomi` does).
+
+References
+----------
+Wu, Z., Balloccu, S., Kumar, V., Helaoui, R., Reforgiato Recupero, D., & Riboni, D. (2023).
+Creation, analysis and evaluation of AnnoMI, a dataset of expert-annotated counselling dialogues.
+Future Internet, 15(3), 110.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from attunement.errors import InputError
+from attunement.io._tables import csv_rows, read_csv_text
+
+__all__ = ["TASKS", "annomi_tasks", "contexts", "default_annomi_dir"]
+
+#: Task -> (file, role, label column, labels kept, main behaviour the task applies to).
+TASKS: dict[str, tuple[str, str, str, tuple[str, ...], str | None]] = {
+    "therapist_behaviour": (
+        "AnnoMI-simple.csv",
+        "therapist",
+        "main_therapist_behaviour",
+        ("reflection", "question", "therapist_input", "other"),
+        None,
+    ),
+    "reflection_type": (
+        "AnnoMI-full.csv",
+        "therapist",
+        "reflection_subtype",
+        ("simple", "complex"),
+        "reflection",
+    ),
+    "question_type": (
+        "AnnoMI-full.csv",
+        "therapist",
+        "question_subtype",
+        ("open", "closed"),
+        "question",
+    ),
+    "client_talk": (
+        "AnnoMI-simple.csv",
+        "client",
+        "client_talk_type",
+        ("change", "neutral", "sustain"),
+        None,
+    ),
+}
+
+_COLUMNS = ("transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text")
+_OTHER = {"therapist": "client", "client": "therapist"}
+#: The context is at most this many of the other person's last utterances, and characters.
+CONTEXT_UTTERANCES, CONTEXT_CHARS = 2, 1000
+
+
+def contexts(roles: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """What the other person said last before each utterance.
+
+    For a therapist utterance, the client's most recent turn (its last two utterances, at most
+    1,000 characters), and the reverse for a client utterance; '' where the other person has not
+    spoken yet or the role is neither therapist nor client.
+
+    Parameters
+    ----------
+    roles : sequence of str
+        'therapist', 'client' or 'other', in spoken order.
+    texts : sequence of str
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> contexts(["therapist", "client", "client", "therapist", "therapist"],
+    ...          ["Hi.", "I drink.", "A lot.", "A lot.", "Why?"])
+    ['', 'Hi.', 'Hi.', 'I drink. A lot.', 'I drink. A lot.']
+    """
+    turns: dict[str, list[str]] = {"therapist": [], "client": []}
+    previous = None
+    out = []
+    for role, text in zip(roles, texts, strict=True):
+        other = _OTHER.get(role)
+        out.append(" ".join(turns[other][-CONTEXT_UTTERANCES:])[-CONTEXT_CHARS:] if other else "")
+        if role in turns:
+            if role != previous:
+                turns[role] = []
+            turns[role].append("" if text is None else str(text))
+            previous = role
+    return out
+
+
+def default_annomi_dir() -> Path:
+    """The vendored AnnoMI folder (``data/annomi`` of a source checkout, else of the current
+    folder)."""
+    checkout = Path(__file__).resolve().parents[3] / "data" / "annomi"
+    return checkout if checkout.is_dir() else Path("data") / "annomi"
+
+
+def _read(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError("was not found; expected an AnnoMI CSV file", path=str(path))
+    rows = csv_rows(read_csv_text(path), path=str(path))
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise InputError("has no header; expected AnnoMI's columns", path=str(path)) from None
+    header = [h.strip() for h in header]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise InputError(
+            f"has no column {', '.join(missing)}; expected AnnoMI's columns ({', '.join(needed)})",
+            path=str(path),
+            line=1,
+        )
+    lines, records = [], []
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise InputError(
+                f"has {len(cells)} fields; expected {len(header)} as in the header",
+                path=str(path),
+                line=line,
+            )
+        lines.append(line)
+        records.append(cells)
+    frame = pd.DataFrame(records, columns=header, dtype=str)
+    for col in ("transcript_id", "utterance_id"):
+        ids = pd.to_numeric(frame[col], errors="coerce")
+        bad = (ids.isna() | (ids % 1 != 0)).to_numpy().nonzero()[0]
+        if bad.size:
+            raise InputError(
+                f"is {frame[col].iloc[bad[0]]!r}; expected a whole number",
+                path=str(path),
+                line=lines[bad[0]],
+                field=col,
+            )
+        frame[col] = ids.astype(int)
+    return frame
+
+
+def _one_annotator(frame: pd.DataFrame) -> pd.DataFrame:
+    if "annotator_id" not in frame.columns:
+        return frame
+    first = frame.groupby("transcript_id")["annotator_id"].transform(
+        lambda a: sorted(a, key=lambda v: (len(v), v))[0]
+    )
+    return frame[frame["annotator_id"] == first]
+
+
+def annomi_tasks(directory: str | Path) -> dict[str, pd.DataFrame]:
+    """The four training tables from a folder holding AnnoMI-simple.csv and AnnoMI-full.csv.
+
+    Parameters
+    ----------
+    directory : str or path-like
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        Task name (see :data:`TASKS`) -> table with columns ``text``, ``context``, ``label``,
+        ``group`` (the video URL, for grouped cross-validation) and ``transcript_id``.
+
+    Raises
+    ------
+    InputError
+        When a file is missing or lacks a column, or a task has fewer than two labels.
+    """
+    directory = Path(directory)
+    frames: dict[str, pd.DataFrame] = {}
+    out = {}
+    for task, (name, role, column, labels, behaviour) in TASKS.items():
+        if name not in frames:
+            raw = _one_annotator(_read(directory / name, _COLUMNS))
+            raw = raw.sort_values(["transcript_id", "utterance_id"], kind="stable")
+            ctx = []
+            for _, rows in raw.groupby("transcript_id", sort=False):
+                ctx.extend(contexts(rows["interlocutor"].tolist(), rows["utterance_text"].tolist()))
+            frames[name] = raw.assign(context=ctx)
+        raw = frames[name]
+        needed = [column] if behaviour is None else [column, "main_therapist_behaviour"]
+        missing = [c for c in needed if c not in raw.columns]
+        if missing:
+            raise InputError(
+                f"has no column {', '.join(missing)}; expected AnnoMI's labels",
+                path=str(directory / name),
+                line=1,
+            )
+        rows = raw[(raw["interlocutor"] == role) & raw[column].isin(labels)]
+        if behaviour is not None:
+            rows = rows[rows["main_therapist_behaviour"] == behaviour]
+        if rows[column].nunique() < 2:
+            raise InputError(
+                f"has fewer than two {column} labels for {task}; expected {' | '.join(labels)}",
+                path=str(directory / name),
+            )
+        out[task] = pd.DataFrame(
+            {
+                "text": rows["utterance_text"].to_numpy(),
+                "context": rows["context"].to_numpy(),
+                "label": rows[column].to_numpy(),
+                "group": rows["video_url"].to_numpy(),
+                "transcript_id": rows["transcript_id"].to_numpy(),
+            }
+        )
+    return out

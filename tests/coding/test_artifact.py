@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pytest
+
+from attunement.coding.artifact import (
+    Coders,
+    default_model_dir,
+    load_coder,
+    read_coders,
+    save_coders,
+)
+from attunement.coding.estimator import TextCoder
+from attunement.errors import InputError
+
+TEXTS = ["How are you?", "What happened?", "You feel sad.", "You are worried."] * 3
+LABELS = ["question", "question", "reflection", "reflection"] * 3
+
+
+@pytest.fixture
+def saved(tmp_path):
+    coder = TextCoder().fit(TEXTS, LABELS, ["I am sad."] * 12)
+    save_coders({"therapist_behaviour": coder}, tmp_path, info={"therapist_behaviour": {"n": 12}})
+    return tmp_path, coder
+
+
+def test_round_trip_gives_identical_probabilities(saved):
+    folder, coder = saved
+    loaded = read_coders(folder)
+    assert isinstance(loaded, Coders)
+    assert loaded.meta["tasks"]["therapist_behaviour"]["n"] == 12
+    again = loaded.coders["therapist_behaviour"]
+    np.testing.assert_array_equal(again.predict_proba(TEXTS), coder.predict_proba(TEXTS))
+    assert again.classes_.tolist() == ["question", "reflection"]
+
+
+def test_artifact_has_no_pickle(saved):
+    folder, _ = saved
+    with np.load(folder / "annomi_coders.npz", allow_pickle=False) as data:
+        assert all(data[k].dtype != object for k in data.files)
+
+
+def test_load_coder_caches_per_folder(saved):
+    folder, _ = saved
+    assert load_coder(folder) is load_coder(str(folder))
+    assert load_coder() is load_coder(default_model_dir())
+
+
+def test_shipped_artifact_is_small_and_complete():
+    size = sum(p.stat().st_size for p in default_model_dir().glob("annomi_coders.*"))
+    assert size < 8 * 2**20
+    meta = load_coder().meta
+    assert set(meta["tasks"]) == {
+        "therapist_behaviour", "reflection_type", "question_type", "client_talk"
+    }  # fmt: skip
+    assert all("cv_macro_f1" in t for t in meta["tasks"].values())
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(InputError, match=r"annomi_coders\.json: was not found"):
+        read_coders(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("annomi_coders.json", b"{not json", "is not valid JSON"),
+        ("annomi_coders.json", b"\xff\xfe\x00", "is not valid JSON"),
+        ("annomi_coders.json", b'{"format_version": 99}', "expected 1"),
+        ("annomi_coders.npz", b"PK\x03\x04truncated", "expected a .npz archive"),
+        ("annomi_coders.npz", b"", "expected a .npz archive"),
+    ],
+)
+def test_broken_artifact(saved, name, content, match):
+    folder, _ = saved
+    (folder / name).write_bytes(content)
+    with pytest.raises(InputError, match=match):
+        read_coders(folder)
+
+
+def test_artifact_missing_an_array(saved, tmp_path):
+    folder, _ = saved
+    with np.load(folder / "annomi_coders.npz") as data:
+        arrays = {k: data[k] for k in data.files if not k.endswith("coef")}
+    np.savez_compressed(folder / "annomi_coders.npz", **arrays)
+    with pytest.raises(InputError, match="task therapist_behaviour: is not a valid coder"):
+        read_coders(folder)
+
+
+def test_metadata_is_json(saved):
+    folder, _ = saved
+    meta = json.loads((folder / "annomi_coders.json").read_text())
+    assert meta["tasks"]["therapist_behaviour"]["classes"] == ["question", "reflection"]
+    assert "AnnoMI" in meta["citation"]
