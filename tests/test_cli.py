@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from attunement.cli import main
-
 VTT = (
     "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nDr Lee: What brings you here today, Sam?\n\n"
     "2\n00:00:04.500 --> 00:00:07.000\nSam: I have not been sleeping.\n\n"
@@ -16,18 +14,10 @@ VTT = (
 )
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(map(str, args)))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
-
-
-def test_analyze_writes_three_files(tmp_path, capsys):
+def test_analyze_writes_three_files(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
-    code, out, err = run(capsys, "analyze", src, "--therapist", "Dr Lee", "--out", tmp_path / "o")
+    code, out, err = run_cli("analyze", src, "--therapist", "Dr Lee", "--out", tmp_path / "o")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
         "report.html",
@@ -51,17 +41,17 @@ def test_analyze_writes_three_files(tmp_path, capsys):
     assert "report.html" in out
 
 
-def test_keep_names(tmp_path, capsys):
+def test_keep_names(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
-    code, _, _ = run(
-        capsys, "analyze", src, "--therapist", "Dr Lee", "--keep-names", "-o", tmp_path / "o"
+    code, _, _ = run_cli(
+        "analyze", src, "--therapist", "Dr Lee", "--keep-names", "-o", tmp_path / "o"
     )
     assert code == 0
     assert "Dr Lee" in (tmp_path / "o" / "utterances.csv").read_text()
 
 
-def test_corpus_file_gives_one_folder_per_session(tmp_path, capsys):
+def test_corpus_file_gives_one_folder_per_session(tmp_path, run_cli):
     header = (
         "transcript_id,mi_quality,video_title,video_url,topic,utterance_id,interlocutor,"
         "timestamp,utterance_text,main_therapist_behaviour,client_talk_type\n"
@@ -74,7 +64,7 @@ def test_corpus_file_gives_one_folder_per_session(tmp_path, capsys):
     )
     src = tmp_path / "corpus.csv"
     src.write_text(header + rows)
-    code, _out, err = run(capsys, "analyze", src, "-o", tmp_path / "o")
+    code, _out, err = run_cli("analyze", src, "-o", tmp_path / "o")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["corpus-3", "corpus-9"]
     assert (tmp_path / "o" / "corpus-9" / "results.json").exists()
@@ -116,10 +106,10 @@ def bad_inputs(tmp_path: Path):
         "missing.srt",
     ],
 )
-def test_bad_input_is_one_clear_line_exit_1_and_nothing_written(tmp_path, capsys, name):
+def test_bad_input_is_one_clear_line_exit_1_and_nothing_written(tmp_path, run_cli, name):
     bad_inputs(tmp_path)
     out_dir = tmp_path / "out"
-    code, _out, err = run(capsys, "analyze", tmp_path / name, "-o", out_dir)
+    code, _out, err = run_cli("analyze", tmp_path / name, "-o", out_dir)
     assert code == 1
     assert err.startswith(f"attunement: error: {tmp_path / name}")
     assert "; expected" in err or "expected" in err
@@ -128,53 +118,53 @@ def test_bad_input_is_one_clear_line_exit_1_and_nothing_written(tmp_path, capsys
     assert not out_dir.exists()
 
 
-def test_one_bad_input_among_good_ones_writes_nothing(tmp_path, capsys):
+def test_one_bad_input_among_good_ones_writes_nothing(tmp_path, run_cli):
     good = tmp_path / "good.vtt"
     good.write_text(VTT)
     bad = tmp_path / "bad.vtt"
     bad.write_text("WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nA: backwards\n")
-    code, _, err = run(capsys, "analyze", good, bad, "--therapist", "Dr Lee", "-o", tmp_path / "o")
+    code, _, err = run_cli("analyze", good, bad, "--therapist", "Dr Lee", "-o", tmp_path / "o")
     assert code == 1 and "bad.vtt" in err
     assert not (tmp_path / "o").exists()
 
 
-def test_usage_errors_exit_2(capsys):
-    code, _, _ = run(capsys, "analyze")
+def test_usage_errors_exit_2(run_cli):
+    code, _, _ = run_cli("analyze")
     assert code == 2
-    code, _, _ = run(capsys, "frobnicate")
+    code, _, _ = run_cli("frobnicate")
     assert code == 2
 
 
-def test_validate_prints_what_was_read(tmp_path, capsys):
+def test_validate_prints_what_was_read(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
-    code, out, _ = run(capsys, "validate", src, "--therapist", "Dr Lee")
+    code, out, _ = run_cli("validate", src, "--therapist", "Dr Lee")
     assert code == 0
     assert "Therapist" in out and "therapist" in out and "3 utterances, timed" in out
-    code, _, err = run(capsys, "validate", tmp_path / "nothing.vtt")
+    code, _, err = run_cli("validate", tmp_path / "nothing.vtt")
     assert code == 1 and "no such file" in err
 
 
-def test_validate_demo_shows_signals_and_overlap(capsys):
+def test_validate_demo_shows_signals_and_overlap(run_cli):
     from attunement.demo import demo_manifest
 
-    code, out, _ = run(capsys, "validate", demo_manifest())
+    code, out, _ = run_cli("validate", demo_manifest())
     assert code == 0
     assert "eda (simulated)" in out
     assert "4 Hz" in out and "64 Hz" in out and "irregular" in out
     assert "signals overlap from" in out
 
 
-def test_warnings_are_one_line_on_stderr(tmp_path, capsys):
+def test_warnings_are_one_line_on_stderr(tmp_path, run_cli):
     src = tmp_path / "s.txt"
     src.write_text("Dr Lee: hi\nSam: hello\nInterpreter: hola\n")
-    code, _, err = run(capsys, "validate", src, "--therapist", "Dr Lee", "--client", "Sam")
+    code, _, err = run_cli("validate", src, "--therapist", "Dr Lee", "--client", "Sam")
     assert code == 0
     assert err.startswith("attunement: warning: ")
 
 
-def test_version(capsys):
-    code, out, _ = run(capsys, "--version")
+def test_version(run_cli):
+    code, out, _ = run_cli("--version")
     assert code == 0 and out.startswith("attunement ")
 
 
@@ -197,8 +187,8 @@ def test_console_script_end_to_end(tmp_path):
     assert not (tmp_path / "attunement-results").exists()
 
 
-def test_demo_writes_report(tmp_path, capsys):
-    code, out, err = run(capsys, "demo", "--out", tmp_path / "demo")
+def test_demo_writes_report(tmp_path, run_cli):
+    code, out, err = run_cli("demo", "--out", tmp_path / "demo")
     assert code == 0, err
     assert "SIMULATED" in out
     results = json.loads((tmp_path / "demo" / "results.json").read_text())
@@ -212,7 +202,7 @@ def test_demo_writes_report(tmp_path, capsys):
     assert "SIMULATED" in html and "AnnoMI" in html
 
 
-def test_zip_bomb_like_member_is_refused(tmp_path, capsys):
+def test_zip_bomb_like_member_is_refused(tmp_path, run_cli):
     path = tmp_path / "th.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("EDA.csv", "1700000000.0\n4.0\n" + "0.5\n" * 10)
@@ -220,11 +210,11 @@ def test_zip_bomb_like_member_is_refused(tmp_path, capsys):
     (tmp_path / "session.toml").write_text(
         "[transcript]\npath='t.txt'\n[[wearables]]\nrole='client'\npath='th.zip'\n"
     )
-    code, _, err = run(capsys, "validate", tmp_path / "session.toml")
+    code, _, err = run_cli("validate", tmp_path / "session.toml")
     assert code == 0, err
 
 
-def test_sync_two_e4_exports(tmp_path, capsys):
+def test_sync_two_e4_exports(tmp_path, run_cli):
     import sys as _sys
 
     _sys.path.insert(0, str(Path(__file__).parent / "io"))
@@ -247,7 +237,7 @@ def test_sync_two_e4_exports(tmp_path, capsys):
         seed=2,
         eda=3 + drive[:2400] + 0.02 * rng.standard_normal(2400),
     )
-    code, out, err = run(capsys, "sync", t, c, "--surrogates", "99", "--csv", tmp_path / "w.csv")
+    code, out, err = run_cli("sync", t, c, "--surrogates", "99", "--csv", tmp_path / "w.csv")
     assert code == 0, err
     assert "p-value" in out and "0.0100" in out
     assert "leader" in out and "therapist" in out
@@ -255,17 +245,17 @@ def test_sync_two_e4_exports(tmp_path, capsys):
     assert header == "start_s,end_s,observed,surrogate_low,surrogate_median,surrogate_high"
 
 
-def test_sync_bad_kind_and_file(tmp_path, capsys):
+def test_sync_bad_kind_and_file(tmp_path, run_cli):
     (tmp_path / "x.csv").write_text("time,eda\n0,1\n")
-    code, _, err = run(capsys, "sync", tmp_path / "x.csv", tmp_path / "x.csv", "--kind", "bvp")
+    code, _, err = run_cli("sync", tmp_path / "x.csv", tmp_path / "x.csv", "--kind", "bvp")
     assert code == 1 and "--kind" in err
-    code, _, err = run(capsys, "sync", tmp_path / "nope.zip", tmp_path / "x.csv")
+    code, _, err = run_cli("sync", tmp_path / "nope.zip", tmp_path / "x.csv")
     assert code == 1 and "nope.zip" in err
 
 
-def test_benchmark_synchrony_smoke(capsys):
-    code, out, _ = run(
-        capsys, "benchmark", "synchrony", "--seconds", "300", "--surrogates", "20", "--repeats", "1"
+def test_benchmark_synchrony_smoke(run_cli):
+    code, out, _ = run_cli(
+        "benchmark", "synchrony", "--seconds", "300", "--surrogates", "20", "--repeats", "1"
     )
     assert code == 0
     assert "attunement_wclc" in out and "numpy_loop" in out and "neurokit2" in out

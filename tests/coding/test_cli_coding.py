@@ -1,9 +1,7 @@
 """The coding commands: `attunement code`, `attunement train`, `attunement benchmark coding`."""
 
 import pandas as pd
-import pytest
 
-from attunement.cli import main
 from attunement.coding import CODE_COLUMNS
 
 VTT = (
@@ -13,19 +11,11 @@ VTT = (
 )
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(map(str, args)))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
-
-
-def test_code_writes_the_coded_utterances(tmp_path, capsys):
+def test_code_writes_the_coded_utterances(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
     target = tmp_path / "codes.csv"
-    code, out, err = run(capsys, "code", src, "--therapist", "Dr Lee", "-o", target)
+    code, out, err = run_cli("code", src, "--therapist", "Dr Lee", "-o", target)
     assert code == 0, err
     assert f"utterance codes: {target}" in out
     table = pd.read_csv(target)
@@ -36,40 +26,40 @@ def test_code_writes_the_coded_utterances(tmp_path, capsys):
     assert pd.isna(table.loc[1, "mi_behaviour"]) and pd.isna(table.loc[0, "client_talk"])
 
 
-def test_code_several_sessions_and_default_name(tiny_annomi, tmp_path, capsys, monkeypatch):
+def test_code_several_sessions_and_default_name(tiny_annomi, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "code", tiny_annomi / "AnnoMI-simple.csv")
+    code, _, err = run_cli("code", tiny_annomi / "AnnoMI-simple.csv")
     assert code == 0, err
     table = pd.read_csv(tmp_path / "AnnoMI-simple-codes.csv")
     assert table.columns[0] == "session_id"
     assert table["session_id"].nunique() == 12
 
 
-def test_code_bad_file(tmp_path, capsys):
+def test_code_bad_file(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_bytes(b"\x00\x01\x02binary")
-    code, _, err = run(capsys, "code", src)
+    code, _, err = run_cli("code", src)
     assert code == 1
     assert err.startswith("attunement: error: ")
 
 
-def test_train_into_a_folder(tiny_annomi, tmp_path, capsys):
-    code, out, err = run(
-        capsys, "train", "--annomi", tiny_annomi, "--out", tmp_path / "m", "--no-evaluate"
+def test_train_into_a_folder(tiny_annomi, tmp_path, run_cli):
+    code, out, err = run_cli(
+        "train", "--annomi", tiny_annomi, "--out", tmp_path / "m", "--no-evaluate"
     )
     assert code == 0, err
     assert (tmp_path / "m" / "annomi_coders.npz").is_file()
     assert "annomi_coders.json" in out
 
 
-def test_train_missing_data(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "--annomi", tmp_path, "--out", tmp_path / "m")
+def test_train_missing_data(tmp_path, run_cli):
+    code, _, err = run_cli("train", "--annomi", tmp_path, "--out", tmp_path / "m")
     assert code == 1
     assert "AnnoMI-simple.csv: was not found" in err
 
 
-def test_benchmark_coding_smoke(tiny_annomi, tmp_path, capsys):
-    code, out, err = run(capsys, "benchmark", "coding", "--annomi", tiny_annomi, "--folds", "2")
+def test_benchmark_coding_smoke(tiny_annomi, tmp_path, run_cli):
+    code, out, err = run_cli("benchmark", "coding", "--annomi", tiny_annomi, "--folds", "2")
     assert code == 0, err
     for name in ("macro_f1 therapist_behaviour", "macro_f1 client_talk", "utterances_per_s",
                  "peak_mib"):  # fmt: skip
