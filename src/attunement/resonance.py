@@ -228,12 +228,27 @@ def resonance(
         metrics["turn_language_style_matching"] = _finite(test.observed)
         metrics["turn_language_style_matching_effect_size"] = _finite(test.effect_size)
         metrics["turn_language_style_matching_p_value"] = _finite(test.p_value)
-        aligned = affect.affect_alignment(
+        # The lagged and one-directional rows are for the report; only the headline figure
+        # (both directions, adjacent turns) earns a warning when it is undefined.
+        aligned = _quiet(
+            affect.affect_alignment,
             turns,
             max_lag_turns=config.turn_lags,
             n_surrogates=config.n_surrogates,
             seed=config.seed,
         )
+        if _finite(aligned.summary.observed) is None:
+            n_pairs = aligned.table.loc[
+                (aligned.table["direction"] == "both") & (aligned.table["lag_turns"] == 0),
+                "n_pairs",
+            ]
+            warnings.warn(
+                f"session {session.id}: affect alignment is undefined (adjacent turn pairs with "
+                f"a valence: {int(n_pairs.iloc[0]) if len(n_pairs) else 0}; at least 5 needed, "
+                "and each speaker's valence must vary)",
+                AttunementWarning,
+                stacklevel=2,
+            )
         metrics["affect_alignment"] = _finite(aligned.summary.observed)
         metrics["affect_alignment_effect_size"] = _finite(aligned.summary.effect_size)
         metrics["affect_alignment_p_value"] = _finite(aligned.summary.p_value)
