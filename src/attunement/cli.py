@@ -348,15 +348,6 @@ def batch(
 # --- synchrony of two signal files, and benchmarks ----------------------------------------
 
 
-def _read_signal_file(path: Path, role: str, kind: str):
-    from attunement.io.e4 import is_e4, read_e4
-    from attunement.io.signal_csv import read_signal_csv
-
-    if is_e4(path):
-        return read_e4(path, role=role).signals
-    return read_signal_csv(path, kind=kind, role=role)
-
-
 @app.command()
 def sync(
     therapist_signal: Annotated[
@@ -388,6 +379,7 @@ def sync(
     Both files are placed on one clock by their own start times (E4 exports carry them).
     """
     from attunement.errors import InputError
+    from attunement.io.manifest import read_wearable
     from attunement.model import Session
     from attunement.resonance import ResonanceConfig, physiology_synchrony
     from attunement.signals.align import prepare_pair
@@ -395,8 +387,8 @@ def sync(
     if kind not in ("eda", "hr"):
         raise InputError(f"is {kind!r}; expected eda or hr", field="--kind")
     signals = (
-        *_read_signal_file(therapist_signal, "therapist", kind),
-        *_read_signal_file(client_signal, "client", kind),
+        *read_wearable(therapist_signal, role="therapist", kind=kind)[0],
+        *read_wearable(client_signal, role="client", kind=kind)[0],
     )
     pair = prepare_pair(Session("sync", signals=signals), kind)
     if pair is None:

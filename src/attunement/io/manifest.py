@@ -45,7 +45,15 @@ from attunement.io.e4 import is_e4, read_e4
 from attunement.io.signal_csv import read_signal_csv
 from attunement.model import Signal
 
-__all__ = ["Manifest", "TranscriptEntry", "WearableEntry", "read_manifest", "read_wearables"]
+__all__ = [
+    "Manifest",
+    "TranscriptEntry",
+    "WearableEntry",
+    "read_manifest",
+    "read_wearable",
+    "read_wearables",
+    "wearable_format",
+]
 
 #: Signals whose start is above this are on a Unix wall clock, not the session clock.
 UNIX_CLOCK_THRESHOLD = 1e8
@@ -271,6 +279,37 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     )
 
 
+def wearable_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """``format`` if given, else 'e4' for an Empatica export (zip or folder), else 'csv'."""
+    if format is not None:
+        return format
+    return "e4" if is_e4(path) else "csv"
+
+
+def read_wearable(
+    path: str | os.PathLike[str],
+    *,
+    role: str,
+    format: str | None = None,
+    kind: str | None = None,
+    sampling_rate: float | None = None,
+    start: float | None = None,
+) -> tuple[tuple[Signal, ...], tuple[float, ...]]:
+    """Read one person's wearable file on its own clock: an E4 export or a signal CSV.
+
+    Returns
+    -------
+    signals : tuple of Signal
+    tags : tuple of float
+        Event-button presses (E4 only), on the same clock.
+    """
+    if wearable_format(path, format) == "e4":
+        rec = read_e4(path, role=role)
+        return rec.signals, rec.tags
+    signals = read_signal_csv(path, kind=kind, role=role, sampling_rate=sampling_rate, start=start)
+    return tuple(signals), ()
+
+
 def read_wearables(
     manifest: Manifest,
 ) -> tuple[tuple[Signal, ...], list[dict[str, Any]], float | None]:
@@ -288,20 +327,15 @@ def read_wearables(
     signals: list[Signal] = []
     tags: list[tuple[float, str]] = []
     for w in manifest.wearables:
-        if w.format == "e4" or (w.format is None and is_e4(w.path)):
-            rec = read_e4(w.path, role=w.role)
-            got = list(rec.signals)
-            tags.extend((t + w.offset_s, w.role) for t in rec.tags)
-        else:
-            got = list(
-                read_signal_csv(
-                    w.path,
-                    kind=w.kind,
-                    role=w.role,
-                    sampling_rate=w.sampling_rate,
-                    start=w.start,
-                )
-            )
+        got, device_tags = read_wearable(
+            w.path,
+            role=w.role,
+            format=w.format,
+            kind=w.kind,
+            sampling_rate=w.sampling_rate,
+            start=w.start,
+        )
+        tags.extend((t + w.offset_s, w.role) for t in device_tags)
         for sig in got:
             signals.append(
                 replace(sig.shifted(w.offset_s), meta={**sig.meta, "simulated": w.simulated})

@@ -11,7 +11,7 @@ from typing import Any
 
 from attunement.errors import InputError
 from attunement.io._common import RawTranscript
-from attunement.io.manifest import read_manifest, read_wearables
+from attunement.io.manifest import read_manifest, read_wearables, wearable_format
 from attunement.io.roles import assign_roles
 from attunement.io.transcripts import read_transcripts
 from attunement.model import Session, Signal
@@ -189,7 +189,7 @@ def _from_manifest(
         _input(
             w.path,
             f"{w.role} wearable",
-            w.format or ("e4" if w.path.suffix == ".zip" or w.path.is_dir() else "csv"),
+            wearable_format(w.path, w.format),
             simulated=w.simulated,
         )
         for w in m.wearables
