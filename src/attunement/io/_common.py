@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,31 @@ def parse_clock(value: str) -> float | None:
     if frac:
         seconds += int(frac) / 10 ** len(frac)
     return float(seconds)
+
+
+def parse_toml(text: str, *, path: str | os.PathLike[str] | None, what: str) -> dict[str, Any]:
+    """Parse TOML, turning a syntax error into an :class:`InputError` with its line.
+
+    Parameters
+    ----------
+    text : str
+    path : path-like or None
+        The file, for the message.
+    what : str
+        What the file should be ("a session manifest"), for the message.
+
+    Raises
+    ------
+    InputError
+        ``is not valid TOML (...); expected <what>``, with the line of the error.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"\s*\(at line (\d+), column \d+\)", msg)
+        line = int(where.group(1)) if where else None
+        msg = msg.replace(where.group(0), "") if where else msg
+        raise InputError(
+            f"is not valid TOML ({msg}); expected {what}", path=path, line=line
+        ) from None

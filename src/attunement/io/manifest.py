@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import tomllib
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._common import read_bytes
+from attunement.io._common import parse_toml, read_bytes
 from attunement.io.e4 import is_e4, read_e4
 from attunement.io.signal_csv import read_signal_csv
 from attunement.model import Signal
@@ -209,17 +207,10 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     p = Path(path)
     raw = read_bytes(p, max_bytes=1024 * 1024)
     try:
-        doc = tomllib.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text; expected a TOML session manifest", path=p) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        where = re.search(r"\s*\(at line (\d+), column \d+\)", msg)
-        line = int(where.group(1)) if where else None
-        msg = msg.replace(where.group(0), "") if where else msg
-        raise InputError(
-            f"is not valid TOML ({msg}); expected a session manifest", path=p, line=line
-        ) from None
+    doc = parse_toml(text, path=p, what="a session manifest")
     _check_keys(doc, _TOP_KEYS, "(top level)", p)
     base = p.parent
     transcript = _get(
