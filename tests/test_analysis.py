@@ -32,7 +32,7 @@ def test_results_json_contract():
     created = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     r = analyze_session(make_session(), AnalysisConfig(created=created))
     d = r.to_dict()
-    assert set(d) == {"session", "metrics", "provenance"}
+    assert set(d) == {"session", "metrics", "mi_quality", "provenance"}
     assert {"id", "duration_s", "n_utterances", "speakers"} <= set(d["session"])
     assert d["session"]["id"] == "s1"
     assert d["session"]["duration_s"] == 19.0
@@ -48,6 +48,10 @@ def test_results_json_contract():
     ]:
         assert key in d["metrics"]
     assert d["metrics"]["median_client_response_latency_s"] == 1.0
+    assert 0 <= d["metrics"]["mi_quality_score"] <= 1
+    assert d["mi_quality"]["score"] == d["metrics"]["mi_quality_score"]
+    assert {x["feature"] for x in d["mi_quality"]["drivers"]} >= {"reflection_share"}
+    assert "mi_quality" in {m["name"] for m in d["provenance"]["methods"]}
     p = d["provenance"]
     assert p["created"] == "2026-01-02T03:04:05+00:00"
     assert p["inputs"] == [{"file": "s1.vtt", "kind": "transcript"}]
@@ -92,3 +96,17 @@ def test_needs_both_roles(missing):
 def test_rejects_non_session():
     with pytest.raises(InputError, match="expected a Session"):
         analyze_session("transcript.vtt")
+
+
+def test_no_coded_therapist_utterance_gives_no_quality_estimate():
+    s = Session(
+        "s2",
+        (
+            Utterance(0, "Therapist", "therapist", None, None, "   "),
+            Utterance(1, "Client", "client", None, None, "I want to stop drinking."),
+        ),
+    )
+    d = analyze_session(s).to_dict()
+    assert d["metrics"]["mi_quality_score"] is None
+    assert d["mi_quality"]["score"] is None and d["mi_quality"]["drivers"] == []
+    json.dumps(d, allow_nan=False)

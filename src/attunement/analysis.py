@@ -57,6 +57,10 @@ class SessionResults:
         bands), for reports.
     provenance : dict
         ``attunement_version``, ``created`` (ISO 8601 UTC), ``inputs`` and ``methods``.
+    mi_quality : dict, optional
+        The MI quality estimate and what drove it (see
+        :func:`attunement.coding.quality.session_quality`): ``score`` (also the metric
+        ``mi_quality_score``), ``log_odds``, ``intercept`` and ``drivers``.
     """
 
     session: Session
@@ -65,6 +69,7 @@ class SessionResults:
     turns: pd.DataFrame
     resonance: Resonance | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    mi_quality: Mapping[str, Any] | None = None
 
     def session_summary(self) -> dict[str, Any]:
         """The ``session`` block of results.json."""
@@ -105,11 +110,14 @@ class SessionResults:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The results.json document: ``session``, ``metrics``, ``provenance`` (JSON-safe)."""
+        """The results.json document: ``session``, ``metrics``, ``mi_quality`` (the MI quality
+        estimate's ``score`` and ``drivers``; None when not measured) and ``provenance``
+        (JSON-safe)."""
         return _json_safe(
             {
                 "session": self.session_summary(),
                 "metrics": dict(self.metrics),
+                "mi_quality": None if self.mi_quality is None else dict(self.mi_quality),
                 "provenance": dict(self.provenance),
             }
         )
@@ -196,6 +204,8 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
     metrics.update(found.metrics)
     frame = coding.code_utterances(frame)
     metrics.update(coding.session_codes(frame))
+    quality = coding.session_quality(frame)
+    metrics["mi_quality_score"] = quality["score"]
     created = config.created or dt.datetime.now(dt.UTC)
     provenance = {
         "attunement_version": __version__,
@@ -204,6 +214,9 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         "clock_origin": session.meta.get("clock_origin"),
         "names_kept": bool(session.meta.get("names_kept", False)),
         "parameters": {"resonance": asdict(config.resonance)},
-        "methods": [dict(m) for m in [turn_taking.METHOD, *found.methods, coding.METHOD]],
+        "methods": [
+            dict(m)
+            for m in [turn_taking.METHOD, *found.methods, coding.METHOD, coding.QUALITY_METHOD]
+        ],
     }
-    return SessionResults(session, metrics, frame, turn_table, found, provenance)
+    return SessionResults(session, metrics, frame, turn_table, found, provenance, quality)

@@ -4,7 +4,12 @@ import math
 
 import pandas as pd
 
-from attunement.benchmarks.coding import ANCHORS, run_coding_benchmark
+from attunement.benchmarks.coding import (
+    ANCHORS,
+    EPITOME_ANCHORS,
+    EPITOME_TARGETS,
+    run_coding_benchmark,
+)
 from attunement.coding.corpus import default_annomi_dir
 
 
@@ -31,3 +36,39 @@ def test_benchmark_table(tmp_path):
     assert rows.loc["utterances_per_s", "value"] > 0
     assert rows.loc["peak_mib", "value"] > 0
     assert "30 utterances" in rows.loc["utterances_per_s", "note"]
+
+
+def write_epitome_like(folder, n_per_level=24):
+    """EPITOME's layout with synthetic pairs (the real data may not be copied)."""
+    folder.mkdir()
+    words = {0: "try jogging", 1: "that sounds hard", 2: "so sorry hugs"}
+    for name in ("emotional-reactions", "interpretations", "explorations"):
+        rows = [
+            (f"s{i}", f"r{level}-{i}", "I feel alone.", f"friend {i}, {words[level]}.", level, "")
+            for level in (0, 1, 2)
+            for i in range(n_per_level)
+        ]
+        pd.DataFrame(
+            rows, columns=["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"]
+        ).to_csv(folder / f"{name}-reddit.csv", index=False)
+    return folder
+
+
+def test_benchmark_epitome_rows(tmp_path):
+    table = run_coding_benchmark(
+        slice_of_annomi(tmp_path / "annomi", n_transcripts=10),
+        n_splits=2,
+        session_size=20,
+        repeats=1,
+        epitome=write_epitome_like(tmp_path / "epitome"),
+        epitome_seeds=(0, 1, 2),
+    )
+    rows = table.set_index("measure")
+    for mechanism, anchor in EPITOME_ANCHORS.items():
+        row = rows.loc[f"macro_f1 epitome_{mechanism}"]
+        assert row["value"] == 1.0
+        assert row["authors_baseline"] == row["best_published"] == anchor
+        assert row["note"].startswith("± 0.000 sd over 3 seeds (1.000, 1.000, 1.000)")
+        assert f"target {EPITOME_TARGETS[mechanism]}" in row["note"]
+    assert EPITOME_ANCHORS == {"er": 0.745, "ip": 0.626, "ex": 0.726}
+    assert EPITOME_TARGETS == {"er": 0.75, "ip": 0.65, "ex": 0.74}

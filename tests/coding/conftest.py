@@ -38,6 +38,10 @@ DIALOGUE = [
 ]
 
 
+def _quality(t: int) -> str:
+    return "low" if t % 4 == 3 else "high"
+
+
 def _rows(n_videos: int):
     for t in range(n_videos):
         for i, (role, text, label, subtype) in enumerate(DIALOGUE):
@@ -51,7 +55,7 @@ def write_tiny_annomi(folder: Path, n_videos: int = 12) -> Path:
         w.writerow(SIMPLE_HEADER)
         for t, i, role, text, label, _ in _rows(n_videos):
             w.writerow(
-                [t, "high", f"Video {t}", f"https://example.org/v{t}", "alcohol", i, role,
+                [t, _quality(t), f"Video {t}", f"https://example.org/v{t}", "alcohol", i, role,
                  f"00:00:{i:02d}", text, label if role == "therapist" else "n/a",
                  label if role == "client" else "n/a"]
             )  # fmt: skip
@@ -64,7 +68,7 @@ def write_tiny_annomi(folder: Path, n_videos: int = 12) -> Path:
                     continue
                 ther = role == "therapist"
                 w.writerow(
-                    ["high", t, f"Video {t}", f"https://example.org/v{t}", "alcohol", i, role,
+                    [_quality(t), t, f"Video {t}", f"https://example.org/v{t}", "alcohol", i, role,
                      f"00:00:{i:02d}", text, annotator,
                      "n/a", "n/a",
                      "n/a", subtype if label == "reflection" else "n/a",

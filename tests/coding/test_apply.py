@@ -1,4 +1,5 @@
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -112,7 +113,7 @@ def test_bad_utterances(value, match):
         code_utterances(value)
 
 
-def codes(behaviours=(), reflection=(), question=(), client=()):
+def codes(behaviours=(), reflection=(), question=(), client=(), scores=None):
     n = max(len(behaviours), len(reflection), len(question), len(client), 1)
 
     def pad(values):
@@ -124,8 +125,12 @@ def codes(behaviours=(), reflection=(), question=(), client=()):
             "reflection_type": pad(reflection),
             "question_type": pad(question),
             "client_talk": pad(client),
+            **{f"{m}_score": pad(v) for m, v in (scores or {}).items()},
         }
     )
+
+
+EMPATHY = {"empathy_emotional_reactions", "empathy_interpretations", "empathy_explorations"}
 
 
 def test_session_metrics_known_values():
@@ -135,6 +140,7 @@ def test_session_metrics_known_values():
             reflection=["complex", "simple"],
             question=[None, None, "closed"],
             client=["change", "sustain", "change", "neutral"],
+            scores={"er": [2.0, 1.0, None, 0.0], "ip": [0.5, None, None, None], "ex": []},
         )
     )
     assert found == {
@@ -142,6 +148,9 @@ def test_session_metrics_known_values():
         "percent_complex_reflections": 50.0,
         "percent_open_questions": 0.0,
         "change_talk_share": pytest.approx(2 / 3),
+        "empathy_emotional_reactions": 1.0,
+        "empathy_interpretations": 0.5,
+        "empathy_explorations": None,
     }
 
 
@@ -149,11 +158,12 @@ def test_session_metrics_known_values():
     ("table", "undefined"),
     [
         (codes(), {"reflection_to_question_ratio", "percent_complex_reflections",
-                   "percent_open_questions", "change_talk_share"}),
-        (codes(behaviours=["reflection"], reflection=["simple"], client=["neutral"]),
+                   "percent_open_questions", "change_talk_share", *EMPATHY}),
+        (codes(behaviours=["reflection"], reflection=["simple"], client=["neutral"],
+               scores={"er": [0.2], "ip": [1.0], "ex": [2.0]}),
          {"reflection_to_question_ratio", "percent_open_questions", "change_talk_share"}),
         (codes(behaviours=["question"], question=["open"], client=["sustain"]),
-         {"percent_complex_reflections"}),
+         {"percent_complex_reflections", *EMPATHY}),
     ],
 )  # fmt: skip
 def test_session_metrics_none_where_undefined(table, undefined):
@@ -172,3 +182,94 @@ def test_method_names_the_coder_and_its_score():
     assert "TF-IDF" in METHOD["description"] and "AnnoMI" in METHOD["description"]
     assert "Macro-F1" in METHOD["description"]
     assert "AnnoMI" in METHOD["citation"]
+
+
+# --- EPITOME empathy columns ------------------------------------------------------------------
+
+EMPATHY_COLUMNS = ["er_level", "ip_level", "ex_level", "er_score", "ip_score", "ex_score"]
+
+
+def test_empathy_columns_order_and_where_they_are_empty():
+    assert list(CODE_COLUMNS[-6:]) == EMPATHY_COLUMNS
+    coded = code_utterances(
+        frame(
+            ("client", "I lost my job and I feel worthless."),
+            ("therapist", "I'm so sorry you're going through this. Sending hugs."),
+            ("other", "Someone knocks."),
+            ("therapist", "What do you think makes you feel so worthless?"),
+            ("therapist", "  "),
+        )
+    )
+    for m in ("er", "ip", "ex"):
+        assert coded[f"{m}_level"].dtype == "Int64"
+        assert coded[f"{m}_score"].dtype == float
+    assert coded.loc[[0, 2, 4], EMPATHY_COLUMNS].isna().all().all()
+    therapist = coded.loc[[1, 3], EMPATHY_COLUMNS]
+    assert therapist.notna().all().all()
+    assert set(therapist[["er_level", "ip_level", "ex_level"]].to_numpy().ravel()) <= {0, 1, 2}
+    scores = therapist[["er_score", "ip_score", "ex_score"]].to_numpy()
+    assert ((scores >= 0) & (scores <= 2)).all()
+
+
+def test_shipped_empathy_model_known_answers():
+    coded = code_utterances(
+        frame(
+            ("client", "I lost my job and I feel worthless."),
+            ("therapist", "I'm so sorry you're going through this. Sending hugs."),
+            ("therapist", "What do you think makes you feel so worthless?"),
+            ("therapist", "Okay."),
+        )
+    )
+    assert coded.loc[1, "er_level"] == 2
+    assert coded.loc[2, "ex_level"] == 2
+    assert coded.loc[1, "er_score"] > coded.loc[3, "er_score"] + 1
+    assert coded.loc[2, "ex_score"] > coded.loc[3, "ex_score"] + 1
+
+
+def _context_only_empathy():
+    from attunement.coding.artifact import Coders
+    from attunement.coding.estimator import TextCoder
+
+    contexts = ["I feel so lonely.", "The weather is fine."] * 6
+    coder = TextCoder(max_word_features=0, max_char_features=0).fit(
+        ["Right."] * 12, ["2", "0"] * 6, contexts
+    )
+    return Coders({"er": coder, "ip": coder, "ex": coder})
+
+
+def test_empathy_reads_the_clients_preceding_turn_as_the_seeker_post():
+    coded = code_utterances(
+        frame(
+            ("therapist", "Right."),
+            ("client", "I feel so lonely."),
+            ("therapist", "Right."),
+            ("client", "The weather is fine."),
+            ("therapist", "Right."),
+        ),
+        empathy=_context_only_empathy(),
+    )
+    assert coded.loc[[2, 4], "er_level"].tolist() == [2, 0]
+    assert coded.loc[2, "ex_score"] > 1.5 > 0.5 > coded.loc[4, "ex_score"]
+    found = session_codes(coded)
+    expected = coded.loc[[0, 2, 4], "er_score"].mean()
+    assert found["empathy_emotional_reactions"] == pytest.approx(expected)
+
+
+def test_empathy_model_not_installed_leaves_the_columns_empty(tmp_path, monkeypatch):
+    import attunement.coding.apply as apply
+
+    monkeypatch.setattr(apply, "epitome_model_dir", lambda: tmp_path / "epitome")
+    with pytest.warns(AttunementWarning, match="EPITOME empathy model is not installed"):
+        coded = code_utterances(frame(("client", "Hi."), ("therapist", "How are you?")))
+    assert coded[EMPATHY_COLUMNS].isna().all().all()
+    assert coded.loc[1, "mi_behaviour"] == "question"
+    assert session_codes(coded)["empathy_explorations"] is None
+
+
+def test_method_names_the_epitome_model_and_its_license():
+    assert "EPITOME" in METHOD["description"]
+    assert "non-commercial academic research license" in METHOD["description"]
+    assert "not under attunement's MIT license" in METHOD["description"]
+    assert "Sharma, Miner, Atkins & Althoff" in METHOD["citation"]
+    assert "epitome_coders" in METHOD["licenses"]
+    assert re.search(r"ER 0\.\d\d ± 0\.\d\d", METHOD["description"])

@@ -4,9 +4,13 @@ import numpy as np
 import pytest
 
 from attunement.coding.artifact import (
+    EPITOME_LICENSE_NOTE,
+    EPITOME_NAME,
     Coders,
     default_model_dir,
+    epitome_model_dir,
     load_coder,
+    load_epitome,
     read_coders,
     save_coders,
 )
@@ -92,3 +96,61 @@ def test_metadata_is_json(saved):
     meta = json.loads((folder / "annomi_coders.json").read_text())
     assert meta["tasks"]["therapist_behaviour"]["classes"] == ["question", "reflection"]
     assert "AnnoMI" in meta["citation"]
+
+
+# --- the EPITOME empathy model: a separate, separately licensed folder ------------------------
+
+
+def test_named_artifact_round_trip(saved, tmp_path):
+    _, coder = saved
+    about = {"data": "synthetic", "citation": "nobody", "license": "test license"}
+    path = save_coders({"er": coder}, tmp_path / "e", name=EPITOME_NAME, about=about)
+    assert path == tmp_path / "e" / "epitome_coders.json"
+    assert (tmp_path / "e" / "epitome_coders.npz").is_file()
+    loaded = read_coders(tmp_path / "e", name=EPITOME_NAME)
+    assert loaded.meta["license"] == "test license" and loaded.meta["data"] == "synthetic"
+    np.testing.assert_array_equal(
+        loaded.coders["er"].predict_proba(TEXTS), coder.predict_proba(TEXTS)
+    )
+    with pytest.raises(InputError, match=r"annomi_coders\.json: was not found"):
+        read_coders(tmp_path / "e")
+    assert load_epitome(tmp_path / "e") is load_epitome(tmp_path / "e")
+
+
+def test_shipped_epitome_model_is_separate_licensed_and_complete():
+    folder = epitome_model_dir()
+    assert folder == default_model_dir() / "epitome"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "LICENSE", "README.md", "epitome_coders.json", "epitome_coders.npz"
+    ]  # fmt: skip
+    assert not list(default_model_dir().glob("epitome_coders.*"))  # not beside the MIT models
+    assert (folder / "epitome_coders.npz").stat().st_size < 8 * 2**20
+    license_text = (folder / "LICENSE").read_text()
+    assert "non-profit academic research purposes" in license_text
+    assert "sharma2020empathy" in license_text
+    readme = (folder / "README.md").read_text()
+    assert "Sharma" in readme and "Miner" in readme and "Atkins" in readme and "Althoff" in readme
+    assert "EMNLP" in readme and "not** under attunement's MIT" in readme
+    loaded = load_epitome()
+    assert loaded is load_epitome(folder)
+    assert sorted(loaded.coders) == ["er", "ex", "ip"]
+    assert loaded.meta["license"] == EPITOME_LICENSE_NOTE
+    for task in loaded.meta["tasks"].values():
+        assert len(task["eval"]["seeds"]) >= 3
+        assert 0 < task["eval"]["macro_f1_mean"] < 1
+
+
+def test_epitome_loader_says_what_license_governs_it():
+    doc = " ".join(load_epitome.__doc__.split())
+    assert "non-commercial academic research license" in doc
+    assert "**not** under attunement's MIT license" in doc
+    assert "Sharma" in EPITOME_LICENSE_NOTE and "not under attunement's MIT" in EPITOME_LICENSE_NOTE
+
+
+def test_package_data_ships_the_epitome_folder():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    assert "coding/models/epitome/*" in data["attunement"]

@@ -50,6 +50,16 @@ def test_train_into_a_folder(tiny_annomi, tmp_path, run_cli):
     assert code == 0, err
     assert (tmp_path / "m" / "annomi_coders.npz").is_file()
     assert "annomi_coders.json" in out
+    assert (tmp_path / "m" / "mi_quality.json").is_file()
+    assert "MI-quality model: " in out
+
+
+def test_train_without_the_quality_model(tiny_annomi, tmp_path, run_cli):
+    code, _, err = run_cli(
+        "train", "--annomi", tiny_annomi, "--out", tmp_path / "m", "--no-evaluate", "--no-quality"
+    )
+    assert code == 0, err
+    assert not (tmp_path / "m" / "mi_quality.json").exists()
 
 
 def test_train_missing_data(tmp_path, run_cli):
@@ -64,3 +74,4 @@ def test_benchmark_coding_smoke(tiny_annomi, tmp_path, run_cli):
     for name in ("macro_f1 therapist_behaviour", "macro_f1 client_talk", "utterances_per_s",
                  "peak_mib"):  # fmt: skip
         assert name in out
+    assert "session MI-quality model" in out and "majority_baseline" in out

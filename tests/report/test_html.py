@@ -124,3 +124,29 @@ def test_miti_thresholds_and_codes_in_the_transcript():
     html = render_report(analyze_session(session()))
     assert "MITI: " in html
     assert '<span class="code' in html
+
+
+def test_mi_quality_section():
+    from attunement.report.html import METRIC_GROUPS
+
+    assert "mi_quality_score" in METRIC_GROUPS["Motivational interviewing (coded utterances)"]
+    results = analyze_session(session())
+    html = render_report(results)
+    assert 'id="metric-mi_quality_score"' in html
+    assert "MI quality estimate</h2>" in html
+    assert "AnnoMI demonstration transcripts" in html
+    cv = re.search(r"AUC (\d\.\d\d)", html)
+    assert cv and 0.5 < float(cv.group(1)) <= 1
+    table = html[html.index('<table class="drivers">') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 7  # header and one row per feature
+    assert "Information and advice" in table
+    assert re.search(r"(raised|lowered) \([+-]\d\.\d\d\)", table)
+    assert f"{results.mi_quality['score']:.2f}</span>" in html
+
+
+def test_no_mi_quality_section_without_a_score():
+    from attunement.report.html import _quality
+
+    assert _quality(None) is None
+    assert _quality({"score": None, "drivers": []}) is None

@@ -3,6 +3,8 @@
 - :func:`code_utterances` adds the codes to a session's utterance table;
 - :func:`session_codes` summarises them (reflection-to-question ratio, percent complex
   reflections, percent open questions, change-talk share);
+- :func:`session_quality` estimates the probability that the session is high-quality MI
+  (a session model trained on AnnoMI's high/low labels) and which behaviours drove it;
 - :func:`load_coder` loads the coders shipped with attunement (trained on AnnoMI) or a folder
   written by ``attunement train``; :class:`TextCoder` is the estimator itself.
 """
@@ -10,14 +12,18 @@
 from attunement.coding.apply import CODE_COLUMNS, METHOD, code_utterances, session_codes
 from attunement.coding.artifact import Coders, load_coder, save_coders
 from attunement.coding.estimator import TextCoder
+from attunement.coding.quality import QUALITY_METHOD, MIQualityModel, session_quality
 
 __all__ = [
     "CODE_COLUMNS",
     "METHOD",
+    "QUALITY_METHOD",
     "Coders",
+    "MIQualityModel",
     "TextCoder",
     "code_utterances",
     "load_coder",
     "save_coders",
     "session_codes",
+    "session_quality",
 ]

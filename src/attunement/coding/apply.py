@@ -1,8 +1,13 @@
 """Coding a session's utterances, and the session metrics the codes give.
 
 Therapist utterances get a motivational-interviewing behaviour (with reflection and question
-types); client utterances get a talk type. Each utterance is read with what the other person
-said just before it (:func:`attunement.coding.corpus.contexts`).
+types) and a level of each of EPITOME's three empathy mechanisms; client utterances get a talk
+type. Each utterance is read with what the other person said just before it
+(:func:`attunement.coding.corpus.contexts`).
+
+The empathy levels come from the EPITOME model (:func:`attunement.coding.artifact.load_epitome`),
+which is distributed under EPITOME's non-commercial academic research license, not attunement's
+MIT license (Sharma, Miner, Atkins & Althoff, EMNLP 2020).
 """
 
 from __future__ import annotations
@@ -14,11 +19,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attunement.coding.artifact import ARTIFACT_NAME, Coders, default_model_dir, load_coder
+from attunement.coding.artifact import (
+    ARTIFACT_NAME,
+    EPITOME_LICENSE_NOTE,
+    EPITOME_NAME,
+    Coders,
+    default_model_dir,
+    epitome_model_dir,
+    load_coder,
+    load_epitome,
+)
 from attunement.coding.corpus import contexts
 from attunement.errors import AttunementWarning, InputError
 
-__all__ = ["CODE_COLUMNS", "MAX_CHARS", "METHOD", "code_utterances", "session_codes"]
+__all__ = [
+    "CODE_COLUMNS",
+    "EMPATHY_METRICS",
+    "MAX_CHARS",
+    "METHOD",
+    "code_utterances",
+    "session_codes",
+]
 
 #: The columns :func:`code_utterances` adds, in order.
 CODE_COLUMNS: tuple[str, ...] = (
@@ -35,7 +56,19 @@ CODE_COLUMNS: tuple[str, ...] = (
     "p_change",
     "p_neutral",
     "p_sustain",
+    "er_level",
+    "ip_level",
+    "ex_level",
+    "er_score",
+    "ip_score",
+    "ex_score",
 )
+#: EPITOME mechanism -> the session metric of its mean score.
+EMPATHY_METRICS: dict[str, str] = {
+    "er": "empathy_emotional_reactions",
+    "ip": "empathy_interpretations",
+    "ex": "empathy_explorations",
+}
 #: Utterances longer than this many characters are cut (with a warning) before coding.
 MAX_CHARS = 2000
 
@@ -82,6 +115,43 @@ def _method() -> dict[str, Any]:
             + ", ".join(f"{names.get(t, t)} {v:.2f}" for t, v in found.items())
             + "."
         )
+    empathy = ""
+    try:
+        meta = json.loads((epitome_model_dir() / f"{EPITOME_NAME}.json").read_text())
+        measured = {t: v["eval"] for t, v in meta["tasks"].items() if "eval" in v}
+        empathy = (
+            " Therapist utterances were also rated for the three empathy communication "
+            "mechanisms of EPITOME -- emotional reactions, interpretations and explorations, "
+            "each at level 0 (none), 1 (weak) or 2 (strong) -- by TF-IDF and logistic-regression "
+            "coders of the utterance's word and character n-grams trained on EPITOME's Reddit "
+            "data (word n-grams of the seeker's post, here the client's preceding turn, lowered "
+            "macro-F1 during development and are not used); an "
+            "utterance's score is its expected level (0 to 2) and a session's the mean over "
+            "therapist utterances."
+        )
+        if measured:
+            empathy += (
+                " Test macro-F1 over repeated stratified 75/5/20 splits (mean ± sd): "
+                + ", ".join(
+                    f"{k.upper()} {measured[k]['macro_f1_mean']:.2f} ± "
+                    f"{measured[k]['macro_f1_sd']:.2f}"
+                    for k in EMPATHY_METRICS
+                    if k in measured
+                )
+                + "."
+            )
+        empathy += " " + EPITOME_LICENSE_NOTE
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        empathy = ""
+    citation = (
+        "Wu et al., Creation, Analysis and Evaluation of AnnoMI, a Dataset of "
+        "Expert-Annotated Counselling Dialogues, Future Internet 15(3):110, 2023"
+    )
+    if empathy:
+        citation += (
+            "; Sharma, Miner, Atkins & Althoff, A Computational Approach to Understanding "
+            "Empathy Expressed in Text-Based Mental Health Support, EMNLP 2020"
+        )
     return {
         "name": "utterance_coding",
         "description": (
@@ -91,17 +161,19 @@ def _method() -> dict[str, Any]:
             "talk by a TF-IDF and logistic-regression coder (word and character n-grams of the "
             "utterance plus word n-grams of the other person's preceding turn) trained on the "
             "expert-annotated AnnoMI corpus." + scores + " Session metrics count the most "
-            "probable code of each utterance."
+            "probable code of each utterance." + empathy
         ),
         "parameters": {"max_chars": MAX_CHARS},
-        "citation": (
-            "Wu et al., Creation, Analysis and Evaluation of AnnoMI, a Dataset of "
-            "Expert-Annotated Counselling Dialogues, Future Internet 15(3):110, 2023"
-        ),
+        "citation": citation,
+        "licenses": {
+            "annomi_coders": "MIT (with attunement); AnnoMI is public domain",
+            **({"epitome_coders": EPITOME_LICENSE_NOTE} if empathy else {}),
+        },
     }
 
 
-#: The methods-paragraph entry of the coder (with its measured cross-validated macro-F1).
+#: The methods-paragraph entry of the coders (with their measured macro-F1, and the license of
+#: the EPITOME empathy model where it is installed).
 METHOD: dict[str, Any] = _method()
 
 
@@ -115,8 +187,10 @@ def _check(frame: Any, needed: tuple[str, ...], name: str) -> None:
         )
 
 
-def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) -> pd.DataFrame:
-    """Code each utterance: MI behaviour of the therapist, talk type of the client.
+def code_utterances(
+    utterances: pd.DataFrame, *, coder: Coders | None = None, empathy: Coders | None = None
+) -> pd.DataFrame:
+    """Code each utterance: MI behaviour and empathy of the therapist, talk type of the client.
 
     Parameters
     ----------
@@ -125,6 +199,11 @@ def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) ->
         ``text``), in spoken order.
     coder : Coders, optional
         Trained coders (default: :func:`attunement.coding.load_coder`, trained on AnnoMI).
+    empathy : Coders, optional
+        EPITOME empathy coders with tasks ``er``, ``ip``, ``ex`` (default:
+        :func:`attunement.coding.artifact.load_epitome`, the shipped model, which is under
+        EPITOME's non-commercial academic license; where that folder has been removed, the
+        empathy columns stay empty, with a warning).
 
     Returns
     -------
@@ -140,7 +219,15 @@ def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) ->
           reflection;
         - ``question_type`` (open | closed) and ``p_open``: where ``mi_behaviour`` is question;
         - ``client_talk``: client rows; change | neutral | sustain;
-        - ``p_change``, ``p_neutral``, ``p_sustain``: client rows; each type's probability.
+        - ``p_change``, ``p_neutral``, ``p_sustain``: client rows; each type's probability;
+        - ``er_level``, ``ip_level``, ``ex_level``: therapist rows; the most probable EPITOME
+          level (0 none, 1 weak, 2 strong; pandas ``Int64``) of emotional reactions,
+          interpretations and explorations, the client's preceding turn read as the seeker's
+          post;
+        - ``er_score``, ``ip_score``, ``ex_score``: therapist rows; the expected level,
+          sum of level x probability (0 to 2). The shipped coders are trained with balanced
+          class weights, so their probabilities weigh the three levels equally a priori and
+          are not calibrated to how often each level occurs in EPITOME.
 
     Raises
     ------
@@ -150,7 +237,8 @@ def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) ->
     Warns
     -----
     AttunementWarning
-        When utterances longer than :data:`MAX_CHARS` characters were cut before coding.
+        When utterances longer than :data:`MAX_CHARS` characters were cut before coding, or
+        the EPITOME model is not installed (empathy columns empty).
 
     Examples
     --------
@@ -159,6 +247,10 @@ def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) ->
     >>> coded = code_utterances(frame)
     >>> coded[["mi_behaviour", "question_type", "client_talk"]].fillna("").values.tolist()
     [['question', 'open', ''], ['', '', 'change']]
+    >>> coded[["er_level", "ip_level", "ex_level"]].isna().values.tolist()
+    [[False, False, False], [True, True, True]]
+    >>> bool(0 <= coded.loc[0, "ex_score"] <= 2)
+    True
     """
     _check(utterances, ("role", "text"), "utterances")
     coder = coder or load_coder()
@@ -195,7 +287,46 @@ def code_utterances(utterances: pd.DataFrame, *, coder: Coders | None = None) ->
                 if label in probs:
                     out.loc[out.index[rows], probs[label]] = proba[:, j]
         out[column] = pd.array(labels[column], dtype="string")  # a typed column even if empty
+    _empathy(out, roles, texts, context, empathy)
     return out[[*utterances.columns, *[c for c in CODE_COLUMNS if c not in utterances.columns]]]
+
+
+def _empathy(
+    out: pd.DataFrame,
+    roles: list[str],
+    texts: list[str],
+    context: list[str],
+    empathy: Coders | None,
+) -> None:
+    """Add the EPITOME level and score columns to ``out`` (in place)."""
+    n = len(texts)
+    for mechanism in EMPATHY_METRICS:
+        out[f"{mechanism}_level"] = pd.array([pd.NA] * n, dtype="Int64")
+        out[f"{mechanism}_score"] = np.nan
+    rows = np.flatnonzero(
+        [r == "therapist" and bool(t.strip()) for r, t in zip(roles, texts, strict=True)]
+    )
+    if not rows.size:
+        return
+    if empathy is None:
+        if not (epitome_model_dir() / f"{EPITOME_NAME}.json").is_file():
+            warnings.warn(
+                f"the EPITOME empathy model is not installed ({epitome_model_dir()}); the "
+                "empathy columns are left empty",
+                AttunementWarning,
+                stacklevel=3,
+            )
+            return
+        empathy = load_epitome()
+    index = out.index[rows]
+    for mechanism in EMPATHY_METRICS:
+        model = empathy.coders.get(mechanism)
+        if model is None:
+            continue
+        proba = model.predict_proba([texts[i] for i in rows], [context[i] for i in rows])
+        levels = model.classes_.astype(int)
+        out.loc[index, f"{mechanism}_level"] = levels[proba.argmax(axis=1)]
+        out.loc[index, f"{mechanism}_score"] = proba @ levels.astype(float)
 
 
 def _ratio(num: int, den: int, scale: float = 1.0) -> float | None:
@@ -217,9 +348,13 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
           good 2);
         - ``percent_complex_reflections``: 100 x complex / reflections (fair 40, good 50);
         - ``percent_open_questions``: 100 x open / questions;
-        - ``change_talk_share``: change / (change + sustain), 0 to 1.
+        - ``change_talk_share``: change / (change + sustain), 0 to 1;
+        - ``empathy_emotional_reactions``, ``empathy_interpretations``,
+          ``empathy_explorations``: the mean EPITOME score (``er_score``, ``ip_score``,
+          ``ex_score``: expected level, 0 to 2) over the therapist utterances that have one.
 
-        Each is None where its denominator is 0.
+        Each is None where its denominator is 0 (the empathy metrics also where their score
+        column is absent).
 
     Raises
     ------
@@ -234,7 +369,9 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
     ...                       "client_talk": [None, None, "change"]})
     >>> session_codes(coded)
     {'reflection_to_question_ratio': 1.0, 'percent_complex_reflections': 100.0, \
-'percent_open_questions': 100.0, 'change_talk_share': 1.0}
+'percent_open_questions': 100.0, 'change_talk_share': 1.0, \
+'empathy_emotional_reactions': None, 'empathy_interpretations': None, \
+'empathy_explorations': None}
     """
     _check(coded, ("mi_behaviour", "reflection_type", "question_type", "client_talk"), "coded")
 
@@ -250,4 +387,15 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
         ),
         "percent_open_questions": _ratio(count("question_type", "open"), questions, 100.0),
         "change_talk_share": _ratio(change, change + sustain),
+        **{
+            metric: _mean_score(coded, f"{mechanism}_score")
+            for mechanism, metric in EMPATHY_METRICS.items()
+        },
     }
+
+
+def _mean_score(coded: pd.DataFrame, column: str) -> float | None:
+    if column not in coded.columns:
+        return None
+    scores = pd.to_numeric(coded[column], errors="coerce").dropna()
+    return None if scores.empty else float(scores.mean())

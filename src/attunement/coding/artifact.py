@@ -4,6 +4,10 @@
 logistic-regression coefficients; ``annomi_coders.json`` holds the parameters, labels and how
 each coder was trained and evaluated. Loading rebuilds scikit-learn objects, so an artifact works
 across scikit-learn versions, and nothing in it can execute code.
+
+The empathy coders trained on EPITOME are stored the same way (``epitome_coders.npz`` and
+``.json``) in a separate folder, ``models/epitome``, with their own ``LICENSE``: EPITOME's
+non-commercial academic research license governs that model, not attunement's MIT license.
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ from typing import Any
 import numpy as np
 import sklearn
 
+from attunement.coding.epitome import CITATION as EPITOME_CITATION
 from attunement.coding.estimator import TextCoder
 from attunement.errors import InputError
 
 __all__ = [
     "ARTIFACT_NAME",
+    "EPITOME_LICENSE_NOTE",
+    "EPITOME_NAME",
     "Coders",
     "default_model_dir",
+    "epitome_model_dir",
     "load_coder",
+    "load_epitome",
     "read_coders",
     "save_coders",
 ]
@@ -38,6 +47,25 @@ _CITATION = (
     "Wu et al., Creation, Analysis and Evaluation of AnnoMI, a Dataset of Expert-Annotated "
     "Counselling Dialogues, Future Internet 15(3):110, 2023"
 )
+_ANNOMI_ABOUT = {
+    "data": "AnnoMI (public domain)",
+    "citation": _CITATION,
+    "license": "public domain (training data); the model is distributed with attunement (MIT)",
+}
+#: File stem of the EPITOME empathy coders (in :func:`epitome_model_dir`).
+EPITOME_NAME = "epitome_coders"
+#: What governs the EPITOME model, said wherever it is loaded.
+EPITOME_LICENSE_NOTE = (
+    "The EPITOME empathy model is trained on EPITOME (Sharma, Miner, Atkins & Althoff, EMNLP "
+    "2020) and distributed under EPITOME's non-commercial academic research license (LICENSE "
+    "in attunement/coding/models/epitome), not under attunement's MIT license: use it for "
+    "non-commercial research only, and cite Sharma et al. (2020) in publications."
+)
+EPITOME_ABOUT = {
+    "data": "EPITOME, Reddit portion (non-commercial academic research license)",
+    "citation": EPITOME_CITATION,
+    "license": EPITOME_LICENSE_NOTE,
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -62,10 +90,20 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("attunement.coding") / "models"))
 
 
+def epitome_model_dir() -> Path:
+    """The package's folder of the EPITOME empathy model (non-commercial academic license)."""
+    return default_model_dir() / "epitome"
+
+
 def save_coders(
-    coders: Mapping[str, TextCoder], directory: str | Path, *, info: Mapping[str, Any] = ()
+    coders: Mapping[str, TextCoder],
+    directory: str | Path,
+    *,
+    info: Mapping[str, Any] = (),
+    name: str = ARTIFACT_NAME,
+    about: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write ``annomi_coders.npz`` and ``annomi_coders.json`` into ``directory``.
+    """Write ``{name}.npz`` and ``{name}.json`` into ``directory``.
 
     Parameters
     ----------
@@ -75,6 +113,11 @@ def save_coders(
         Created if needed.
     info : mapping, optional
         Task name -> facts to store with it (training size, cross-validated macro-F1, ...).
+    name : str, default 'annomi_coders'
+        File stem (:data:`EPITOME_NAME` for the empathy coders).
+    about : mapping, optional
+        ``data``, ``citation`` and ``license`` of the training data and the model (default:
+        AnnoMI's).
 
     Returns
     -------
@@ -93,22 +136,26 @@ def save_coders(
     document = {
         "format_version": FORMAT_VERSION,
         "trained_with": {"scikit-learn": sklearn.__version__},
-        "data": "AnnoMI (public domain)",
-        "citation": _CITATION,
-        "license": "public domain (training data); the model is distributed with attunement (MIT)",
+        **{**_ANNOMI_ABOUT, **dict(about or {})},
         "tasks": tasks,
     }
-    npz = directory / f"{ARTIFACT_NAME}.npz"
+    npz = directory / f"{name}.npz"
     tmp = npz.with_name(npz.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
     tmp.replace(npz)
-    target = directory / f"{ARTIFACT_NAME}.json"
+    target = directory / f"{name}.json"
     target.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return target
 
 
-def read_coders(directory: str | Path) -> Coders:
+def read_coders(directory: str | Path, *, name: str = ARTIFACT_NAME) -> Coders:
     """Read an artifact folder every time it is called (:func:`load_coder` caches this).
+
+    Parameters
+    ----------
+    directory : str or path-like
+    name : str, default 'annomi_coders'
+        File stem (:data:`EPITOME_NAME` for the empathy coders).
 
     Raises
     ------
@@ -116,13 +163,13 @@ def read_coders(directory: str | Path) -> Coders:
         When the folder holds no valid artifact.
     """
     directory = Path(directory)
-    meta_path = directory / f"{ARTIFACT_NAME}.json"
-    npz_path = directory / f"{ARTIFACT_NAME}.npz"
+    meta_path = directory / f"{name}.json"
+    npz_path = directory / f"{name}.npz"
     for p in (meta_path, npz_path):
         if not p.is_file():
             raise InputError(
-                f"was not found; expected a coder artifact ({ARTIFACT_NAME}.json and "
-                f"{ARTIFACT_NAME}.npz, written by `attunement train`)",
+                f"was not found; expected a coder artifact ({name}.json and "
+                f"{name}.npz, written by `attunement train`)",
                 path=str(p),
             )
     try:
@@ -159,8 +206,8 @@ def read_coders(directory: str | Path) -> Coders:
 
 
 @functools.cache
-def _load(directory: str) -> Coders:
-    return read_coders(Path(directory))
+def _load(directory: str, name: str = ARTIFACT_NAME) -> Coders:
+    return read_coders(Path(directory), name=name)
 
 
 def load_coder(path: str | Path | None = None) -> Coders:
@@ -188,3 +235,41 @@ def load_coder(path: str | Path | None = None) -> Coders:
     """
     directory = default_model_dir() if path is None else Path(path)
     return _load(str(directory.resolve()))
+
+
+def load_epitome(path: str | Path | None = None) -> Coders:
+    """The EPITOME empathy coders, loaded once per process for each folder.
+
+    The shipped model (``attunement/coding/models/epitome``) was trained on EPITOME's Reddit
+    data (Sharma, Miner, Atkins & Althoff, EMNLP 2020) and is distributed under EPITOME's
+    non-commercial academic research license (the ``LICENSE`` file beside it), **not** under
+    attunement's MIT license: use it for non-commercial research only, and cite Sharma et al.
+    (2020) in publications. Without that folder, attunement runs without empathy scores.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A folder holding ``epitome_coders.json`` and ``epitome_coders.npz`` (default: the
+        shipped model, :func:`epitome_model_dir`).
+
+    Returns
+    -------
+    Coders
+        Tasks ``er`` (emotional reactions), ``ip`` (interpretations) and ``ex``
+        (explorations), each predicting level '0', '1' or '2'; ``meta['license']`` repeats
+        :data:`EPITOME_LICENSE_NOTE`.
+
+    Raises
+    ------
+    InputError
+        When the folder holds no valid artifact.
+
+    Examples
+    --------
+    >>> sorted(load_epitome().coders)
+    ['er', 'ex', 'ip']
+    >>> "non-commercial" in load_epitome().meta["license"]
+    True
+    """
+    directory = epitome_model_dir() if path is None else Path(path)
+    return _load(str(directory.resolve()), EPITOME_NAME)

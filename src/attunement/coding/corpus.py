@@ -29,7 +29,14 @@ import pandas as pd
 from attunement.errors import InputError
 from attunement.io._tables import csv_rows, read_csv_text
 
-__all__ = ["TASKS", "annomi_tasks", "contexts", "default_annomi_dir"]
+__all__ = [
+    "TASKS",
+    "annomi_tasks",
+    "annomi_transcripts",
+    "contexts",
+    "corpus_rows",
+    "default_annomi_dir",
+]
 
 #: Task -> (file, role, label column, labels kept, main behaviour the task applies to).
 TASKS: dict[str, tuple[str, str, str, tuple[str, ...], str | None]] = {
@@ -113,23 +120,36 @@ def default_annomi_dir() -> Path:
     return checkout if checkout.is_dir() else Path("data") / "annomi"
 
 
-def _read(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+def corpus_rows(
+    path: Path, needed: Sequence[str], corpus: str
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the (line number, cells) rows of a corpus CSV file, checked: the file
+    exists, has a header with every ``needed`` column, and every row has as many fields.
+
+    Raises
+    ------
+    InputError
+        Naming the file (and line): ``corpus`` names the corpus in the message ("AnnoMI").
+    """
     if not path.is_file():
-        raise InputError("was not found; expected an AnnoMI CSV file", path=str(path))
+        raise InputError(f"was not found; expected an {corpus} CSV file", path=str(path))
     rows = csv_rows(read_csv_text(path), path=str(path))
     try:
         _, header = next(rows)
     except StopIteration:
-        raise InputError("has no header; expected AnnoMI's columns", path=str(path)) from None
+        raise InputError(
+            f"has no header; expected {corpus}'s columns ({', '.join(needed)})", path=str(path)
+        ) from None
     header = [h.strip() for h in header]
     missing = [c for c in needed if c not in header]
     if missing:
         raise InputError(
-            f"has no column {', '.join(missing)}; expected AnnoMI's columns ({', '.join(needed)})",
+            f"has no column {', '.join(missing)}; expected {corpus}'s columns "
+            f"({', '.join(needed)})",
             path=str(path),
             line=1,
         )
-    lines, records = [], []
+    out = []
     for line, cells in rows:
         if len(cells) != len(header):
             raise InputError(
@@ -137,8 +157,14 @@ def _read(path: Path, needed: Sequence[str]) -> pd.DataFrame:
                 path=str(path),
                 line=line,
             )
-        lines.append(line)
-        records.append(cells)
+        out.append((line, cells))
+    return header, out
+
+
+def _read(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+    header, rows = corpus_rows(path, needed, "AnnoMI")
+    lines = [line for line, _ in rows]
+    records = [cells for _, cells in rows]
     frame = pd.DataFrame(records, columns=header, dtype=str)
     for col in ("transcript_id", "utterance_id"):
         ids = pd.to_numeric(frame[col], errors="coerce")
@@ -219,3 +245,48 @@ def annomi_tasks(directory: str | Path) -> dict[str, pd.DataFrame]:
             }
         )
     return out
+
+
+def annomi_transcripts(directory: str | Path) -> pd.DataFrame:
+    """Every utterance of AnnoMI-simple.csv with its transcript's MI-quality label.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder holding AnnoMI-simple.csv.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per utterance, sorted by transcript and spoken order, with columns
+        ``transcript_id`` (int), ``group`` (the video URL, for grouped cross-validation),
+        ``mi_quality`` (``high`` | ``low``), ``role`` (``therapist`` | ``client``) and ``text``.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, lacks a column, or a transcript's ``mi_quality`` is neither
+        high nor low.
+    """
+    path = Path(directory) / "AnnoMI-simple.csv"
+    raw = _read(path, (*_COLUMNS, "mi_quality"))
+    quality = raw["mi_quality"].str.strip().str.lower()
+    bad = ~quality.isin(["high", "low"])
+    if bad.any():
+        raise InputError(
+            f"is {raw['mi_quality'][bad].iloc[0]!r} for transcript "
+            f"{raw['transcript_id'][bad].iloc[0]}; expected high or low",
+            path=str(path),
+            field="mi_quality",
+        )
+    raw = raw.assign(mi_quality=quality, interlocutor=raw["interlocutor"].str.strip().str.lower())
+    raw = raw.sort_values(["transcript_id", "utterance_id"], kind="stable")
+    return pd.DataFrame(
+        {
+            "transcript_id": raw["transcript_id"].to_numpy(),
+            "group": raw["video_url"].to_numpy(),
+            "mi_quality": raw["mi_quality"].to_numpy(),
+            "role": raw["interlocutor"].to_numpy(),
+            "text": raw["utterance_text"].to_numpy(),
+        }
+    )
