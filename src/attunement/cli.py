@@ -499,6 +499,35 @@ def benchmark_batch(
     _print_frame(table, title=f"batch benchmark, {sessions} sessions ({os.cpu_count()} CPU cores)")
 
 
+@benchmark_app.command("web")
+def benchmark_web(
+    users: Annotated[int, typer.Option(help="Concurrent signed-in users.")] = 50,
+    seconds: Annotated[float, typer.Option(help="How long the load runs.")] = 20.0,
+    utterances: Annotated[int, typer.Option(help="Utterances of the 1-hour session.")] = 700,
+    think: Annotated[
+        float, typer.Option(help="Seconds each user reads before the next page (0: stress).")
+    ] = 1.0,
+) -> None:
+    """Page-view latency of the web app under concurrent users, beside a static file."""
+    import os
+
+    from attunement.benchmarks.web import run_web_benchmark
+
+    table = run_web_benchmark(users=users, seconds=seconds, utterances=utterances, think_s=think)
+    a = table.attrs
+    _print_frame(
+        table,
+        title=f"web benchmark, {users} users, think time {think:g} s, {seconds:g} s "
+        f"({os.cpu_count()} CPU cores)",
+    )
+    out_console.print(
+        f"1-hour session ({utterances} utterances): analysis {a['analysis_s']:.1f} s; first view "
+        f"of its page {a['first_view_ms']:.0f} ms ({a['page_bytes'] / 1e6:.1f} MB); "
+        f"non-200 answers {a['errors']}",
+        markup=False,
+    )
+
+
 # --- utterance coding ----------------------------------------------------------------------
 
 
@@ -568,8 +597,26 @@ def train(
     evaluate: Annotated[
         bool, typer.Option(help="Also measure nested cross-validated macro-F1 (slower).")
     ] = True,
+    quality: Annotated[
+        bool,
+        typer.Option(
+            help="Also train the session MI-quality model (mi_quality.json; about a minute "
+            "and a half on 2 cores)."
+        ),
+    ] = True,
+    epitome: Annotated[
+        Path | None,
+        typer.Option(
+            "--epitome",
+            help="EPITOME folder (its three Reddit CSV files and LICENSE-academic.txt): also "
+            "train the empathy model into OUT/epitome, under EPITOME's non-commercial academic "
+            "license (about 6 minutes on 2 cores with --evaluate). Skipped unless given.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Train the utterance coders on AnnoMI: reproduces the shipped models."""
+    """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
+    shipped models (with --epitome, the EPITOME empathy model too)."""
     from attunement.coding.artifact import default_model_dir
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.train import train_annomi
@@ -580,6 +627,24 @@ def train(
         evaluate=evaluate,
     )
     out_console.print(f"coders: {target} (and {target.with_suffix('.npz').name})", markup=False)
+    if quality:
+        from attunement.coding.quality import train_quality
+
+        found = train_quality(
+            annomi if annomi is not None else default_annomi_dir(),
+            target.parent,
+            coders_dir=target.parent,
+        )
+        out_console.print(f"MI-quality model: {found}", markup=False)
+    if epitome is not None:
+        from attunement.coding.train import train_epitome
+
+        found = train_epitome(epitome, target.parent / "epitome", evaluate=evaluate)
+        out_console.print(
+            f"EPITOME empathy model: {found} (non-commercial academic license: "
+            f"{found.parent / 'LICENSE'})",
+            markup=False,
+        )
 
 
 @benchmark_app.command("coding")
@@ -597,23 +662,189 @@ def benchmark_coding(
         Path | None,
         typer.Option(help="Coders to time (default: the shipped ones).", show_default=False),
     ] = None,
+    quality: Annotated[
+        bool,
+        typer.Option(
+            help="Also evaluate the session MI-quality model beside the majority baseline "
+            "(about a minute and a half on 2 cores)."
+        ),
+    ] = True,
+    epitome: Annotated[
+        Path | None,
+        typer.Option(
+            "--epitome",
+            help="EPITOME folder (its three Reddit CSV files): also measure the empathy "
+            "mechanisms ER/IP/EX (about 5 minutes on 2 cores). Skipped unless given.",
+            show_default=False,
+        ),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option(help="EPITOME: repeated stratified 75/5/20 splits (seeds 0..N-1).")
+    ] = 3,
 ) -> None:
-    """Macro-F1 of each coding task (nested CV grouped by video) beside published anchors,
-    then coding speed and peak memory."""
+    """Macro-F1 of each coding task (nested CV grouped by video) beside published anchors
+    (with --epitome, each empathy mechanism's test macro-F1, mean ± sd over seeds, beside the
+    EPITOME paper's), then coding speed and peak memory; then the session MI-quality model's
+    AUC, accuracy and Brier score (CV grouped by video) beside the majority-class baseline."""
     import os
 
     from attunement.benchmarks.coding import run_coding_benchmark
     from attunement.coding.corpus import default_annomi_dir
 
+    if seeds < 1:
+        raise typer.BadParameter(f"is {seeds}; expected at least 1", param_hint="--seeds")
     table = run_coding_benchmark(
         annomi if annomi is not None else default_annomi_dir(),
         n_splits=folds,
         model_dir=model_dir,
+        epitome=epitome,
+        epitome_seeds=range(seeds),
     )
     _print_frame(table, title=f"coding benchmark ({os.cpu_count()} CPU cores)")
+    if quality:
+        from attunement.benchmarks.mi_quality import run_quality_benchmark
+
+        found = run_quality_benchmark(
+            annomi if annomi is not None else default_annomi_dir(),
+            n_splits=folds,
+            coders_dir=model_dir,
+        )
+        _print_frame(found, title="session MI-quality model (high vs low, AnnoMI)")
 
 
 # --- end of utterance coding ---------------------------------------------------------------
+
+
+# --- web app ---------------------------------------------------------------------------------
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the web app keeps its database, key and encrypted files "
+        "(default: ATTUNEMENT_DATA_DIR or ~/.local/share/attunement).",
+        show_default=False,
+    ),
+]
+
+
+def _web_settings(data_dir: Path | None, **extra):
+    from pydantic import ValidationError
+
+    from attunement.web.settings import Settings
+
+    try:
+        return Settings(**({"data_dir": data_dir} if data_dir else {}), **extra)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "ATTUNEMENT_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise AttunementError(f"{field}: {first['msg']}") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run the local web app (sessions, reports, feedback, trends) in the browser."""
+    import ipaddress
+
+    import uvicorn
+
+    from attunement.web.app import create_app, open_store
+
+    settings = _web_settings(data_dir)
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        err_console.print(
+            f"attunement: warning: listening on {host}, not only on this computer: anyone who "
+            "can reach this address can try to sign in. Use it only on a network you trust, "
+            "behind HTTPS (set ATTUNEMENT_SECURE_COOKIES=1).",
+            markup=False,
+        )
+    open_store(settings).db.dispose()  # fail here, with a clear message, not in the server
+    out_console.print(
+        f"attunement: serving http://{host}:{port}/ (data in {settings.data_dir}); Ctrl+C stops it",
+        markup=False,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+users_app = typer.Typer(help="Accounts of the web app.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    role: Annotated[str, typer.Option(help="therapist, supervisor or admin.")] = "therapist",
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            help="Read the password from this file's first line (default: ask).",
+            show_default=False,
+        ),
+    ] = None,
+    display_name: Annotated[str, typer.Option("--name", help="Full name.")] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Add an account (the first admin, or any user)."""
+    from attunement.io._common import read_text
+    from attunement.web.app import open_store
+
+    if password_file is not None:
+        password = read_text(password_file, what="a password file").splitlines()[0:1]
+        password = password[0] if password else ""
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = open_store(_web_settings(data_dir))
+    try:
+        viewer = store.create_user(username, password, role, display_name=display_name)
+        store.audit("user_created", target=f"user:{viewer.username}", detail=f"role {role}; cli")
+    finally:
+        store.db.dispose()
+    out_console.print(f"added {viewer.role} {viewer.username}", markup=False)
+
+
+@users_app.command("list")
+def users_list(data_dir: DataDirOpt = None) -> None:
+    """List the accounts."""
+    from attunement.web.app import open_store
+
+    store = open_store(_web_settings(data_dir))
+    try:
+        table = Table("user", "role", "active", "supervises")
+        for u in store.users():
+            table.add_row(
+                u["username"], u["role"], "yes" if u["active"] else "no", ", ".join(u["supervises"])
+            )
+    finally:
+        store.db.dispose()
+    out_console.print(table)
+
+
+audit_app = typer.Typer(help="The web app's audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDirOpt = None) -> None:
+    """Check that the audit log's hash chain is unbroken (exit 1 when it is not)."""
+    from attunement.web.app import open_store
+
+    store = open_store(_web_settings(data_dir))
+    try:
+        check = store.verify_audit()
+    finally:
+        store.db.dispose()
+    if not check.ok:
+        raise AttunementError(f"audit log: {check.reason}")
+    out_console.print(f"audit log intact: {check.n_entries} entries", markup=False)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -279,7 +279,14 @@ def resonance_figure(results: SessionResults, kind: str) -> go.Figure | None:
     if results.session.meta.get("simulated_signals"):
         title += " (SIMULATED signals)"
     fig.update_layout(
-        **{**_LAYOUT, "margin": dict(l=60, r=20, t=90, b=45)}, title=title, height=520
+        **{
+            **_LAYOUT,
+            "margin": dict(l=60, r=20, t=70, b=80),
+            # below the plots: above them it would cover the first subplot's title
+            "legend": dict(orientation="h", yanchor="top", y=-0.13, xanchor="left", x=0),
+        },
+        title=title,
+        height=540,
     )
     fig.update_xaxes(title_text="minutes", row=2, col=1)
     fig.update_yaxes(title_text=SIGNAL_UNITS[kind], row=1, col=1)

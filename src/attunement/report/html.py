@@ -12,10 +12,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from attunement.analysis import SessionResults
+from attunement.coding.quality import load_quality_model
 from attunement.report import figures
 from attunement.report.methods import methods_paragraph
 
-__all__ = ["METRIC_GROUPS", "METRIC_INFO", "render_report"]
+__all__ = ["METRIC_GROUPS", "METRIC_INFO", "format_metric", "render_report"]
 
 #: How each metric is shown, by section: name -> (label, format, explanation). A metric with
 #: ``<name>_effect_size`` and ``<name>_p_value`` is shown with its chance comparison.
@@ -63,6 +64,30 @@ METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
             "Change talk",
             "percent",
             "Change talk / (change + sustain talk) among the client's utterances.",
+        ),
+        "mi_quality_score": (
+            "MI quality estimate",
+            "float2",
+            "Estimated probability that this is high-quality MI, from a model trained on AnnoMI "
+            "demonstration videos; see the MI quality estimate section.",
+        ),
+    },
+    "Empathy (EPITOME)": {
+        "empathy_emotional_reactions": (
+            "Emotional reactions",
+            "float2",
+            "Warmth, compassion, concern expressed: mean level over therapist utterances, "
+            "0 none to 2 strong.",
+        ),
+        "empathy_interpretations": (
+            "Interpretations",
+            "float2",
+            "Communicates understanding of the client's feelings and experiences (0 to 2).",
+        ),
+        "empathy_explorations": (
+            "Explorations",
+            "float2",
+            "Explores feelings and experiences the client has not stated (0 to 2).",
         ),
     },
     "Physiological resonance": {
@@ -180,6 +205,48 @@ def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return groups
 
 
+def _effect(driver: dict[str, Any]) -> str:
+    if abs(driver["contribution"]) >= 0.005:
+        return f"{driver['direction']} ({driver['contribution']:+.2f})"
+    return "no effect (not measured)" if driver["value"] is None else "little effect"
+
+
+def _quality(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The MI quality section: score, caveat and drivers (None when not measured)."""
+    if not found or found.get("score") is None:
+        return None
+    meta = load_quality_model().meta
+    train, cv = meta.get("training", {}), meta.get("cv", {})
+    caveat = (
+        f"Estimated by a model trained on the {train.get('n_transcripts', 133)} AnnoMI "
+        "demonstration transcripts (videos made to show high- or low-quality MI; "
+        f"{train.get('n_high', 110)} high, {train.get('n_low', 23)} low), from the automatic "
+        f"codes of this session's {found.get('n_therapist_utterances', 0)} coded therapist "
+        "utterances (the fewer, the less certain), not from a MITI rating."
+    )
+    if cv.get("auc") is not None:
+        caveat += (
+            f" Under {cv.get('n_splits', 5)}-fold cross-validation grouped by video it separated "
+            f"high from low quality with AUC {cv['auc']:.2f} (accuracy {cv['accuracy']:.2f}, "
+            f"where always answering 'high' scores {cv['baseline']['accuracy']:.2f})."
+        )
+    caveat += (
+        " Each behaviour's effect is what it added to (raised) or took from (lowered) the "
+        "log-odds, relative to an average AnnoMI session: associations learned from AnnoMI's "
+        "demonstrations, not MITI norms, and real sessions may differ."
+    )
+    drivers = [
+        {
+            "label": d["label"],
+            "shown": d["shown"],
+            "effect": _effect(d),
+            "direction": d["direction"] if abs(d["contribution"]) >= 0.005 else "none",
+        }
+        for d in found.get("drivers", [])
+    ]
+    return {"score": f"{found['score']:.2f}", "caveat": caveat, "drivers": drivers}
+
+
 def _code(row: dict[str, Any]) -> str:
     """A short label of an utterance's codes ('' when it has none)."""
 
@@ -224,6 +291,10 @@ def _format(value: Any, kind: str) -> str:
     return f"{value:.3g}"
 
 
+#: A metric's value as the report shows it (``kind`` as in :data:`METRIC_GROUPS`).
+format_metric = _format
+
+
 @cache
 def _env() -> Environment:
     env = Environment(
@@ -236,12 +307,26 @@ def _env() -> Environment:
     return env
 
 
-def render_report(results: SessionResults) -> str:
+def _plot_block(fig: Any, name: str) -> str:
+    """A figure as a placeholder plus a JSON data block (no inline script runs)."""
+    payload = pio.to_json(fig, validate=False, engine="json").replace("</", "<\\/")
+    return (
+        f'<div class="plotly-graph-div js-plot" id="fig-{name}"></div>'
+        f'<script type="application/json" data-plot="fig-{name}">{payload}</script>'
+    )
+
+
+def render_report(results: SessionResults, *, standalone: bool = True) -> str:
     """The report as a complete HTML document (Plotly's JavaScript included, nothing fetched).
 
     Parameters
     ----------
     results : SessionResults
+    standalone : bool
+        True: one self-contained document. False: the report's ``<style>`` and body only, with
+        every figure as a JSON data block (``<script type="application/json" data-plot=ID>``)
+        for a page that loads Plotly itself and allows no inline script (the web app); the
+        styles apply inside an element of class ``report`` only.
 
     Returns
     -------
@@ -263,6 +348,8 @@ def render_report(results: SessionResults) -> str:
             div_id=f"fig-{name}",
             config={"displaylogo": False, "responsive": True},
         )
+        if standalone
+        else _plot_block(fig, name)
         for name, fig in figs
         if fig is not None
     }
@@ -289,7 +376,7 @@ def render_report(results: SessionResults) -> str:
         for r in utter.to_dict("records")
     ]
     session = results.session
-    return (
+    page = (
         _env()
         .get_template("report.html.j2")
         .render(
@@ -298,14 +385,23 @@ def render_report(results: SessionResults) -> str:
             session=data["session"],
             meta=session.meta,
             groups=groups,
+            quality=_quality(data.get("mi_quality")),
             resonance=resonance,
             plots=plots,
             rows=rows,
             timed=bool(utter["start_s"].notna().all()) and not utter.empty,
             coded="mi_behaviour" in utter.columns,
             methods=methods_paragraph(results),
-            plotly_js=get_plotlyjs(),
+            plotly_js=get_plotlyjs() if standalone else None,
             generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             colours=figures.ROLE_COLOURS,
         )
     )
+    if standalone:
+        return page
+    # The report's rules are nested under .report (CSS nesting) so that they style the report
+    # and nothing else of the page that embeds it; :root's variables move to .report itself.
+    css = page[page.index("<style>") + len("<style>") : page.index("</style>")]
+    css = css.replace(":root {", "& {", 1)
+    body = page[page.index("<body>") + len("<body>") : page.rindex("</body>")]
+    return f"<style>.report {{{css}}}</style>{body}"

@@ -1,0 +1,1010 @@
+"""Every query and change the web app makes, with its access rules (no SQL in request handlers).
+
+Who may see what:
+
+- a **therapist** sees and changes their own clients and sessions;
+- a **supervisor** reads (never changes) the sessions of the therapists assigned to them;
+- an **admin** manages accounts and sees no clinical data.
+
+Anything else is answered as if it did not exist (:class:`NotFound`) and is written to the audit log
+by the caller.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from attunement.errors import AttunementError, InputError
+from attunement.store import audit as audit_chain
+from attunement.store.crypto import (
+    Cipher,
+    KeyMismatchError,
+    check_canary,
+    make_canary,
+    read_encrypted,
+    write_encrypted,
+)
+from attunement.store.db import Database
+from attunement.store.models import (
+    ROLES,
+    AuditEntry,
+    Client,
+    FeedbackLink,
+    FeedbackResponse,
+    LoginAttempt,
+    LoginSession,
+    MetaValue,
+    SessionFile,
+    SessionMetric,
+    Supervision,
+    TherapySession,
+    User,
+    utcnow,
+)
+
+__all__ = [
+    "FILE_KINDS",
+    "UPLOAD_KINDS",
+    "LinkExpired",
+    "NotFound",
+    "RateLimited",
+    "Store",
+]
+
+#: Files a user uploads for a session.
+UPLOAD_KINDS: tuple[str, ...] = ("transcript", "therapist_wearable", "client_wearable", "audio")
+#: Every kind of stored session file (uploads, then analysis outputs).
+FILE_KINDS: tuple[str, ...] = (*UPLOAD_KINDS, "report", "results", "utterances")
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+MIN_PASSWORD = 10
+#: Marks encrypted free text kept in a text column (base64 of the ciphertext follows).
+_SEALED_NOTE = "sealed:"
+
+
+class NotFound(AttunementError):
+    """The thing does not exist, or the user may not see it (answered alike: 404)."""
+
+
+class RateLimited(AttunementError):
+    """Too many failed sign-ins; try again later."""
+
+
+class LinkExpired(AttunementError):
+    """A feedback link that was used already or is past its time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: the user's id, name and role."""
+
+    id: int
+    username: str
+    role: str
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Store:
+    """The web app's persistence: one database, one cipher, one folder of encrypted files.
+
+    Parameters
+    ----------
+    db : Database
+        Migrated.
+    cipher : Cipher
+    files_dir : Path
+        Where encrypted session files are kept.
+    """
+
+    def __init__(self, db: Database, cipher: Cipher, files_dir: Path) -> None:
+        self.db = db
+        self.cipher = cipher
+        self.files_dir = Path(files_dir)
+        self.files_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._hasher = PasswordHasher()
+        self._audit_lock = threading.Lock()
+        self._setup_lock = threading.Lock()
+
+    # ---- data dir ---------------------------------------------------------------------------
+    def check_key(self) -> None:
+        """Check that the cipher opens this database's data (and mark a new database).
+
+        Raises
+        ------
+        KeyMismatchError
+            When the key is not the one the data were written with.
+        """
+        with self.db.transaction() as s:
+            row = s.get(MetaValue, "canary")
+            if row is None:
+                s.add(MetaValue(key="canary", value=make_canary(self.cipher)))
+            else:
+                check_canary(row.value, self.cipher)
+
+    # ---- encryption helpers -----------------------------------------------------------------
+    def seal(self, text: str) -> bytes:
+        return self.cipher.encrypt(text.encode("utf-8"))
+
+    def unseal(self, token: bytes | None, what: str = "data") -> str:
+        if token is None:
+            return ""
+        return self.cipher.decrypt(token, what=what).decode("utf-8")
+
+    def _seal_note(self, text: str) -> str:
+        """Free text for a text column, encrypted: an analysis error quotes the uploaded
+        files (their names, a line of a transcript)."""
+        if not text:
+            return ""
+        return _SEALED_NOTE + base64.b64encode(self.seal(text)).decode("ascii")
+
+    def _unseal_note(self, stored: str | None, what: str = "a note") -> str:
+        if not stored or not stored.startswith(_SEALED_NOTE):
+            return stored or ""
+        return self.unseal(base64.b64decode(stored[len(_SEALED_NOTE) :]), what)
+
+    # ---- users ------------------------------------------------------------------------------
+    def user_count(self) -> int:
+        with self.db.sessions() as s:
+            return s.scalar(select(func.count()).select_from(User)) or 0
+
+    def create_user(
+        self, username: str, password: str, role: str, *, display_name: str = ""
+    ) -> Viewer:
+        """Add an account.
+
+        Raises
+        ------
+        InputError
+            Bad user name, short password, unknown role, or the name is taken.
+        """
+        username = (username or "").strip()
+        if not _USERNAME.match(username):
+            raise InputError(
+                f"is {username!r}; expected 2-64 letters, digits or . _ @ -", field="username"
+            )
+        if len(password or "") < MIN_PASSWORD:
+            raise InputError(
+                f"has {len(password or '')} characters; expected at least {MIN_PASSWORD}",
+                field="password",
+            )
+        if role not in ROLES:
+            raise InputError(f"is {role!r}; expected one of {', '.join(ROLES)}", field="role")
+        with self.db.transaction() as s:
+            if s.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+                raise InputError(
+                    f"{username!r} is taken; expected a new user name", field="username"
+                )
+            user = User(
+                username=username,
+                display_name=(display_name or "").strip()[:128],
+                password_hash=self._hasher.hash(password),
+                role=role,
+            )
+            s.add(user)
+            s.flush()
+            return Viewer(user.id, user.username, user.role)
+
+    def create_first_admin(self, username: str, password: str) -> Viewer:
+        """The first account (an admin), only while no account exists.
+
+        Raises
+        ------
+        InputError
+            When an account exists already, or the name or password is not acceptable.
+        """
+        with self._setup_lock:
+            if self.user_count() > 0:
+                raise InputError("an account exists already; sign in instead", field="username")
+            return self.create_user(username, password, "admin")
+
+    def users(self) -> list[dict[str, Any]]:
+        with self.db.sessions() as s:
+            rows = s.scalars(select(User).order_by(User.username)).all()
+            sup = s.execute(select(Supervision.supervisor_id, Supervision.therapist_id)).all()
+            names = {u.id: u.username for u in rows}
+            return [
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "display_name": u.display_name,
+                    "role": u.role,
+                    "active": u.active,
+                    "created_at": u.created_at,
+                    "supervises": sorted(names[t] for su, t in sup if su == u.id and t in names),
+                }
+                for u in rows
+            ]
+
+    def get_viewer(self, user_id: int) -> Viewer | None:
+        with self.db.sessions() as s:
+            u = s.get(User, user_id)
+            return None if u is None or not u.active else Viewer(u.id, u.username, u.role)
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        with self.db.transaction() as s:
+            u = s.get(User, user_id)
+            if u is None:
+                raise NotFound("no such user")
+            u.active = active
+            if not active:
+                s.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+    def assign_supervisor(self, supervisor: str, therapist: str) -> None:
+        """Let ``supervisor`` read ``therapist``'s sessions.
+
+        Raises
+        ------
+        InputError
+            When either name is not an account of that role.
+        """
+        with self.db.transaction() as s:
+            sup = s.scalar(select(User).where(User.username == supervisor))
+            th = s.scalar(select(User).where(User.username == therapist))
+            if sup is None or sup.role != "supervisor":
+                raise InputError(f"{supervisor!r} is not a supervisor account", field="supervisor")
+            if th is None or th.role != "therapist":
+                raise InputError(f"{therapist!r} is not a therapist account", field="therapist")
+            exists = s.scalar(
+                select(Supervision.id).where(
+                    Supervision.supervisor_id == sup.id, Supervision.therapist_id == th.id
+                )
+            )
+            if not exists:
+                s.add(Supervision(supervisor_id=sup.id, therapist_id=th.id))
+
+    def authenticate(
+        self, username: str, password: str, *, ip: str, max_failures: int, window_minutes: int
+    ) -> Viewer | None:
+        """Check a password; every attempt is recorded for rate limiting.
+
+        Raises
+        ------
+        RateLimited
+            After ``max_failures`` failed attempts for this name or this address in the window.
+        """
+        username = (username or "").strip()[:64]
+        since = utcnow() - dt.timedelta(minutes=window_minutes)
+        with self.db.transaction() as s:
+            failures = s.scalar(
+                select(func.count())
+                .select_from(LoginAttempt)
+                .where(
+                    LoginAttempt.at >= since,
+                    LoginAttempt.ok.is_(False),
+                    (func.lower(LoginAttempt.username) == username.lower())
+                    | (LoginAttempt.ip == ip),
+                )
+            )
+            if failures >= max_failures:
+                raise RateLimited(
+                    f"too many failed sign-ins; try again in {window_minutes} minutes"
+                )
+            user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
+            ok = False
+            if user is not None and user.active:
+                try:
+                    ok = self._hasher.verify(user.password_hash, password or "")
+                except (VerifyMismatchError, VerificationError, InvalidHashError):
+                    ok = False
+                if ok and self._hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = self._hasher.hash(password)
+            else:  # spend the same time as a real check, so names cannot be probed by timing
+                self._hasher.hash(password or "x")
+            s.add(LoginAttempt(username=username, ip=ip, ok=ok))
+            return Viewer(user.id, user.username, user.role) if ok and user else None
+
+    # ---- sign-in sessions -------------------------------------------------------------------
+    def start_login(self, viewer: Viewer) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.db.transaction() as s:
+            s.add(LoginSession(token_hash=_hash_token(token), user_id=viewer.id))
+        return token
+
+    def resolve_login(self, token: str | None, *, idle_minutes: int) -> Viewer | None:
+        """The user a cookie token belongs to, or None (unknown, or idle too long: ended)."""
+        if not token:
+            return None
+        now = utcnow()
+        with self.db.transaction() as s:
+            row = s.get(LoginSession, _hash_token(token))
+            if row is None:
+                return None
+            if now - row.last_seen > dt.timedelta(minutes=idle_minutes):
+                s.delete(row)
+                return None
+            user = s.get(User, row.user_id)
+            if user is None or not user.active:
+                s.delete(row)
+                return None
+            if now - row.last_seen > dt.timedelta(seconds=30):
+                row.last_seen = now
+            return Viewer(user.id, user.username, user.role)
+
+    def end_login(self, token: str | None) -> None:
+        if token:
+            with self.db.transaction() as s:
+                s.execute(delete(LoginSession).where(LoginSession.token_hash == _hash_token(token)))
+
+    # ---- audit log --------------------------------------------------------------------------
+    def audit(
+        self,
+        action: str,
+        *,
+        viewer: Viewer | None = None,
+        target: str = "",
+        detail: str = "",
+        ip: str = "",
+    ) -> None:
+        """Append one entry to the hash-chained audit log."""
+        with self._audit_lock, self.db.transaction() as s:
+            head = s.execute(
+                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+            ).first()
+            seq = 1 if head is None else head.seq + 1
+            prev = audit_chain.GENESIS if head is None else head.hash
+            fields = {
+                "seq": seq,
+                "at": utcnow(),
+                "user_id": viewer.id if viewer else None,
+                "username": viewer.username if viewer else "",
+                "action": action,
+                "target": target[:128],
+                "detail": detail,
+                "ip": ip[:64],
+            }
+            digest = audit_chain.entry_hash(prev, fields)
+            s.add(AuditEntry(**fields, prev_hash=prev, hash=digest))
+            # The head (last seq and hash) is kept apart too, so that deleting the newest entries
+            # — which leaves a valid, shorter chain — is detected by verify_audit.
+            head_row = s.get(MetaValue, "audit_head")
+            value = f"{seq}:{digest}".encode("ascii")
+            if head_row is None:
+                s.add(MetaValue(key="audit_head", value=value))
+            else:
+                head_row.value = value
+
+    def audit_entries(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        with self.db.sessions() as s:
+            q = select(AuditEntry).order_by(AuditEntry.seq.desc())
+            if limit:
+                q = q.limit(limit)
+            return [_audit_dict(e) for e in s.scalars(q)]
+
+    def verify_audit(self) -> audit_chain.ChainCheck:
+        """Check the whole chain, oldest first, in pages (constant memory)."""
+
+        def entries() -> Iterable[Mapping[str, Any]]:
+            last = 0
+            while True:
+                with self.db.sessions() as s:
+                    page = s.scalars(
+                        select(AuditEntry)
+                        .where(AuditEntry.seq > last)
+                        .order_by(AuditEntry.seq)
+                        .limit(1000)
+                    ).all()
+                if not page:
+                    return
+                for e in page:
+                    yield _audit_dict(e)
+                last = page[-1].seq
+
+        check = audit_chain.verify_chain(entries())
+        if not check.ok:
+            return check
+        with self.db.sessions() as s:
+            row = s.get(MetaValue, "audit_head")
+        if row is None:
+            return check
+        seq, _, digest = row.value.decode("ascii").partition(":")
+        if digest != check.head:
+            return dataclasses.replace(
+                check,
+                ok=False,
+                first_bad_seq=check.n_entries + 1,
+                reason=f"the log ends at entry {check.n_entries}, but entry {seq} was the last "
+                "one written: entries at the end were deleted",
+            )
+        return check
+
+    # ---- clients ----------------------------------------------------------------------------
+    def create_client(self, viewer: Viewer, label: str) -> str:
+        """Add a client of this therapist; returns its public id.
+
+        Raises
+        ------
+        InputError
+            Empty or over-long label, or a viewer who is not a therapist.
+        """
+        label = " ".join((label or "").split())
+        if viewer.role != "therapist":
+            raise InputError("only a therapist account can add clients", field="role")
+        if not label or len(label) > 80:
+            raise InputError(
+                f"has {len(label)} characters; expected 1-80 (a pseudonym or initials is enough)",
+                field="label",
+            )
+        with self.db.transaction() as s:
+            c = Client(public_id=_public_id(), therapist_id=viewer.id, label_enc=self.seal(label))
+            s.add(c)
+            return c.public_id
+
+    def _therapists_of(self, s: DbSession, viewer: Viewer) -> list[int]:
+        if viewer.role == "therapist":
+            return [viewer.id]
+        if viewer.role == "supervisor":
+            return list(
+                s.scalars(
+                    select(Supervision.therapist_id).where(Supervision.supervisor_id == viewer.id)
+                )
+            )
+        return []
+
+    def clients(self, viewer: Viewer) -> list[dict[str, Any]]:
+        with self.db.sessions() as s:
+            ids = self._therapists_of(s, viewer)
+            rows = s.execute(
+                select(Client, User.username, func.count(TherapySession.id))
+                .join(User, User.id == Client.therapist_id)
+                .outerjoin(TherapySession, TherapySession.client_id == Client.id)
+                .where(Client.therapist_id.in_(ids))
+                .group_by(Client.id, User.username)
+                .order_by(Client.created_at)
+            ).all()
+            return [
+                {
+                    "id": c.public_id,
+                    "label": self.unseal(c.label_enc, "a client label"),
+                    "therapist": name,
+                    "n_sessions": n,
+                    "created_at": c.created_at,
+                }
+                for c, name, n in rows
+            ]
+
+    def client(self, viewer: Viewer, public_id: str) -> dict[str, Any]:
+        """One client the viewer may see.
+
+        Raises
+        ------
+        NotFound
+        """
+        with self.db.sessions() as s:
+            c = s.scalar(select(Client).where(Client.public_id == public_id))
+            if c is None or c.therapist_id not in self._therapists_of(s, viewer):
+                raise NotFound(f"client {public_id}")
+            return {
+                "id": c.public_id,
+                "pk": c.id,
+                "label": self.unseal(c.label_enc, "a client label"),
+                "therapist_id": c.therapist_id,
+                "own": c.therapist_id == viewer.id,
+            }
+
+    # ---- sessions ---------------------------------------------------------------------------
+    def _file_path(self, stored_as: str) -> Path:
+        return self.files_dir / stored_as
+
+    def _put_file(
+        self, s: DbSession, row: TherapySession, kind: str, name: str, data: bytes
+    ) -> None:
+        if kind not in FILE_KINDS:
+            raise InputError(f"is {kind!r}; expected one of {', '.join(FILE_KINDS)}", field="kind")
+        folder = self.files_dir / row.public_id
+        folder.mkdir(exist_ok=True, mode=0o700)
+        stored_as = f"{row.public_id}/{kind}-{secrets.token_hex(6)}.bin"
+        write_encrypted(self._file_path(stored_as), data, self.cipher)
+        old = s.scalar(
+            select(SessionFile).where(SessionFile.session_id == row.id, SessionFile.kind == kind)
+        )
+        if old is not None:
+            stale = old.stored_as
+            s.delete(old)
+            s.flush()
+            s.info.setdefault("stale_files", []).append(stale)
+        s.add(
+            SessionFile(
+                session_id=row.id,
+                kind=kind,
+                stored_as=stored_as,
+                name_enc=self.seal(name),
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+        s.info.setdefault("new_files", []).append(stored_as)
+
+    def _drop_files(self, names: Iterable[str]) -> None:
+        for name in names:
+            self._file_path(name).unlink(missing_ok=True)
+
+    def create_session(
+        self,
+        viewer: Viewer,
+        client_id: str,
+        *,
+        held_on: dt.date | None,
+        files: Mapping[str, tuple[str, bytes]],
+        started_at: str | None = None,
+    ) -> str:
+        """Store a new session's uploads (encrypted); returns the session's public id.
+
+        Raises
+        ------
+        NotFound
+            The client is not the viewer's own.
+        InputError
+            No transcript.
+        """
+        if "transcript" not in files:
+            raise InputError("is missing; expected a transcript file", field="transcript")
+        with self.db.sessions() as s:
+            c = s.scalar(select(Client).where(Client.public_id == client_id))
+            if c is None or c.therapist_id != viewer.id or viewer.role != "therapist":
+                raise NotFound(f"client {client_id}")
+        s = self.db.sessions()
+        try:
+            with s.begin():
+                row = TherapySession(
+                    public_id=_public_id(),
+                    client_id=c.id,
+                    therapist_id=viewer.id,
+                    held_on=held_on,
+                    status="draft",
+                    roles_enc=self.seal(json.dumps({"start": started_at} if started_at else {})),
+                )
+                s.add(row)
+                s.flush()
+                for kind, (name, data) in files.items():
+                    self._put_file(s, row, kind, name, data)
+            return row.public_id
+        except BaseException:
+            self._drop_files(s.info.get("new_files", []))
+            raise
+        finally:
+            s.close()
+
+    def _visible(self, s: DbSession, viewer: Viewer, public_id: str, *, write: bool):
+        row = s.scalar(select(TherapySession).where(TherapySession.public_id == public_id))
+        allowed = self._therapists_of(s, viewer)
+        if row is None or row.therapist_id not in allowed:
+            raise NotFound(f"session {public_id}")
+        if write and row.therapist_id != viewer.id:
+            raise NotFound(f"session {public_id}")
+        return row
+
+    def session(self, viewer: Viewer, public_id: str, *, write: bool = False) -> dict[str, Any]:
+        """One session the viewer may see (``write``: may change).
+
+        Raises
+        ------
+        NotFound
+        """
+        with self.db.sessions() as s:
+            row = self._visible(s, viewer, public_id, write=write)
+            return self._session_dict(s, row, viewer)
+
+    def _session_dict(self, s: DbSession, row: TherapySession, viewer: Viewer) -> dict[str, Any]:
+        c = s.get(Client, row.client_id)
+        therapist = s.get(User, row.therapist_id)
+        files = {
+            f.kind: {"name": self.unseal(f.name_enc, "a file name"), "size": f.size}
+            for f in s.scalars(select(SessionFile).where(SessionFile.session_id == row.id))
+        }
+        roles = json.loads(self.unseal(row.roles_enc, "speaker roles") or "{}")
+        return {
+            "id": row.public_id,
+            "pk": row.id,
+            "client_id": c.public_id,
+            "client_label": self.unseal(c.label_enc, "a client label"),
+            "therapist": therapist.username,
+            "held_on": row.held_on,
+            "status": row.status,
+            "progress": row.progress,
+            "stage": row.stage,
+            "error": self._unseal_note(row.error, "an analysis error"),
+            "roles": roles,
+            "files": files,
+            "created_at": row.created_at,
+            "analysed_at": row.analysed_at,
+            "own": row.therapist_id == viewer.id,
+        }
+
+    def sessions(self, viewer: Viewer, *, client_id: str | None = None) -> list[dict[str, Any]]:
+        with self.db.sessions() as s:
+            q = _sessions_of(self._therapists_of(s, viewer)).order_by(
+                TherapySession.held_on.desc(), TherapySession.created_at.desc()
+            )
+            if client_id is not None:
+                q = q.where(Client.public_id == client_id)
+            return [
+                {
+                    "id": r.public_id,
+                    "client_id": c.public_id,
+                    "client_label": self.unseal(c.label_enc, "a client label"),
+                    "therapist": name,
+                    "held_on": r.held_on,
+                    "status": r.status,
+                    "progress": r.progress,
+                    "created_at": r.created_at,
+                }
+                for r, c, name in s.execute(q).all()
+            ]
+
+    def read_file(self, viewer: Viewer, public_id: str, kind: str) -> tuple[str, bytes]:
+        """A session file, decrypted: (original name, bytes).
+
+        Raises
+        ------
+        NotFound
+        """
+        with self.db.sessions() as s:
+            row = self._visible(s, viewer, public_id, write=False)
+            return self._read_file(s, row.id, kind)
+
+    def _read_file(self, s: DbSession, session_pk: int, kind: str) -> tuple[str, bytes]:
+        f = s.scalar(
+            select(SessionFile).where(
+                SessionFile.session_id == session_pk, SessionFile.kind == kind
+            )
+        )
+        if f is None:
+            raise NotFound(f"{kind} file")
+        data = read_encrypted(self._file_path(f.stored_as), self.cipher, what=f"the {kind} file")
+        return self.unseal(f.name_enc, "a file name"), data
+
+    def job_files(self, session_pk: int) -> dict[str, tuple[str, bytes]]:
+        """The uploaded files of a session, decrypted, for its analysis job."""
+        with self.db.sessions() as s:
+            kinds = s.scalars(
+                select(SessionFile.kind).where(SessionFile.session_id == session_pk)
+            ).all()
+            return {k: self._read_file(s, session_pk, k) for k in kinds if k in UPLOAD_KINDS}
+
+    def job_roles(self, session_pk: int) -> dict[str, list[str]]:
+        with self.db.sessions() as s:
+            row = s.get(TherapySession, session_pk)
+            return json.loads(self.unseal(row.roles_enc, "speaker roles") or "{}")
+
+    def queue(self, viewer: Viewer, public_id: str, roles: Mapping[str, list[str]]) -> int:
+        """Confirm the speaker roles and queue the analysis; returns the session's key."""
+        with self.db.transaction() as s:
+            row = self._visible(s, viewer, public_id, write=True)
+            kept = json.loads(self.unseal(row.roles_enc, "speaker roles") or "{}")
+            kept.update(roles)
+            row.roles_enc = self.seal(json.dumps(kept))
+            row.status, row.progress, row.stage, row.error = "queued", 0, "waiting", ""
+            return row.id
+
+    def pending_jobs(self) -> list[tuple[int, str]]:
+        """(key, public id) of sessions whose analysis was queued or running (e.g. when the
+        server stopped)."""
+        with self.db.sessions() as s:
+            return [
+                (pk, pid)
+                for pk, pid in s.execute(
+                    select(TherapySession.id, TherapySession.public_id)
+                    .where(TherapySession.status.in_(("queued", "running")))
+                    .order_by(TherapySession.id)
+                )
+            ]
+
+    def set_progress(
+        self, session_pk: int, *, status: str, progress: int, stage: str, error: str = ""
+    ) -> None:
+        with self.db.transaction() as s:
+            row = s.get(TherapySession, session_pk)
+            if row is None:  # deleted meanwhile
+                return
+            row.status, row.progress, row.stage = status, progress, stage
+            row.error = self._seal_note(error)
+
+    def store_results(
+        self,
+        session_pk: int,
+        *,
+        report: str,
+        results: str,
+        utterances: str,
+        metrics: Mapping[str, float | None],
+    ) -> None:
+        """Keep an analysis' outputs (encrypted) and its metrics; mark the session done."""
+        s = self.db.sessions()
+        try:
+            with s.begin():
+                row = s.get(TherapySession, session_pk)
+                if row is None:
+                    return
+                for kind, text in (
+                    ("report", report),
+                    ("results", results),
+                    ("utterances", utterances),
+                ):
+                    self._put_file(s, row, kind, f"{kind}", text.encode("utf-8"))
+                s.execute(delete(SessionMetric).where(SessionMetric.session_id == row.id))
+                for name, value in metrics.items():
+                    s.add(SessionMetric(session_id=row.id, name=name[:96], value=value))
+                row.status, row.progress, row.stage, row.error = "done", 100, "done", ""
+                row.analysed_at = utcnow()
+            self._drop_files(s.info.get("stale_files", []))
+        except BaseException:
+            self._drop_files(s.info.get("new_files", []))
+            raise
+        finally:
+            s.close()
+
+    def delete_session(self, viewer: Viewer, public_id: str) -> None:
+        """Delete a session, its answers and its files.
+
+        Raises
+        ------
+        NotFound
+        """
+        with self.db.transaction() as s:
+            row = self._visible(s, viewer, public_id, write=True)
+            s.delete(row)
+        shutil.rmtree(self.files_dir / public_id, ignore_errors=True)
+
+    def sweep_orphans(self) -> int:
+        """Remove encrypted files that no database row points to (left when the server was
+        killed between writing a file and committing its row) and leftover temporary files.
+
+        Returns
+        -------
+        int
+            How many files were removed.
+        """
+        with self.db.sessions() as s:
+            known = set(s.scalars(select(SessionFile.stored_as)))
+        removed = 0
+        for path in self.files_dir.rglob("*"):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(self.files_dir).as_posix()
+            if rel not in known:
+                path.unlink(missing_ok=True)
+                removed += 1
+        for folder in sorted(self.files_dir.iterdir(), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        return removed
+
+    def metrics(self, session_pk: int) -> dict[str, float | None]:
+        with self.db.sessions() as s:
+            return dict(
+                s.execute(
+                    select(SessionMetric.name, SessionMetric.value).where(
+                        SessionMetric.session_id == session_pk
+                    )
+                ).all()
+            )
+
+    # ---- feedback ---------------------------------------------------------------------------
+    def create_link(
+        self, viewer: Viewer, public_id: str, questionnaires: list[str], *, hours: int
+    ) -> str:
+        """A one-time feedback link token for the session's client."""
+        token = secrets.token_urlsafe(24)
+        with self.db.transaction() as s:
+            row = self._visible(s, viewer, public_id, write=True)
+            s.add(
+                FeedbackLink(
+                    session_id=row.id,
+                    token_hash=_hash_token(token),
+                    questionnaires=list(questionnaires),
+                    expires_at=utcnow() + dt.timedelta(hours=hours),
+                )
+            )
+        return token
+
+    def links(self, session_pk: int) -> list[dict[str, Any]]:
+        now = utcnow()
+        with self.db.sessions() as s:
+            return [
+                {
+                    "created_at": link.created_at,
+                    "expires_at": link.expires_at,
+                    "used_at": link.used_at,
+                    "state": "answered"
+                    if link.used_at
+                    else ("expired" if link.expires_at < now else "open"),
+                }
+                for link in s.scalars(
+                    select(FeedbackLink)
+                    .where(FeedbackLink.session_id == session_pk)
+                    .order_by(FeedbackLink.created_at)
+                )
+            ]
+
+    def open_link(self, token: str) -> dict[str, Any]:
+        """The link a client holds.
+
+        Raises
+        ------
+        NotFound
+            No such link.
+        LinkExpired
+            Used already, or past its time.
+        """
+        with self.db.sessions() as s:
+            link = s.scalar(
+                select(FeedbackLink).where(FeedbackLink.token_hash == _hash_token(token))
+            )
+            if link is None:
+                raise NotFound("feedback link")
+            if link.used_at is not None or link.expires_at < utcnow():
+                raise LinkExpired("this feedback link was used already or has expired")
+            row = s.get(TherapySession, link.session_id)
+            return {
+                "session_pk": row.id,
+                "session_id": row.public_id,
+                "questionnaires": list(link.questionnaires),
+                "held_on": row.held_on,
+            }
+
+    def save_feedback(
+        self,
+        session_pk: int,
+        responses: Mapping[str, tuple[str, Mapping[str, Any], Mapping[str, Any]]],
+        *,
+        link_token: str | None = None,
+    ) -> None:
+        """Store completed questionnaires in one transaction (and use up the link).
+
+        ``responses`` maps questionnaire id -> (respondent, answers, scores). Answers are
+        encrypted; an earlier answer to the same questionnaire for this session is replaced.
+
+        Raises
+        ------
+        LinkExpired
+            When the link was used meanwhile.
+        """
+        with self.db.transaction() as s:
+            if link_token is not None:
+                now = utcnow()
+                # One conditional UPDATE, not a read then a write: of two answers sent at the
+                # same moment only one finds the link unused (on PostgreSQL both would).
+                claimed = s.execute(
+                    update(FeedbackLink)
+                    .where(
+                        FeedbackLink.token_hash == _hash_token(link_token),
+                        FeedbackLink.used_at.is_(None),
+                        FeedbackLink.expires_at >= now,
+                    )
+                    .values(used_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if claimed != 1:
+                    raise LinkExpired("this feedback link was used already or has expired")
+            for qid, (respondent, answers, scores) in responses.items():
+                s.execute(
+                    delete(FeedbackResponse).where(
+                        FeedbackResponse.session_id == session_pk,
+                        FeedbackResponse.questionnaire == qid,
+                    )
+                )
+                s.add(
+                    FeedbackResponse(
+                        session_id=session_pk,
+                        questionnaire=qid,
+                        respondent=respondent,
+                        answers_enc=self.seal(json.dumps(dict(answers), default=str)),
+                        scores=dict(scores),
+                    )
+                )
+
+    def feedback(self, session_pk: int) -> list[dict[str, Any]]:
+        with self.db.sessions() as s:
+            return [
+                {
+                    "questionnaire": r.questionnaire,
+                    "respondent": r.respondent,
+                    "answers": json.loads(self.unseal(r.answers_enc, "questionnaire answers")),
+                    "scores": r.scores,
+                    "created_at": r.created_at,
+                }
+                for r in s.scalars(
+                    select(FeedbackResponse)
+                    .where(FeedbackResponse.session_id == session_pk)
+                    .order_by(FeedbackResponse.created_at)
+                )
+            ]
+
+    # ---- trends -----------------------------------------------------------------------------
+    def trend_rows(self, viewer: Viewer, *, client_id: str | None = None) -> list[dict[str, Any]]:
+        """One row per analysed session the viewer may see: date, client, metrics, feedback scores.
+
+        Feedback scores appear as ``<questionnaire>_<score>`` (e.g. ``phq9_total``).
+        """
+        with self.db.sessions() as s:
+            q = (
+                _sessions_of(self._therapists_of(s, viewer))
+                .where(TherapySession.status == "done")
+                .order_by(TherapySession.held_on, TherapySession.created_at)
+            )
+            if client_id is not None:
+                q = q.where(Client.public_id == client_id)
+            rows = s.execute(q).all()
+            pks = [r.id for r, _, _ in rows]
+            metrics: dict[int, dict[str, float | None]] = {pk: {} for pk in pks}
+            for sid, name, value in s.execute(
+                select(SessionMetric.session_id, SessionMetric.name, SessionMetric.value).where(
+                    SessionMetric.session_id.in_(pks)
+                )
+            ):
+                metrics[sid][name] = value
+            scores: dict[int, dict[str, Any]] = {pk: {} for pk in pks}
+            for sid, qid, sc in s.execute(
+                select(
+                    FeedbackResponse.session_id,
+                    FeedbackResponse.questionnaire,
+                    FeedbackResponse.scores,
+                ).where(FeedbackResponse.session_id.in_(pks))
+            ):
+                for key, value in (sc or {}).items():
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        scores[sid][f"{qid}_{key}"] = value
+            return [
+                {
+                    "session_id": r.public_id,
+                    "held_on": r.held_on or r.created_at.date(),
+                    "client_id": c.public_id,
+                    "client_label": self.unseal(c.label_enc, "a client label"),
+                    "therapist": name,
+                    **metrics[r.id],
+                    **scores[r.id],
+                }
+                for r, c, name in rows
+            ]
+
+
+def _sessions_of(therapist_ids: list[int]):
+    """(session, client, therapist's user name) rows of these therapists' sessions."""
+    return (
+        select(TherapySession, Client, User.username)
+        .join(Client, Client.id == TherapySession.client_id)
+        .join(User, User.id == TherapySession.therapist_id)
+        .where(TherapySession.therapist_id.in_(therapist_ids))
+    )
+
+
+def _audit_dict(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "user_id": e.user_id,
+        "username": e.username,
+        "action": e.action,
+        "target": e.target,
+        "detail": e.detail,
+        "ip": e.ip,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+__all__ += ["KeyMismatchError", "Viewer"]

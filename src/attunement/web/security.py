@@ -1,0 +1,94 @@
+"""Security plumbing: response headers, CSRF tokens, the sign-in cookie."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import Form, Request
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+__all__ = [
+    "CSP",
+    "CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "CsrfError",
+    "SecurityHeaders",
+    "check_csrf",
+    "csrf_token",
+]
+
+SESSION_COOKIE = "attunement_session"
+CSRF_COOKIE = "attunement_csrf"
+
+#: No inline or foreign script, no framing, nothing fetched from elsewhere. Inline *styles* are
+#: allowed: Plotly sets them on the elements it draws.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+class CsrfError(Exception):
+    """A form arrived without the token this browser was given."""
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds the security headers, gives every browser a CSRF cookie, and keeps pages uncached."""
+
+    def __init__(self, app, *, secure_cookies: bool = False) -> None:
+        super().__init__(app)
+        self.secure = secure_cookies
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        token = request.cookies.get(CSRF_COOKIE)
+        fresh = not token or len(token) < 20
+        request.state.csrf = secrets.token_urlsafe(32) if fresh else token
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if fresh:
+            response.set_cookie(
+                CSRF_COOKIE,
+                request.state.csrf,
+                httponly=True,
+                samesite="strict",
+                secure=self.secure,
+                path="/",
+            )
+        return response
+
+
+def csrf_token(request: Request) -> str:
+    """The token to put in this browser's forms."""
+    return getattr(request.state, "csrf", "")
+
+
+def check_csrf(request: Request, csrf_token: str = Form("")) -> None:
+    """Dependency for every form POST: the form's token must equal the browser's cookie.
+
+    Raises
+    ------
+    CsrfError
+    """
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not csrf_token or not secrets.compare_digest(cookie, csrf_token):
+        raise CsrfError("the form's security token is missing or does not match")
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if origin.split("://", 1)[-1] != host:
+            raise CsrfError(f"the form came from {origin}, not from this site")

@@ -1,0 +1,67 @@
+"""Tests for attunement.web.routes.trends: trend pages and CSV exports, per viewer."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from web_fixture import audit_rows, login
+
+LEAD = ["held_on", "session_id", "client_id", "client_label", "therapist"]
+
+
+def _rows(response) -> tuple[list[str], list[dict]]:
+    reader = csv.DictReader(io.StringIO(response.text))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def test_therapist_trends_page_and_csv(shared):
+    c, w = shared.client, shared.world
+    login(c, "tina")
+    page = c.get("/trends")
+    assert page.status_code == 200
+    assert '<h2>tina <span class="muted">(1 session' in page.text
+    assert "Resonance" in page.text and 'data-plot="trend-' in page.text
+    r = c.get("/trends.csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="attunement-trends.csv"'
+    header, rows = _rows(r)
+    assert header[:5] == LEAD
+    assert header[5:] == sorted(header[5:])
+    assert {"language_style_matching", "eda_synchrony", "reflection_to_question_ratio"} <= set(
+        header
+    )
+    (row,) = rows
+    assert (row["held_on"], row["session_id"], row["client_id"]) == ("2026-11-20", w.sid, w.cid)
+    assert (row["client_label"], row["therapist"]) == (w.label, "tina")
+    assert float(row["language_style_matching"]) > 0
+    assert audit_rows(w.data_dir, "export")[-1]["detail"] == "trends.csv"
+
+
+def test_supervisor_trends_hold_their_therapists_only(shared):
+    c, w = shared.client, shared.world
+    login(c, "sue")
+    _, rows = _rows(c.get("/trends.csv"))
+    assert [r["session_id"] for r in rows] == [w.sid]
+    assert "<h2>tina" in c.get("/trends").text
+
+
+def test_trends_of_someone_with_nothing_analysed(shared):
+    c = shared.client
+    for user in ("theo", "uma"):
+        c.cookies.clear()
+        login(c, user)
+        header, rows = _rows(c.get("/trends.csv"))
+        assert header == LEAD and rows == []
+        assert "No analysed sessions yet." in c.get("/trends").text
+
+
+def test_client_trends_csv_is_that_clients_only(shared):
+    c, w = shared.client, shared.world
+    login(c, "theo")
+    header, rows = _rows(c.get(f"/clients/{w.theo_cid}/trends.csv"))
+    assert header == LEAD and rows == []  # a draft is not a trend point
+    c.cookies.clear()
+    login(c, "tina")
+    _, rows = _rows(c.get(f"/clients/{w.cid}/trends.csv"))
+    assert [r["session_id"] for r in rows] == [w.sid]
