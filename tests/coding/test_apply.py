@@ -273,3 +273,28 @@ def test_method_names_the_epitome_model_and_its_license():
     assert "Sharma, Miner, Atkins & Althoff" in METHOD["citation"]
     assert "epitome_coders" in METHOD["licenses"]
     assert re.search(r"ER 0\.\d\d ± 0\.\d\d", METHOD["description"])
+
+
+SPANISH = [
+    "Hola, ¿cómo estás hoy? ¿Qué te trae por aquí esta semana?",
+    "Bueno, la verdad es que no he dormido bien. Me siento muy cansada y no sé qué hacer.",
+    "¿Qué te gustaría cambiar en tu vida en las próximas semanas?",
+    "Quiero dejar de beber, pero es difícil para mí, sobre todo los fines de semana.",
+]
+
+
+def test_a_transcript_in_another_language_gets_a_warning():
+    frame = pd.DataFrame({"role": ["therapist", "client"] * 2, "text": SPANISH})
+    with pytest.warns(AttunementWarning, match="trained on English only"):
+        code_utterances(frame)
+
+
+def test_an_english_transcript_gets_no_language_warning(recwarn):
+    english = [
+        "Hello, how are you today? What brings you here this week?",
+        "Well, to be honest I have not slept well. I feel very tired and I do not know what to do.",
+        "What would you like to change in your life over the next few weeks?",
+        "I want to stop drinking, but it is hard for me, especially at the weekends.",
+    ]
+    code_utterances(pd.DataFrame({"role": ["therapist", "client"] * 2, "text": english}))
+    assert not [w for w in recwarn if "English" in str(w.message)]

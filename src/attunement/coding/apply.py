@@ -31,6 +31,7 @@ from attunement.coding.artifact import (
 )
 from attunement.coding.corpus import contexts
 from attunement.errors import AttunementWarning, InputError
+from attunement.language.function_words import FUNCTION_WORDS, tokenize
 
 __all__ = [
     "CODE_COLUMNS",
@@ -265,6 +266,7 @@ def code_utterances(
             stacklevel=2,
         )
         texts = [t[:MAX_CHARS] for t in texts]
+    _warn_if_not_english(texts)
     context = contexts(roles, texts)
     n = len(texts)
     out = utterances.copy()
@@ -289,6 +291,29 @@ def code_utterances(
         out[column] = pd.array(labels[column], dtype="string")  # a typed column even if empty
     _empathy(out, roles, texts, context, empathy)
     return out[[*utterances.columns, *[c for c in CODE_COLUMNS if c not in utterances.columns]]]
+
+
+#: Below this share of English function words (in a session of at least
+#: :data:`ENGLISH_MIN_WORDS` words) the text is taken not to be English. English conversation
+#: runs at about 50%; other languages reach English function words only by chance.
+ENGLISH_MIN_SHARE = 0.2
+ENGLISH_MIN_WORDS = 30
+_ENGLISH = frozenset().union(*FUNCTION_WORDS.values())
+
+
+def _warn_if_not_english(texts: list[str]) -> None:
+    words = [w for t in texts for w in tokenize(t)]
+    if len(words) < ENGLISH_MIN_WORDS:
+        return
+    share = sum(w in _ENGLISH for w in words) / len(words)
+    if share < ENGLISH_MIN_SHARE:
+        warnings.warn(
+            f"only {share:.0%} of the words are common English function words (English "
+            "conversation: about 50%); the coders were trained on English only, so their codes "
+            "for a transcript in another language are not meaningful",
+            AttunementWarning,
+            stacklevel=3,
+        )
 
 
 def _empathy(
