@@ -10,6 +10,16 @@ in flight or waiting to be written, one part is gathered at a time, and the outp
 one row group at a time.
 """
 
+try:
+    import pyarrow  # noqa: F401  (the Parquet writer needs it; checked here to say what to do)
+except ImportError:  # pragma: no cover - depends on the installation
+    from attunement.errors import AttunementError
+
+    raise AttunementError(
+        "attunement batch needs its optional dependencies (pyarrow, dask): "
+        "pip install 'attunement[batch]'"
+    ) from None
+
 from attunement.batch.engine import register_worker_setup
 from attunement.batch.inputs import WorkItem, expand_inputs
 from attunement.batch.run import BatchSummary, run_batch

@@ -46,7 +46,7 @@ from attunement.analysis import AnalysisConfig, analyze_session
 from attunement.batch.inputs import WorkItem, unpack_session
 from attunement.batch.pseudo import session_pairs
 from attunement.batch.writer import ItemResult, error_result, ok_result
-from attunement.errors import InputError
+from attunement.errors import AttunementError, InputError
 from attunement.io import read_sessions
 
 __all__ = [
@@ -361,7 +361,12 @@ class DaskEngine:
         *,
         scheduler: str | None = None,
     ) -> None:
-        from distributed import Client, LocalCluster, as_completed
+        try:
+            from distributed import Client, LocalCluster, as_completed
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise AttunementError(
+                "the dask engine needs dask.distributed: pip install 'attunement[batch]'"
+            ) from None
 
         self._options = options
         self._cluster = None
