@@ -36,6 +36,7 @@ def test_every_format_is_in_the_table():
         "vtt": "WebVTT",
         "srt": "SRT",
         "otter": "Otter",
+        "zoom_captions": "Zoom saved captions",
         "csv": "CSV",
         "text": "plain text",
     }

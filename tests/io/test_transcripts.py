@@ -46,7 +46,17 @@ def test_forced_format_and_unknown_format(tmp_path):
 
 
 def test_registry_names_are_stable():
-    assert list(FORMATS) == ["annomi", "rev", "json", "vtt", "srt", "otter", "csv", "text"]
+    assert list(FORMATS) == [
+        "annomi",
+        "rev",
+        "json",
+        "vtt",
+        "srt",
+        "otter",
+        "zoom_captions",
+        "csv",
+        "text",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attunement.errors import InputError
-from attunement.io import annomi, otter, plaintext, rev, srt, tabular, vtt
+from attunement.io import annomi, otter, plaintext, rev, srt, tabular, vtt, zoom_captions
 from attunement.io._common import RawTranscript, read_text
 from attunement.io.docx import docx_text, is_docx
 
@@ -54,6 +54,13 @@ FORMATS: dict[str, TranscriptFormat] = {
         ),
         TranscriptFormat("srt", "SubRip captions", (".srt",), srt.sniff, srt.parse),
         TranscriptFormat("otter", "Otter.ai text export", (".txt",), otter.sniff, otter.parse),
+        TranscriptFormat(
+            "zoom_captions",
+            "Zoom saved captions (meeting_saved_closed_caption.txt)",
+            (".txt",),
+            zoom_captions.sniff,
+            zoom_captions.parse,
+        ),
         TranscriptFormat(
             "csv",
             "generic CSV (speaker, text, optional start/end seconds)",

@@ -10,6 +10,7 @@ _FORMAT_NAMES = {
     "vtt": "WebVTT captions",
     "srt": "SubRip captions",
     "otter": "an Otter.ai text export",
+    "zoom_captions": "Zoom's saved closed captions",
     "text": "a plain-text transcript",
     "rev": "a Rev JSON transcript",
     "csv": "a CSV transcript",
