@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from attunement.analysis import AnalysisConfig, analyze_session
-from attunement.errors import AttunementWarning
+from attunement.errors import AttunementWarning, InputError
 from attunement.model import Session, Signal, Utterance
 from attunement.resonance import PHYSIOLOGY_METRICS, TURN_METRICS, ResonanceConfig
 
@@ -117,3 +117,170 @@ def test_manifest_with_audio_gives_vocal_synchrony(tmp_path):
     assert m["vocal_f0_synchrony"] > 0.3  # both directions pooled; only one is coupled
     assert m["vocal_f0_synchrony_p_value"] < 0.05
     assert m["vocal_intensity_synchrony"] is not None
+
+
+# -- motion masking ---------------------------------------------------------------------------
+
+SPIKE = (141.0, 149.0)  # artefact in both people's EDA and heart rate (s)
+BURST = (138.0, 152.0)  # wrist movement in both accelerometers (s)
+
+
+def _bump(t, lo, hi):
+    """0 outside lo..hi, 1 inside, with 1 s raised-cosine edges."""
+    up = np.clip(t - lo + 1.0, 0.0, 1.0)
+    down = np.clip(hi + 1.0 - t, 0.0, 1.0)
+    return np.minimum(0.5 - 0.5 * np.cos(np.pi * up), 0.5 - 0.5 * np.cos(np.pi * down))
+
+
+def motion_session(*, burst=BURST, acc=True, seconds=300.0, seed=7):
+    """Two independent people whose EDA and heart rate share one large artefact.
+
+    Both wear still wristbands except during ``burst`` (1.5 g along z: ENMO 0.5 g).
+    """
+    rng = np.random.default_rng(seed)
+    signals = []
+    for role in ("therapist", "client"):
+        t = np.arange(int(seconds * 4)) / 4
+        drive = np.convolve(rng.standard_normal(t.size), np.ones(12) / 12, mode="same")
+        signals.append(Signal("eda", role, 4.0, 3 + drive + 8 * _bump(t, *SPIKE), 0.0))
+        t1 = np.arange(int(seconds))
+        beat = np.convolve(rng.standard_normal(t1.size), np.ones(4) / 4, mode="same")
+        signals.append(Signal("hr", role, 1.0, 70 + 3 * beat + 40 * _bump(t1, *SPIKE), 0.0))
+        if acc:
+            t32 = np.arange(int(seconds * 32)) / 32
+            xyz = np.tile([0.0, 0.0, 64.0], (t32.size, 1))
+            xyz[(t32 >= burst[0]) & (t32 < burst[1]), 2] = 96.0
+            signals.append(Signal("acc", role, 32.0, xyz, 0.0))
+    return Session("motion", transcript(20), tuple(signals))
+
+
+def _lag_zero(result, start_s):
+    summary = result.signed.summary
+    return summary.loc[np.isclose(summary["start_s"], start_s), "lag_zero"].iloc[0]
+
+
+def _window(result, start_s):
+    band = result.test.band
+    return band.loc[np.isclose(band["start_s"], start_s)].iloc[0]
+
+
+@pytest.mark.parametrize("kind", ["eda", "hr"])
+def test_motion_masking_removes_a_shared_movement_artefact(kind):
+    session = motion_session()
+    off = analyze_session(
+        session, AnalysisConfig(resonance=ResonanceConfig(n_surrogates=99, motion_threshold_g=None))
+    )
+    on = analyze_session(session, FAST)
+    raw, masked = off.resonance.physiology[kind], on.resonance.physiology[kind]
+    # Windows from 120, 130 and 140 s (30 s plus the 5 s lag) read the whole artefact.
+    for start in (120.0, 130.0, 140.0):
+        assert _lag_zero(raw, start) > 2.0  # r > 0.96: the shared spike
+        assert abs(_lag_zero(masked, start)) < 1.0  # computed from the samples left
+        assert _window(raw, start)["observed"] > 0.75  # mean |z| over lags
+        assert _window(masked, start)["observed"] < 0.6
+    assert on.metrics[f"{kind}_synchrony"] < off.metrics[f"{kind}_synchrony"] - 0.04
+    # The masked samples are exactly the grid points inside the movement burst.
+    pair = masked.pair
+    inside = (pair.times() >= BURST[0]) & (pair.times() < BURST[1])
+    assert inside.sum() == 14 * pair.sampling_rate
+    assert np.isnan(pair.therapist[inside]).all() and np.isnan(pair.client[inside]).all()
+    assert np.isfinite(pair.therapist[~inside]).all()
+    np.testing.assert_array_equal(pair.client[~inside], raw.pair.client[~inside])
+    # The chance control saw the same masked series as the signed correlations.
+    np.testing.assert_allclose(
+        masked.test.observed.values, np.abs(masked.signed.values), equal_nan=True
+    )
+
+
+def test_motion_over_more_than_half_a_window_leaves_it_undefined():
+    session = motion_session(burst=(100.0, 175.0))
+    with pytest.warns(AttunementWarning, match="more than half of a series is missing"):
+        phys = analyze_session(session, FAST).resonance.physiology["eda"]
+    # Each window reads 35 s (30 s plus the 5 s lag).
+    assert np.isnan(_window(phys, 130.0)["observed"])  # 130-165 s: all masked
+    assert np.isnan(_window(phys, 90.0)["observed"])  # 90-125 s: 25 of 35 s masked
+    assert np.isfinite(_window(phys, 80.0)["observed"])  # 80-115 s: 15 of 35 s masked
+    assert np.isfinite(_window(phys, 0.0)["observed"])
+
+
+def test_motion_shares_metrics_and_only_the_wearer_is_masked():
+    session = motion_session()
+    only_client = Session(
+        "c",
+        session.utterances,
+        tuple(s for s in session.signals if not (s.kind == "acc" and s.role == "therapist")),
+    )
+    r = analyze_session(only_client, FAST)
+    assert r.metrics["therapist_motion_share"] is None
+    assert r.metrics["client_motion_share"] == pytest.approx(14 / 300)
+    pair = r.resonance.physiology["eda"].pair
+    assert np.isfinite(pair.therapist).all()
+    assert np.isnan(pair.client).sum() == 14 * 4
+
+
+def test_without_acc_results_equal_masking_off():
+    session = motion_session(acc=False)
+    on = analyze_session(session, FAST)
+    off = analyze_session(
+        session, AnalysisConfig(resonance=ResonanceConfig(n_surrogates=99, motion_threshold_g=None))
+    )
+    assert on.metrics == off.metrics
+    assert on.metrics["therapist_motion_share"] is None
+    assert on.metrics["client_motion_share"] is None
+    names = [m["name"] for m in on.provenance["methods"]]
+    assert "motion_masking" not in names
+    for kind in ("eda", "hr"):
+        np.testing.assert_array_equal(
+            on.resonance.physiology[kind].pair.therapist,
+            off.resonance.physiology[kind].pair.therapist,
+        )
+
+
+def test_masking_off_with_acc_reports_no_shares():
+    m = analyze_session(
+        motion_session(),
+        AnalysisConfig(resonance=ResonanceConfig(n_surrogates=99, motion_threshold_g=None)),
+    ).metrics
+    assert m["therapist_motion_share"] is None and m["client_motion_share"] is None
+
+
+def test_motion_masking_in_provenance_and_methods_paragraph():
+    from attunement.report.methods import methods_paragraph
+
+    config = AnalysisConfig(resonance=ResonanceConfig(n_surrogates=99, motion_threshold_g=0.2))
+    r = analyze_session(motion_session(), config)
+    params = r.to_dict()["provenance"]["parameters"]["resonance"]
+    assert params["motion_threshold_g"] == 0.2
+    assert params["motion_window_s"] == 1.0
+    method = next(m for m in r.provenance["methods"] if m["name"] == "motion_masking")
+    assert method["parameters"] == {"threshold_g": 0.2, "window_s": 1.0}
+    text = methods_paragraph(r)
+    assert (
+        "Windows of wrist movement above 0.2 g ENMO" in text
+        and "van Hees et al., 2013) were excluded from skin-conductance and heart-rate synchrony"
+        in text
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"motion_threshold_g": -0.1}, "motion_threshold_g"),
+        ({"motion_threshold_g": 0}, "motion_threshold_g"),
+        ({"motion_threshold_g": float("nan")}, "motion_threshold_g"),
+        ({"motion_threshold_g": "high"}, "motion_threshold_g"),
+        ({"motion_window_s": -1.0}, "motion_window_s"),
+    ],
+)
+def test_motion_options_are_validated(kwargs, field):
+    with pytest.raises(InputError, match=f"^{field}: is .*expected a positive number") as err:
+        ResonanceConfig(**kwargs)
+    assert err.value.field == field
+
+
+def test_bad_motion_window_for_the_accelerometer_warns_and_skips_masking():
+    config = AnalysisConfig(resonance=ResonanceConfig(n_surrogates=99, motion_window_s=0.01))
+    with pytest.warns(AttunementWarning, match="therapist's movement was not masked: window_s"):
+        m = analyze_session(motion_session(), config).metrics
+    assert m["therapist_motion_share"] is None
+    assert m["eda_synchrony"] is not None

@@ -18,7 +18,8 @@ import pandas as pd
 from attunement.errors import AttunementWarning, InputError
 from attunement.language import affect, lsm
 from attunement.model import Session
-from attunement.signals.align import AlignedPair, prepare_pair
+from attunement.signals import motion
+from attunement.signals.align import AlignedPair, _number, prepare_pair
 from attunement.synchrony import concordance, leader, surrogates
 from attunement.synchrony.wclc import METHOD as WCLC_METHOD
 from attunement.synchrony.wclc import WCLCResult, wclc
@@ -33,6 +34,34 @@ class ResonanceConfig:
     The defaults follow the psychotherapy literature for wrist EDA and heart rate: 30 s windows
     stepped by 10 s with lags up to ±5 s (Ramseyer & Tschacher, 2011; rMEA's defaults), 1,000
     surrogates.
+
+    Parameters
+    ----------
+    window_s, lag_s, step_s : float
+        Windowed cross-lagged correlation (:func:`attunement.synchrony.wclc.wclc`).
+    n_surrogates : int
+        Surrogates of every chance control.
+    surrogate_method : str
+        :func:`attunement.synchrony.surrogates.surrogate_test`'s ``method``.
+    seed : int
+        Seed of the surrogates.
+    turn_lags : int
+        Largest lag, in turns, of affect alignment.
+    motion_threshold_g : float or None, default 0.1
+        Motion masking: where a person's accelerometer (signal kind ``acc``) is present, that
+        person's skin-conductance and heart-rate samples in windows whose mean ENMO exceeds this
+        many g (:func:`attunement.signals.motion.motion_flags`; van Hees et al., 2013) are set
+        missing before synchrony and its chance controls are computed. A window of the
+        correlation with more than half of a series missing is then undefined; one less affected
+        is computed from the samples left. None turns masking off.
+    motion_window_s : float, default 1.0
+        Length of the movement windows (seconds, a whole number of accelerometer samples).
+
+    Raises
+    ------
+    InputError
+        When ``motion_threshold_g`` is neither None nor a positive number, or
+        ``motion_window_s`` is not a positive number (naming the field).
     """
 
     window_s: float = 30.0
@@ -42,6 +71,13 @@ class ResonanceConfig:
     surrogate_method: str = "segment_shuffle"
     seed: int = 0
     turn_lags: int = 2
+    motion_threshold_g: float | None = 0.1
+    motion_window_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.motion_threshold_g is not None:
+            _number(self.motion_threshold_g, "motion_threshold_g", unit=" of g")
+        _number(self.motion_window_s, "motion_window_s", unit=" of seconds")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -117,6 +153,8 @@ PHYSIOLOGY_METRICS = (
     "marci_sci",
     "eda_leader",
     "eda_lead_s",
+    "therapist_motion_share",
+    "client_motion_share",
 )
 TURN_METRICS = (
     "vocal_f0_synchrony",
@@ -133,6 +171,28 @@ TURN_METRICS = (
     "affect_alignment_effect_size",
     "affect_alignment_p_value",
 )
+
+
+def _motion_flags(session: Session, config: ResonanceConfig) -> dict[str, pd.DataFrame]:
+    """Each person's movement flags, by role, for those with an accelerometer (masking on)."""
+    if config.motion_threshold_g is None:
+        return {}
+    out = {}
+    for role in ("therapist", "client"):
+        acc = session.signal("acc", role)
+        if acc is None:
+            continue
+        try:
+            out[role] = motion.motion_flags(
+                acc, threshold_g=config.motion_threshold_g, window_s=config.motion_window_s
+            )
+        except InputError as exc:
+            warnings.warn(
+                f"session {session.id}: the {role}'s movement was not masked: {exc}",
+                AttunementWarning,
+                stacklevel=3,
+            )
+    return out
 
 
 def _finite(x: Any) -> float | None:
@@ -164,7 +224,9 @@ def resonance(
     -------
     Resonance
         ``metrics`` holds every name in ``PHYSIOLOGY_METRICS`` and ``TURN_METRICS``; None where
-        undefined.
+        undefined. ``therapist_motion_share`` and ``client_motion_share`` are the share of that
+        person's movement windows flagged and masked (see ``ResonanceConfig.motion_threshold_g``);
+        None without an accelerometer or with masking off.
     """
     from attunement.prosody import features, vocal
     from attunement.signals import align, eda, heart
@@ -173,11 +235,16 @@ def resonance(
     metrics: dict[str, Any] = dict.fromkeys(PHYSIOLOGY_METRICS + TURN_METRICS)
     methods: list[dict[str, Any]] = []
     physiology: dict[str, PhysiologySynchrony] = {}
+    flags = _motion_flags(session, config)
+    for role, found in flags.items():
+        metrics[f"{role}_motion_share"] = _finite(motion.motion_share(found))
     for kind in ("eda", "hr"):
         try:
             pair = prepare_pair(session, kind)
             if pair is None:
                 continue
+            if flags:
+                pair = motion.mask_motion(pair, **flags)
             result = physiology_synchrony(pair, config)
         except InputError as exc:
             warnings.warn(
@@ -196,7 +263,14 @@ def resonance(
             metrics["eda_lead_s"] = _finite(result.leader["lead_s"])
             metrics["marci_sci"] = _finite(result.marci.sci) if result.marci else None
     if physiology:
-        methods += [align.METHOD, WCLC_METHOD, surrogates.METHOD, peaks.METHOD, leader.METHOD]
+        methods.append(align.METHOD)
+        if flags:
+            methods.append(
+                motion.masking_method(
+                    threshold_g=config.motion_threshold_g, window_s=config.motion_window_s
+                )
+            )
+        methods += [WCLC_METHOD, surrogates.METHOD, peaks.METHOD, leader.METHOD]
         if "eda" in physiology:
             methods += [eda.METHOD, concordance.METHOD]
         if "hr" in physiology:

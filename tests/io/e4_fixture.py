@@ -179,7 +179,8 @@ def make_e4_data(
     bvp_cells = [f"{x:.2f}" for x in bvp]
     temp = 31.2 + 0.6 * (1 - np.exp(-np.arange(n4) / 4.0 / 300.0)) + rng.normal(0, 0.01, n4)
     temp_cells = [f"{x:.2f}" for x in temp]
-    acc = np.array([-12, 20, 61]) + np.cumsum(rng.integers(-1, 2, size=(n32, 3)), axis=0) // 4
+    # a wrist at rest: gravity (about 64 units = 1 g) plus sensor noise of one unit
+    acc = np.array([-12, 20, 61]) + rng.integers(-1, 2, size=(n32, 3))
     acc = np.clip(acc, -128, 127).astype(int)
     acc_cells = [f"{x},{y},{z}" for x, y, z in acc]
     offsets, intervals = _beats(hr_w, seconds, rng)

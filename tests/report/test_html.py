@@ -150,3 +150,21 @@ def test_no_mi_quality_section_without_a_score():
 
     assert _quality(None) is None
     assert _quality({"score": None, "drivers": []}) is None
+
+
+def test_motion_shares_are_shown_with_physiology():
+    from attunement.analysis import AnalysisConfig
+    from attunement.report.html import METRIC_GROUPS
+    from attunement.resonance import ResonanceConfig
+
+    group = METRIC_GROUPS["Physiological resonance"]
+    assert {"therapist_motion_share", "client_motion_share"} <= set(group)
+    xyz = np.tile([0.0, 0.0, 64.0], (32 * 600, 1))
+    xyz[32 * 100 : 32 * 130, 2] = 96.0  # 30 of 600 s moving (ENMO 0.5 g)
+    sigs = [*signals(), Signal("acc", "client", 32.0, xyz, 0.0)]
+    config = AnalysisConfig(resonance=ResonanceConfig(n_surrogates=19))
+    html = render_report(analyze_session(session(sigs), config))
+    card = re.search(r'id="metric-client_motion_share"><div class="v">([^<]*)<', html)
+    assert card and card.group(1) == "5%"
+    assert re.search(r'class="card missing" id="metric-therapist_motion_share"', html)
+    assert "Windows of wrist movement above 0.1 g ENMO" in html

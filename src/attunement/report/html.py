@@ -103,6 +103,17 @@ METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
             "Marci et al. (2007): ln(Σ positive / |Σ negative| slope correlations).",
         ),
         "eda_leader": ("Who leads (skin conductance)", "leader", ""),
+        "therapist_motion_share": (
+            "Therapist wrist movement masked",
+            "percent",
+            "Share of the therapist's accelerometer windows with wrist movement (ENMO above "
+            "0.1 g by default), left out of skin-conductance and heart-rate synchrony.",
+        ),
+        "client_motion_share": (
+            "Client wrist movement masked",
+            "percent",
+            "The same for the client.",
+        ),
     },
     "Vocal resonance": {
         "vocal_f0_synchrony": (

@@ -3,7 +3,7 @@
 from attunement.signals.align import AlignedPair, Gap, align_pair, prepare_pair
 from attunement.signals.eda import eda_process
 from attunement.signals.heart import heart_rate
-from attunement.signals.motion import motion_flags
+from attunement.signals.motion import mask_motion, motion_flags, motion_share
 
 __all__ = [
     "AlignedPair",
@@ -11,6 +11,8 @@ __all__ = [
     "align_pair",
     "eda_process",
     "heart_rate",
+    "mask_motion",
     "motion_flags",
+    "motion_share",
     "prepare_pair",
 ]

@@ -10,6 +10,13 @@ gesturing gently, well below walking or fidgeting with the arm.
 
 Signal values are in 1/64 g (the Empatica E4's unit, :data:`attunement.model.SIGNAL_UNITS`).
 
+:func:`mask_motion` then sets each person's samples of an aligned pair (skin conductance, heart
+rate) that fall in that person's flagged windows to NaN, so that movement artefacts do not enter
+synchrony as if they were arousal; :func:`motion_share` says what share of a recording was
+flagged. Masking happens on the aligned grid, after :func:`~attunement.signals.align.align_pair`:
+before it, the alignment would bridge masked stretches shorter than its ``max_gap_s`` by linear
+interpolation (and report longer ones as recording gaps).
+
 References
 ----------
 van Hees, V. T., et al. (2013). Separating movement and gravity components in an acceleration
@@ -29,9 +36,17 @@ import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Signal
-from attunement.signals.align import _number
+from attunement.signals.align import AlignedPair, _number
 
-__all__ = ["ACC_UNITS_PER_G", "METHOD", "motion_flags"]
+__all__ = [
+    "ACC_UNITS_PER_G",
+    "METHOD",
+    "mask_motion",
+    "masking_method",
+    "motion_flags",
+    "motion_mask",
+    "motion_share",
+]
 
 #: Accelerometer units per g (the E4 records in 1/64 g).
 ACC_UNITS_PER_G = 64.0
@@ -49,6 +64,42 @@ METHOD = {
         "Science in Sports & Exercise, 46(9), 1816-1824."
     ),
 }
+
+
+def masking_method(*, threshold_g: float = 0.1, window_s: float = 1.0) -> dict:
+    """The provenance entry of motion masking with these parameters.
+
+    Parameters
+    ----------
+    threshold_g, window_s : float
+        As given to :func:`motion_flags`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('motion_masking'), ``description`` (one sentence for a methods paragraph),
+        ``parameters`` (``threshold_g``, ``window_s``) and ``citation``.
+
+    Examples
+    --------
+    >>> masking_method(threshold_g=0.2)["description"][:44]
+    'Windows of wrist movement above 0.2 g ENMO ('
+    """
+    return {
+        "name": "motion_masking",
+        "description": (
+            f"Windows of wrist movement above {threshold_g:g} g ENMO (mean of {window_s:g} s "
+            "windows of the accelerometer's vector magnitude minus 1 g, negative values set to "
+            "0; van Hees et al., 2013) were excluded from skin-conductance and heart-rate "
+            "synchrony: each person's samples in their own flagged windows were set missing "
+            "before the windowed correlations and their chance controls were computed."
+        ),
+        "parameters": {"threshold_g": float(threshold_g), "window_s": float(window_s)},
+        "citation": (
+            "van Hees, V. T., et al. (2013). Separating movement and gravity components in an "
+            "acceleration signal. PLoS ONE, 8(4), e61691."
+        ),
+    }
 
 
 def motion_flags(acc: Signal, *, threshold_g: float = 0.1, window_s: float = 1.0) -> pd.DataFrame:
@@ -139,3 +190,158 @@ def motion_flags(acc: Signal, *, threshold_g: float = 0.1, window_s: float = 1.0
             "flagged": np.nan_to_num(mean, nan=0.0) > threshold_g,
         }
     )
+
+
+_FLAG_COLUMNS = ("start_s", "end_s", "flagged")
+
+
+def _check_flags(flags: pd.DataFrame, name: str) -> pd.DataFrame:
+    if not isinstance(flags, pd.DataFrame):
+        raise InputError(
+            f"got {type(flags).__name__}; expected the DataFrame motion_flags returns", field=name
+        )
+    missing = [c for c in _FLAG_COLUMNS if c not in flags.columns]
+    if missing:
+        raise InputError(
+            f"has no column {', '.join(missing)}; expected the columns of motion_flags "
+            f"({', '.join(_FLAG_COLUMNS)})",
+            field=name,
+        )
+    return flags
+
+
+def motion_mask(times: np.ndarray, flags: pd.DataFrame) -> np.ndarray:
+    """Which of ``times`` fall in a flagged window.
+
+    Parameters
+    ----------
+    times : array_like
+        Session-clock times in seconds.
+    flags : pandas.DataFrame
+        :func:`motion_flags` of the same person (windows ``start_s`` <= t < ``end_s``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, the shape of ``times``; False outside the accelerometer's recording.
+
+    Raises
+    ------
+    InputError
+        When ``flags`` lacks the columns ``start_s``, ``end_s`` or ``flagged``.
+
+    Examples
+    --------
+    >>> flags = pd.DataFrame({"start_s": [0.0, 1.0], "end_s": [1.0, 2.0],
+    ...                       "flagged": [False, True]})
+    >>> motion_mask(np.array([0.5, 1.0, 1.75, 2.0]), flags).tolist()
+    [False, True, True, False]
+    """
+    flags = _check_flags(flags, "flags")
+    times = np.asarray(times, dtype=float)
+    out = np.zeros(times.shape, dtype=bool)
+    chosen = flags.loc[flags["flagged"].to_numpy(dtype=bool)]
+    if chosen.empty:
+        return out
+    starts = chosen["start_s"].to_numpy(dtype=float)
+    ends = chosen["end_s"].to_numpy(dtype=float)
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    # A grid point a rounding error before a window's start belongs to the window.
+    tol = 1e-9
+    index = np.searchsorted(starts, times + tol, side="right") - 1
+    inside = index >= 0
+    out[inside] = times[inside] < ends[index[inside]] - tol
+    return out
+
+
+def mask_motion(
+    pair: AlignedPair,
+    *,
+    therapist: pd.DataFrame | None = None,
+    client: pd.DataFrame | None = None,
+) -> AlignedPair:
+    """Set each person's samples in their own flagged movement windows to NaN.
+
+    Parameters
+    ----------
+    pair : AlignedPair
+        Both people's series on one grid (:func:`~attunement.signals.align.align_pair`).
+    therapist, client : pandas.DataFrame, optional
+        :func:`motion_flags` of that person's accelerometer; None leaves the series as it is.
+
+    Returns
+    -------
+    AlignedPair
+        A new pair, the same but for NaN at the grid times inside flagged windows; ``gaps``
+        are unchanged (they name stretches without a recording, not masked ones).
+
+    Raises
+    ------
+    InputError
+        When ``pair`` is not an AlignedPair or a flags table lacks its columns.
+
+    Examples
+    --------
+    >>> from attunement.signals.align import AlignedPair
+    >>> pair = AlignedPair(np.arange(4.0), np.arange(4.0), 1.0, 10.0, kind="eda")
+    >>> flags = pd.DataFrame({"start_s": [10.0, 12.0], "end_s": [12.0, 14.0],
+    ...                       "flagged": [False, True]})
+    >>> mask_motion(pair, client=flags).client.tolist()
+    [0.0, 1.0, nan, nan]
+    """
+    if not isinstance(pair, AlignedPair):
+        raise InputError(f"got {type(pair).__name__}; expected an AlignedPair", field="pair")
+    times = pair.times()
+    series = {}
+    for who, flags in (("therapist", therapist), ("client", client)):
+        values = getattr(pair, who)
+        if flags is not None:
+            masked = motion_mask(times, _check_flags(flags, who))
+            if masked.any():
+                values = np.where(masked, np.nan, values)
+                values.setflags(write=False)
+        series[who] = values
+    return AlignedPair(
+        series["therapist"],
+        series["client"],
+        pair.sampling_rate,
+        pair.start,
+        pair.gaps,
+        pair.kind,
+    )
+
+
+def motion_share(flags: pd.DataFrame) -> float:
+    """Share of a recording's movement windows that are flagged.
+
+    Parameters
+    ----------
+    flags : pandas.DataFrame
+        :func:`motion_flags` of one accelerometer.
+
+    Returns
+    -------
+    float
+        Flagged windows / windows with an ENMO value (0 to 1); NaN when no window has one.
+
+    Raises
+    ------
+    InputError
+        When ``flags`` lacks the columns of :func:`motion_flags`.
+
+    Examples
+    --------
+    >>> motion_share(pd.DataFrame({"start_s": [0.0, 1.0], "end_s": [1.0, 2.0],
+    ...                            "enmo_g": [0.0, 0.3], "flagged": [False, True]}))
+    0.5
+    """
+    flags = _check_flags(flags, "flags")
+    if "enmo_g" in flags.columns:
+        defined = np.isfinite(flags["enmo_g"].to_numpy(dtype=float))
+    else:
+        defined = np.ones(len(flags), dtype=bool)
+    n = int(np.count_nonzero(defined))
+    if n == 0:
+        return float("nan")
+    return float(np.count_nonzero(flags["flagged"].to_numpy(dtype=bool) & defined) / n)
