@@ -3,8 +3,9 @@ import warnings
 import pytest
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.io import read_session
 from attunement.io._common import RawTranscript, RawUtterance
-from attunement.io.roles import assign_roles, guess_role
+from attunement.io.roles import assign_roles, guess_role, scrub_identifier
 
 
 def raw(*pairs, roles=None):
@@ -111,3 +112,26 @@ def test_ambiguous_loose_match_is_an_error():
     r = raw(("Smith, John", "a"), ("John Smith (Guest)", "b"))
     with pytest.raises(InputError, match="several speakers match 'smith john'"):
         assign_roles(r, therapist="smith john")
+
+
+@pytest.mark.parametrize(
+    ("identifier", "expected"),
+    [
+        ("jane_doe_week6", "client_client_week6"),
+        ("2026-03-02 Jane-DOE.session", "2026-03-02 client-client.session"),
+        ("lee-and-jane", "therapist-and-client"),
+        ("janet_week6", "janet_week6"),  # a longer word is not the name
+        ("session-1", "session-1"),
+    ],
+)
+def test_scrub_identifier_replaces_name_parts(identifier, expected):
+    labels = {"Jane Doe": "Client", "Dr Lee": "Therapist", "Speaker 3": "Other"}
+    assert scrub_identifier(identifier, labels) == expected
+
+
+def test_a_session_named_after_the_client_gets_a_pseudonymous_id(tmp_path):
+    path = tmp_path / "jane_doe_week6.txt"
+    path.write_text("Dr Lee: How was your week?\nJane Doe: Long.\n", encoding="utf-8")
+    session = read_session(path, therapist="Dr Lee")
+    assert session.id == "client_client_week6"
+    assert read_session(path, therapist="Dr Lee", keep_names=True).id == "jane_doe_week6"

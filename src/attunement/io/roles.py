@@ -28,7 +28,7 @@ from attunement.errors import AttunementWarning, InputError
 from attunement.io._common import RawTranscript
 from attunement.model import Utterance
 
-__all__ = ["assign_roles", "guess_role"]
+__all__ = ["assign_roles", "guess_role", "scrub_identifier"]
 
 _THERAPIST = re.compile(
     r"\b(therapist|counsell?or|counselor|interviewer|clinician|psychologist)s?\b", re.I
@@ -214,3 +214,48 @@ def _name_scrubber(labels: dict[str, str]):
         return None
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(parts, key=len)[::-1])) + r")\b")
     return lambda text: pattern.sub(lambda m: f"[{parts[m.group(1)]}]", text)
+
+
+#: Name parts never taken for a person's name in an identifier.
+_NOT_NAMES = frozenset({"speaker", "unknown", "guest", "host", "participant", "user"})
+
+
+def scrub_identifier(identifier: str, labels: dict[str, str]) -> str:
+    """Replace the parts of speakers' names that appear in an identifier by their role labels.
+
+    Session ids default to a file's name, which often holds the client's name
+    (``jane_doe_week6.vtt``). Any part of at least three letters of a speaker's name (not a
+    role word) is replaced wherever it stands between separators (``_``, ``-``, ``.``, space),
+    in any case.
+
+    Parameters
+    ----------
+    identifier : str
+    labels : dict
+        Speaker name as written in the transcript -> its label (``"Client"``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> scrub_identifier("2026-03-02_jane_DOE_week6", {"Jane Doe": "Client", "Dr Lee": "Therapist"})
+    '2026-03-02_client_client_week6'
+    >>> scrub_identifier("session-1", {"Speaker 1": "Client"})
+    'session-1'
+    """
+    parts: dict[str, str] = {}
+    for name, label in labels.items():
+        for token in re.findall(r"[^\W\d_]+", name):
+            low = token.casefold()
+            if len(token) < 3 or low in _NOT_NAMES or guess_role(token) is not None:
+                continue
+            parts.setdefault(low, label.casefold().replace(" ", "-"))
+    if not parts:
+        return identifier
+    pattern = re.compile(
+        r"(?<![^\W_])(" + "|".join(map(re.escape, sorted(parts, key=len)[::-1])) + r")(?![^\W_])",
+        re.IGNORECASE,
+    )
+    return pattern.sub(lambda m: parts[m.group(1).casefold()], identifier)

@@ -12,7 +12,7 @@ from typing import Any
 from attunement.errors import InputError
 from attunement.io._common import RawTranscript
 from attunement.io.manifest import read_manifest, read_wearables, wearable_format
-from attunement.io.roles import assign_roles
+from attunement.io.roles import assign_roles, scrub_identifier
 from attunement.io.transcripts import read_transcripts
 from attunement.model import Session, Signal
 
@@ -50,10 +50,14 @@ def _build(
     keep_names: bool,
     signals: tuple[Signal, ...] = (),
     meta: dict[str, Any] | None = None,
+    id_from_file: bool = True,
 ) -> Session:
     utterances, speakers = assign_roles(
         raw, therapist=therapist, client=client, keep_names=keep_names, path=str(transcript_path)
     )
+    if id_from_file and not keep_names:  # a file name often holds the client's name
+        labels = {r.speaker: u.speaker for r, u in zip(raw.utterances, utterances, strict=True)}
+        session_id = scrub_identifier(session_id, labels)
     inputs = [_input(transcript_path, "transcript", raw.format)]
     full_meta: dict[str, Any] = {"source_format": raw.format, **raw.meta, **(meta or {})}
     full_meta["inputs"] = inputs + list(full_meta.get("inputs", []))
@@ -206,6 +210,7 @@ def _from_manifest(
         "simulated_signals": any(w.simulated for w in m.wearables),
     }
     sid = m.id or (path.parent.name if path.stem == "session" and path.parent.name else path.stem)
+    id_from_file = m.id is None
     return _build(
         raws[0],
         session_id=sid,
@@ -215,4 +220,5 @@ def _from_manifest(
         keep_names=keep_names or m.keep_names,
         signals=signals,
         meta=meta,
+        id_from_file=id_from_file,
     )
