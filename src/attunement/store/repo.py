@@ -144,6 +144,12 @@ class Store:
                 s.add(MetaValue(key="canary", value=make_canary(self.cipher)))
             else:
                 check_canary(row.value, self.cipher)
+            if s.get(MetaValue, "audit_head") is None:
+                last = s.execute(
+                    select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
+                ).first()
+                head = f"{last.seq}:{last.hash}" if last else f"0:{audit_chain.GENESIS}"
+                s.add(MetaValue(key="audit_head", value=head.encode("ascii")))
 
     # ---- encryption helpers -----------------------------------------------------------------
     def seal(self, text: str) -> bytes:
@@ -361,6 +367,12 @@ class Store:
     ) -> None:
         """Append one entry to the hash-chained audit log."""
         with self._audit_lock, self.db.transaction() as s:
+            # Take the write lock first (a no-op update of the head row: a row lock on
+            # PostgreSQL, the database's write lock on SQLite), so that appends from several
+            # server processes queue up instead of forking the chain.
+            s.execute(
+                update(MetaValue).where(MetaValue.key == "audit_head").values(value=MetaValue.value)
+            )
             head = s.execute(
                 select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
             ).first()

@@ -1,0 +1,30 @@
+"""Helpers of the store tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from attunement.store.crypto import Cipher
+from attunement.store.db import Database
+from attunement.store.repo import Store
+
+
+def append_from_a_process(url: str, key: bytes, files: str, n: int) -> None:
+    """Run in a forked process: ``n`` audit appends, each slowed between reading the log's
+    head and writing after it, as a busy server process would be."""
+    import time
+
+    import attunement.store.repo as repo
+
+    real = repo.audit_chain.entry_hash
+
+    def slow(prev, fields):  # widen the window between reading the head and writing after it
+        time.sleep(0.005)
+        return real(prev, fields)
+
+    repo.audit_chain.entry_hash = slow  # this process only (forked)
+    db = Database(url)
+    st = Store(db, Cipher(key), Path(files))
+    for j in range(n):
+        st.audit("view", detail=str(j))
+    db.dispose()
