@@ -16,7 +16,13 @@ from attunement.coding.quality import load_quality_model
 from attunement.report import figures
 from attunement.report.methods import methods_paragraph
 
-__all__ = ["METRIC_GROUPS", "METRIC_INFO", "format_metric", "render_report"]
+__all__ = [
+    "METRIC_GROUPS",
+    "METRIC_INFO",
+    "format_metric",
+    "plot_data_block",
+    "render_report",
+]
 
 #: How each metric is shown, by section: name -> (label, format, explanation). A metric with
 #: ``<name>_effect_size`` and ``<name>_p_value`` is shown with its chance comparison.
@@ -318,12 +324,28 @@ def _env() -> Environment:
     return env
 
 
-def _plot_block(fig: Any, name: str) -> str:
-    """A figure as a placeholder plus a JSON data block (no inline script runs)."""
-    payload = pio.to_json(fig, validate=False, engine="json").replace("</", "<\\/")
+def plot_data_block(payload: str, element_id: str, *, classes: str = "js-plot") -> str:
+    """A placeholder element and a figure's JSON (Plotly's ``data`` and ``layout``) in a data
+    block that no browser runs as script; ``</`` is escaped so the block cannot end early. A
+    page's own script draws it (the web app's ``static/app.js``).
+
+    Examples
+    --------
+    >>> plot_data_block('{"name": "</script>"}', "p1")[35:]
+    '<script type="application/json" data-plot="p1">{"name": "<\\\\/script>"}</script>'
+    """
+    payload = payload.replace("</", "<\\/")
     return (
-        f'<div class="plotly-graph-div js-plot" id="fig-{name}"></div>'
-        f'<script type="application/json" data-plot="fig-{name}">{payload}</script>'
+        f'<div class="{classes}" id="{element_id}"></div>'
+        f'<script type="application/json" data-plot="{element_id}">{payload}</script>'
+    )
+
+
+def _plot_block(fig: Any, name: str) -> str:
+    return plot_data_block(
+        pio.to_json(fig, validate=False, engine="json"),
+        f"fig-{name}",
+        classes="plotly-graph-div js-plot",
     )
 
 

@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attunement.report.html import METRIC_INFO, format_metric
+from attunement.report.html import METRIC_INFO, format_metric, plot_data_block
 
 __all__ = ["BESIDE_METRICS", "TREND_METRICS", "beside", "plot_block", "trend_csv", "trend_figures"]
 
@@ -69,11 +69,7 @@ def _label(name: str) -> str:
 def plot_block(figure: Mapping[str, Any], element_id: str) -> str:
     """A figure (Plotly's JSON form: ``data`` and ``layout``) as a placeholder and a JSON data
     block, drawn by the page's own script."""
-    payload = json.dumps(figure, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
-    return (
-        f'<div class="js-plot" id="{element_id}"></div>'
-        f'<script type="application/json" data-plot="{element_id}">{payload}</script>'
-    )
+    return plot_data_block(json.dumps(figure, ensure_ascii=False, allow_nan=False), element_id)
 
 
 def beside(metrics: Mapping[str, float | None], feedback: Sequence[Mapping[str, Any]]) -> dict:
