@@ -28,3 +28,29 @@ def append_from_a_process(url: str, key: bytes, files: str, n: int) -> None:
     for j in range(n):
         st.audit("view", detail=str(j))
     db.dispose()
+
+
+def append_from_processes(url: str, files: Path, *, processes: int = 4, each: int = 30):
+    """Open a store on ``url``, let ``processes`` forked processes append ``each`` audit entries
+    at once, and return (their exit codes, the chain check)."""
+    import multiprocessing
+
+    from attunement.store.crypto import generate_key
+
+    key = generate_key()
+    db = Database(url)
+    db.migrate()
+    first = Store(db, Cipher(key), files)
+    first.check_key()
+    ctx = multiprocessing.get_context("fork")
+    procs = [
+        ctx.Process(target=append_from_a_process, args=(url, key, str(files), each))
+        for _ in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    check = first.verify_audit()
+    db.dispose()
+    return [p.exitcode for p in procs], check

@@ -16,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
-from store_fixture import append_from_a_process
+from store_fixture import append_from_processes
 
 from attunement.store.crypto import Cipher, generate_key
 from attunement.store.db import Database
@@ -103,24 +103,7 @@ def test_store_round_trip_on_postgres(pg_url, tmp_path):
 def test_audit_appends_from_several_processes_keep_one_chain(pg_url, tmp_path):
     """Four processes (as four server processes would be) append at once: the chain stays
     one chain, with no entry lost (each append locks the head row first)."""
-    import multiprocessing
-
-    key = generate_key()
-    db = Database(pg_url)
-    db.migrate()
-    first = Store(db, Cipher(key), tmp_path / "files")
-    first.check_key()
-    ctx = multiprocessing.get_context("fork")
-    procs = [
-        ctx.Process(target=append_from_a_process, args=(pg_url, key, str(tmp_path), 30))
-        for _ in range(4)
-    ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    check = first.verify_audit()
+    codes, check = append_from_processes(pg_url, tmp_path)
+    assert codes == [0, 0, 0, 0]
     assert check.ok, check.reason
     assert check.n_entries == 120
-    db.dispose()

@@ -9,7 +9,7 @@ import json
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
-from store_fixture import append_from_a_process
+from store_fixture import append_from_processes
 
 import attunement.store.repo as repo
 from attunement.errors import InputError
@@ -455,25 +455,7 @@ def test_sweep_removes_files_no_row_points_to(store, people):
 def test_audit_appends_from_several_processes_keep_one_chain(tmp_path):
     """Four processes (as four server processes would be) append to one SQLite file at once:
     the chain stays one chain, with no entry lost (each append takes the write lock first)."""
-    import multiprocessing
-
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    key = generate_key()
-    db = Database(url)
-    db.migrate()
-    first = Store(db, Cipher(key), tmp_path / "files")
-    first.check_key()
-    ctx = multiprocessing.get_context("fork")
-    procs = [
-        ctx.Process(target=append_from_a_process, args=(url, key, str(tmp_path / "files"), 30))
-        for _ in range(4)
-    ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    check = first.verify_audit()
+    codes, check = append_from_processes(f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "files")
+    assert codes == [0, 0, 0, 0]
     assert check.ok, check.reason
     assert check.n_entries == 120
-    db.dispose()

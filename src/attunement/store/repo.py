@@ -562,8 +562,12 @@ class Store:
         held_on: dt.date | None,
         files: Mapping[str, tuple[str, bytes]],
         started_at: str | None = None,
+        speakers: list[dict[str, Any]] | None = None,
     ) -> str:
         """Store a new session's uploads (encrypted); returns the session's public id.
+
+        ``started_at`` (ISO 8601, when the recording started) and ``speakers`` (the transcript's
+        speakers as the roles page lists them) are kept, encrypted, with the speaker roles.
 
         Raises
         ------
@@ -587,7 +591,14 @@ class Store:
                     therapist_id=viewer.id,
                     held_on=held_on,
                     status="draft",
-                    roles_enc=self.seal(json.dumps({"start": started_at} if started_at else {})),
+                    roles_enc=self.seal(
+                        json.dumps(
+                            {
+                                **({"start": started_at} if started_at else {}),
+                                **({"speakers": speakers} if speakers is not None else {}),
+                            }
+                        )
+                    ),
                 )
                 s.add(row)
                 s.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -9,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from attunement import __version__
+from attunement.ratings import Questionnaire, available_questionnaires
 from attunement.store.repo import Store, Viewer
 from attunement.web.security import SESSION_COOKIE, check_csrf, csrf_token
 from attunement.web.settings import Settings
@@ -33,6 +36,17 @@ class LoginRequired(Exception):
 
 class Forbidden(Exception):
     """Signed in, but this page is for another role."""
+
+
+@lru_cache(maxsize=8)
+def _questionnaires_in(folder: str) -> dict[str, Questionnaire]:
+    return available_questionnaires(Path(folder))
+
+
+def questionnaires(settings: Settings) -> dict[str, Questionnaire]:
+    """Shipped questionnaires plus the user's own (``questionnaires/`` in the data dir), read
+    once per process."""
+    return _questionnaires_in(str(settings.questionnaire_dir_or_default()))
 
 
 def get_store(request: Request) -> Store:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from attunement.analysis import analyze_session
-from attunement.errors import AttunementError
+from attunement.errors import AttunementError, InputError
 from attunement.io import read_session
 from attunement.io.roles import guess_role
 from attunement.io.transcripts import read_transcripts
@@ -65,8 +65,6 @@ def speakers(name: str, data: bytes) -> list[dict[str, Any]]:
         except AttunementError as exc:
             raise type(exc)(str(exc).replace(str(path), name)) from None
     if len(raws) != 1:
-        from attunement.errors import InputError
-
         raise InputError(f"holds {len(raws)} sessions; expected one", path=name)
     counts: dict[str, int] = {}
     given: dict[str, str | None] = {}
@@ -134,10 +132,11 @@ def analyse(store: Store, session_pk: int, public_id: str) -> None:
                 )
                 return
         document = results.to_dict()
+        # numbers (and undefined ones) for trends; text metrics such as the leader are not kept
         metrics = {
             name: _number(value)
             for name, value in results.metrics.items()
-            if _number(value) is not None or value is None
+            if value is None or _number(value) is not None
         }
         store.store_results(
             session_pk,

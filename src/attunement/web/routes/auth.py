@@ -10,7 +10,16 @@ from fastapi.responses import RedirectResponse
 
 from attunement.errors import InputError
 from attunement.store.repo import RateLimited
-from attunement.web.deps import AnyUser, Csrf, SettingsDep, StoreDep, client_ip, render
+from attunement.web.deps import (
+    AnyUser,
+    Csrf,
+    LoginRequired,
+    SettingsDep,
+    StoreDep,
+    client_ip,
+    current_user,
+    render,
+)
 from attunement.web.security import SESSION_COOKIE
 
 router = APIRouter()
@@ -133,8 +142,6 @@ def logout(request: Request, store: StoreDep, viewer: AnyUser, _: Csrf):
 
 @router.get("/")
 def home(request: Request, store: StoreDep, settings: SettingsDep):
-    from attunement.web.deps import LoginRequired, current_user
-
     if store.user_count() == 0:
         return RedirectResponse("/setup", status_code=303)
     try:

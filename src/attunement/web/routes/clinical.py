@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from attunement.errors import InputError
-from attunement.store.repo import UPLOAD_KINDS
+from attunement.store.repo import UPLOAD_KINDS, NotFound
 from attunement.web import summary
 from attunement.web.deps import (
     Csrf,
@@ -18,6 +18,7 @@ from attunement.web.deps import (
     Supervisor,
     Therapist,
     client_ip,
+    questionnaires,
     render,
 )
 from attunement.web.jobs import speakers
@@ -158,9 +159,9 @@ async def upload_session(
                 files[kind] = (uploads[kind].filename, data)
         if "transcript" not in files:
             raise InputError("is missing; expected a transcript file", field="transcript")
-        speakers(*files["transcript"])  # readable, one session: checked before anything is kept
+        found = speakers(*files["transcript"])  # readable, one session: checked before keeping
         session_id = store.create_session(
-            viewer, client_id, held_on=date, files=files, started_at=start
+            viewer, client_id, held_on=date, files=files, started_at=start, speakers=found
         )
     except InputError as exc:
         rows = store.trend_rows(viewer, client_id=client_id)
@@ -185,11 +186,18 @@ async def upload_session(
     return RedirectResponse(f"/sessions/{session_id}/roles", status_code=303)
 
 
+def _speakers_of(store, viewer, session: dict) -> list[dict]:
+    """The transcript's speakers as listed at upload (read from the transcript if not kept)."""
+    known = session["roles"].get("speakers")
+    if known is None:
+        known = speakers(*store.read_file(viewer, session["id"], "transcript"))
+    return [dict(sp) for sp in known]
+
+
 @router.get("/sessions/{session_id}/roles")
 def roles_page(request: Request, store: StoreDep, viewer: Therapist, session_id: str):
     session = store.session(viewer, session_id, write=True)
-    name, data = store.read_file(viewer, session_id, "transcript")
-    found = speakers(name, data)
+    found = _speakers_of(store, viewer, session)
     chosen = session["roles"]
     for sp in found:
         for role in ("therapist", "client"):
@@ -201,8 +209,7 @@ def roles_page(request: Request, store: StoreDep, viewer: Therapist, session_id:
 @router.post("/sessions/{session_id}/roles")
 async def set_roles(request: Request, store: StoreDep, viewer: Therapist, session_id: str, _: Csrf):
     session = store.session(viewer, session_id, write=True)
-    name, data = store.read_file(viewer, session_id, "transcript")
-    found = speakers(name, data)
+    found = _speakers_of(store, viewer, session)
     form = await request.form()
     roles: dict[str, list[str]] = {"therapist": [], "client": [], "other": []}
     for i, sp in enumerate(found):
@@ -232,7 +239,6 @@ async def set_roles(request: Request, store: StoreDep, viewer: Therapist, sessio
 def session_page(
     request: Request, store: StoreDep, settings: SettingsDep, viewer: Supervisor, session_id: str
 ):
-    from attunement.web.routes.feedback import questionnaires
 
     session = store.session(viewer, session_id)
     store.audit("view", viewer=viewer, target=f"session:{session_id}", ip=client_ip(request))
@@ -271,8 +277,6 @@ _EXPORTS = {
 @router.get("/sessions/{session_id}/export/{name}")
 def export(request: Request, store: StoreDep, viewer: Supervisor, session_id: str, name: str):
     if name not in _EXPORTS:
-        from attunement.store.repo import NotFound
-
         raise NotFound(name)
     kind, media = _EXPORTS[name]
     _, data = store.read_file(viewer, session_id, kind)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -13,28 +10,24 @@ from attunement.errors import InputError
 from attunement.ratings import (
     Questionnaire,
     ScoredResponse,
-    available_questionnaires,
     score_responses,
 )
 from attunement.store.repo import NotFound
-from attunement.web.deps import Csrf, SettingsDep, StoreDep, Therapist, client_ip, render
-from attunement.web.settings import Settings
+from attunement.web.deps import (
+    Csrf,
+    SettingsDep,
+    StoreDep,
+    Therapist,
+    client_ip,
+    questionnaires,
+    render,
+)
 
 router = APIRouter()
 
 #: What a new feedback link asks, unless the therapist chooses otherwise.
 DEFAULT_CLIENT = ("client_session", "phq9", "gad7")
 REFLECTION = "therapist_reflection"
-
-
-@lru_cache(maxsize=8)
-def _questionnaires_in(folder: str) -> dict[str, Questionnaire]:
-    return available_questionnaires(Path(folder))
-
-
-def questionnaires(settings: Settings) -> dict[str, Questionnaire]:
-    """Shipped questionnaires plus the user's own (``questionnaires/`` in the data dir)."""
-    return _questionnaires_in(str(settings.questionnaire_dir_or_default()))
 
 
 def scores_of(q: Questionnaire, scored: ScoredResponse) -> dict:
