@@ -11,10 +11,37 @@ The public API::
 
 __version__ = "0.1.0"
 
-from attunement.analysis import AnalysisConfig, SessionResults, analyze_session
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from attunement.errors import AttunementError, AttunementWarning, InputError
-from attunement.io import read_session, read_sessions
-from attunement.model import Session, Signal, Utterance
+
+if TYPE_CHECKING:
+    from attunement.analysis import AnalysisConfig, SessionResults, analyze_session
+    from attunement.io import read_session, read_sessions
+    from attunement.model import Session, Signal, Utterance
+
+# Imported on first use, so that ``import attunement.coding.finetune`` on a training machine
+# does not pull in the readers and measurements (and their dependencies).
+_LAZY = {
+    "AnalysisConfig": "attunement.analysis",
+    "SessionResults": "attunement.analysis",
+    "analyze_session": "attunement.analysis",
+    "read_session": "attunement.io",
+    "read_sessions": "attunement.io",
+    "Session": "attunement.model",
+    "Signal": "attunement.model",
+    "Utterance": "attunement.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'attunement' has no attribute {name!r}")
+
 
 __all__ = [
     "AnalysisConfig",

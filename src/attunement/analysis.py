@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from attunement import __version__, coding
+from attunement.coding.quality import load_quality_model, quality_method, quality_path
 from attunement.errors import InputError
 from attunement.language import turns as turn_taking
 from attunement.model import Session
@@ -30,10 +31,15 @@ class AnalysisConfig:
         Time stamp written to the provenance (default: now, UTC); fix it for reproducible output.
     resonance : ResonanceConfig
         Windows, lags, surrogates and seed of the synchrony measures.
+    coder : str, optional
+        The utterance coder: 'transformer' (the default, unless the environment variable
+        ``ATTUNEMENT_CODER`` names another), 'ngram' (about 9 times faster, less accurate) or
+        a folder written by ``attunement train`` (see :func:`attunement.coding.load_coder`).
     """
 
     created: dt.datetime | None = None
     resonance: ResonanceConfig = field(default_factory=ResonanceConfig)
+    coder: str | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -202,9 +208,12 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         audio = read_audio(session.meta["audio"])
     found = resonance(session, turn_table, config=config.resonance, audio=audio)
     metrics.update(found.metrics)
-    frame = coding.code_utterances(frame)
+    coder = coding.load_coder(config.coder)
+    frame = coding.code_utterances(frame, coder=coder)
     metrics.update(coding.session_codes(frame))
-    quality = coding.session_quality(frame)
+    quality = coding.session_quality(
+        frame, model=load_quality_model(quality_path(config.coder)).model
+    )
     metrics["mi_quality_score"] = quality["score"]
     created = config.created or dt.datetime.now(dt.UTC)
     provenance = {
@@ -213,10 +222,18 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         "inputs": list(session.meta.get("inputs", [])),
         "clock_origin": session.meta.get("clock_origin"),
         "names_kept": bool(session.meta.get("names_kept", False)),
-        "parameters": {"resonance": asdict(config.resonance)},
+        "parameters": {
+            "resonance": asdict(config.resonance),
+            "coder": coder.meta.get("kind"),
+        },
         "methods": [
             dict(m)
-            for m in [turn_taking.METHOD, *found.methods, coding.METHOD, coding.QUALITY_METHOD]
+            for m in [
+                turn_taking.METHOD,
+                *found.methods,
+                coding.coding_method(config.coder),
+                quality_method(config.coder),
+            ]
         ],
     }
     return SessionResults(session, metrics, frame, turn_table, found, provenance, quality)

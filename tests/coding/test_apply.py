@@ -5,7 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attunement.coding import CODE_COLUMNS, METHOD, code_utterances, session_codes
+from attunement.coding import (
+    CODE_COLUMNS,
+    METHOD,
+    code_utterances,
+    coding_method,
+    load_coder,
+    session_codes,
+)
 from attunement.coding.apply import MAX_CHARS
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Session, Utterance
@@ -46,17 +53,35 @@ def test_clear_change_talk():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: the n-gram client-talk coder (CV macro-F1 0.51) reads 'quit' as sustain "
-    "talk, which it often is in AnnoMI ('I don't want to quit'); it does not model negation",
+    reason="known gap: both client-talk coders (CV macro-F1 about 0.51) read 'I really want to "
+    "quit' after a reflection of ambivalence as sustain talk; the n-gram coder does not model "
+    "negation ('I don't want to quit' is common in AnnoMI), the transformer leans on the "
+    "therapist's 'torn'",
 )
-def test_known_change_talk_the_ngram_coder_misses():
+@pytest.mark.parametrize("kind", ["ngram", "transformer"])
+def test_known_change_talk_the_coders_miss(kind):
     coded = code_utterances(
         frame(
             ("therapist", "You feel torn about drinking."),
             ("client", "I really want to quit."),
-        )
+        ),
+        coder=load_coder(kind),
     )
     assert coded.loc[1, "client_talk"] == "change"
+
+
+def test_the_transformer_reads_negation():
+    coder = load_coder("transformer")
+    coded = code_utterances(
+        frame(
+            ("therapist", "What would you like to do about your drinking?"),
+            ("client", "I really want to quit."),
+            ("therapist", "Why not stop now?"),
+            ("client", "I don't want to quit."),
+        ),
+        coder=coder,
+    )
+    assert coded["client_talk"].tolist()[1::2] == ["change", "sustain"]
 
 
 def test_columns_and_where_they_are_empty():
@@ -179,9 +204,12 @@ def test_session_metrics_need_the_code_columns():
 
 def test_method_names_the_coder_and_its_score():
     assert METHOD["name"] == "utterance_coding"
-    assert "TF-IDF" in METHOD["description"] and "AnnoMI" in METHOD["description"]
+    assert "transformer" in METHOD["description"] and "AnnoMI" in METHOD["description"]
     assert "Macro-F1" in METHOD["description"]
-    assert "AnnoMI" in METHOD["citation"]
+    assert "AnnoMI" in METHOD["citation"] and METHOD["parameters"]["coder"] == "transformer"
+    ngram = coding_method("ngram")
+    assert "TF-IDF" in ngram["description"] and "Macro-F1" in ngram["description"]
+    assert ngram["parameters"]["coder"] == "ngram"
 
 
 # --- EPITOME empathy columns ------------------------------------------------------------------

@@ -47,13 +47,21 @@ def test_artifact_has_no_pickle(saved):
 def test_load_coder_caches_per_folder(saved):
     folder, _ = saved
     assert load_coder(folder) is load_coder(str(folder))
-    assert load_coder() is load_coder(default_model_dir())
+    assert load_coder("ngram") is load_coder(default_model_dir())
+    assert load_coder() is load_coder("transformer")
+
+
+def test_the_default_coder_is_the_transformer_unless_the_environment_says(monkeypatch):
+    assert load_coder().meta["kind"] == "transformer"
+    monkeypatch.setenv("ATTUNEMENT_CODER", "ngram")
+    assert load_coder().meta["kind"] == "ngram"
+    assert load_coder("transformer").meta["kind"] == "transformer"
 
 
 def test_shipped_artifact_is_small_and_complete():
     size = sum(p.stat().st_size for p in default_model_dir().glob("annomi_coders.*"))
     assert size < 8 * 2**20
-    meta = load_coder().meta
+    meta = load_coder("ngram").meta
     assert set(meta["tasks"]) == {
         "therapist_behaviour", "reflection_type", "question_type", "client_talk"
     }  # fmt: skip

@@ -26,6 +26,35 @@ def test_code_writes_the_coded_utterances(tmp_path, run_cli):
     assert pd.isna(table.loc[1, "mi_behaviour"]) and pd.isna(table.loc[0, "client_talk"])
 
 
+def test_code_with_the_ngram_coder_and_a_coder_that_is_not_there(tmp_path, run_cli):
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    code, _, err = run_cli("code", src, "--therapist", "Dr Lee", "--coder", "ngram", "-o",
+                           tmp_path / "n.csv")  # fmt: skip
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "n.csv")["mi_behaviour"].tolist()[0] == "question"
+    for command in ("code", "analyze"):
+        code, _, err = run_cli(command, src, "--coder", tmp_path / "nowhere")
+        assert code == 1
+        assert "nowhere/annomi_coders.json: was not found" in err
+        assert "Traceback" not in err
+
+
+def test_analyze_records_the_coder(tmp_path, run_cli):
+    import json
+
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    for kind in ("ngram", "transformer"):
+        code, _, err = run_cli("analyze", src, "--therapist", "Dr Lee", "--coder", kind, "-o",
+                               tmp_path / kind)  # fmt: skip
+        assert code == 0, err
+        found = json.loads((tmp_path / kind / "results.json").read_text())
+        assert found["provenance"]["parameters"]["coder"] == kind
+        method = next(m for m in found["provenance"]["methods"] if m["name"] == "utterance_coding")
+        assert ("fine-tuned transformer" in method["description"]) == (kind == "transformer")
+
+
 def test_code_several_sessions_and_default_name(tiny_annomi, tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli("code", tiny_annomi / "AnnoMI-simple.csv")
@@ -71,7 +100,8 @@ def test_train_missing_data(tmp_path, run_cli):
 def test_benchmark_coding_smoke(tiny_annomi, tmp_path, run_cli):
     code, out, err = run_cli("benchmark", "coding", "--annomi", tiny_annomi, "--folds", "2")
     assert code == 0, err
-    for name in ("macro_f1 therapist_behaviour", "macro_f1 client_talk", "utterances_per_s",
-                 "peak_mib"):  # fmt: skip
+    for name in ("macro_f1 therapist_behaviour (ngram)", "macro_f1 client_talk (transformer)",
+                 "utterances_per_s (transformer)", "utterances_per_s (ngram)",
+                 "peak_rss_mib"):  # fmt: skip
         assert name in out
     assert "session MI-quality model" in out and "majority_baseline" in out

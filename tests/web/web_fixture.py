@@ -168,7 +168,7 @@ class CheckedClient(TestClient):
 
 def csrf(page: str | httpx.Response) -> str:
     """The CSRF token of the first form of a page."""
-    text_ = page.text if isinstance(page, httpx.Response) else page
+    text_ = page if isinstance(page, str) else page.text
     found = _CSRF.search(text_)
     if found is None:
         raise AssertionError("the page has no form with a csrf_token")

@@ -12,7 +12,11 @@ on the dev part, macro-F1 pooled on the test part of each seed, mean and standar
 the seeds. Published anchor: the paper's RoBERTa model (Sharma et al., 2020), ER 0.745, IP 0.626,
 EX 0.726; attunement's targets are 0.75, 0.65 and 0.74.
 
-Speed is measured with the shipped coders (the EPITOME empathy model included, where installed)
+The transformer coder's macro-F1 is, by default, the 5-fold video-grouped cross-validation stored
+with the shipped model (fine-tuning five models takes minutes on a GPU and hours on two CPU
+cores); ``transformer_cv=True`` measures it here.
+
+Speed is measured for both shipped coders (the EPITOME empathy model included, where installed)
 on one session of about 700 AnnoMI utterances (the utterances of consecutive transcripts), after
 a warm-up call.
 """
@@ -23,8 +27,7 @@ import math
 import os
 import statistics
 import time
-import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -33,13 +36,13 @@ from attunement.coding.apply import code_utterances
 from attunement.coding.artifact import (
     EPITOME_NAME,
     Coders,
-    default_model_dir,
+    coder_dir,
     epitome_model_dir,
-    load_coder,
     read_coders,
 )
 from attunement.coding.corpus import annomi_tasks
 from attunement.coding.epitome import epitome_tasks
+from attunement.coding.neural import load_transformer, read_transformer
 from attunement.coding.train import EPITOME_SEEDS, cross_validate, evaluate_epitome
 from attunement.errors import InputError
 
@@ -56,15 +59,6 @@ ANCHORS: dict[str, tuple[float, float]] = {
 EPITOME_ANCHORS: dict[str, float] = {"er": 0.745, "ip": 0.626, "ex": 0.726}
 #: EPITOME mechanism -> attunement's target macro-F1.
 EPITOME_TARGETS: dict[str, float] = {"er": 0.75, "ip": 0.65, "ex": 0.74}
-
-
-def _peak_mib(fn: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def _session(annomi: Path, size: int) -> pd.DataFrame:
@@ -87,6 +81,7 @@ def run_coding_benchmark(
     model_dir: str | Path | None = None,
     epitome: str | Path | None = None,
     epitome_seeds: Sequence[int] = EPITOME_SEEDS,
+    transformer_cv: bool = False,
 ) -> pd.DataFrame:
     """Cross-validated macro-F1 of each coding task, then coding speed and memory.
 
@@ -102,23 +97,27 @@ def run_coding_benchmark(
     repeats : int, default 5
         Timings of that session; the median is reported.
     model_dir : str or path-like, optional
-        Coders to time (default: the shipped ones).
+        Coders to time (default: both shipped coders, the transformer and the n-gram one).
     epitome : str or path-like, optional
         EPITOME folder (the three Reddit CSV files); without it the empathy rows are left out.
     epitome_seeds : sequence of int, default (0, 1, 2)
         Seeds of the repeated 75/5/20 splits.
+    transformer_cv : bool, default False
+        Fine-tune and cross-validate the transformer coder here (needs the ``train`` extra;
+        minutes on a GPU, hours on two CPU cores); otherwise its rows repeat the
+        cross-validation stored with the shipped model by ``attunement train --transformer``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``measure``, ``value``, ``authors_baseline``, ``best_published``, ``note``. One
-        row per task (``macro_f1 <task>``); with ``epitome``, one per mechanism
+        row per task for the n-gram coder (``macro_f1 <task> (ngram)``) and, where known, for
+        the transformer (``macro_f1 <task> (transformer)``); with ``epitome``, one per mechanism
         (``macro_f1 epitome_er``, ``_ip``, ``_ex``: the mean over seeds as ``value``, the
         paper's model in both anchor columns, the sample sd, per-seed values, target and the
         C chosen on each dev part in ``note``);
-        then ``utterances_per_s`` (coding the session
-        after a warm-up), ``load_s`` and ``peak_mib`` (tracemalloc peak while loading the
-        coders and coding the session once).
+        then, per coder timed, ``utterances_per_s (<kind>)`` (coding the session after a
+        warm-up) and ``load_s (<kind>)``; last ``peak_rss_mib``.
 
     Raises
     ------
@@ -132,7 +131,7 @@ def run_coding_benchmark(
         base, best = ANCHORS.get(task, (math.nan, math.nan))
         rows.append(
             (
-                f"macro_f1 {task}",
+                f"macro_f1 {task} (ngram)",
                 round(found["macro_f1"], 4),
                 base,
                 best,
@@ -155,55 +154,104 @@ def run_coding_benchmark(
                     f"stratified 75/5/20, C chosen on dev: {found['c_chosen']}",
                 )
             )
+    rows += _transformer_rows(annomi, transformer_cv, n_splits=n_splits, seed=seed)
     session = _session(annomi, session_size)
-    directory = Path(model_dir) if model_dir is not None else default_model_dir()
-    coders = load_coder(directory)
-    code_utterances(session, coder=coders)  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        code_utterances(session, coder=coders)
-        times.append(time.perf_counter() - start)
+    kinds = [str(model_dir)] if model_dir is not None else ["transformer", "ngram"]
+    for kind in kinds:
+        rows += _speed_rows(kind, session, repeats)
+    rows.append(
+        (
+            "peak_rss_mib",
+            round(_peak_rss_mib(), 1),
+            math.nan,
+            math.nan,
+            "peak resident memory of this benchmark process (the cross-validation included)",
+        )
+    )
+    return pd.DataFrame(
+        rows, columns=["measure", "value", "authors_baseline", "best_published", "note"]
+    )
+
+
+def _transformer_rows(
+    annomi: Path, live: bool, *, n_splits: int, seed: int
+) -> list[tuple[str, float, float, float, str]]:
+    """The transformer coder's macro-F1 rows: measured now, or as stored with the model."""
+    if live:
+        from attunement.coding.train_transformer import cross_validate_transformer
+
+        found = cross_validate_transformer(annomi, n_splits=n_splits, seed=seed)
+        where = f"measured now in {found['seconds']:.0f} s"
+    else:
+        meta = load_transformer().meta
+        found = meta.get("evaluation")
+        if not found:
+            return []
+        where = (
+            "stored with the shipped model, measured by `attunement train --transformer`"
+            + (f" ({found['where']})" if found.get("where") else "")
+        )
+    rows = []
+    for task, value in found["macro_f1"].items():
+        base, best = ANCHORS.get(task, (math.nan, math.nan))
+        note = f"n={found['n'][task]}, 5-fold CV grouped by video, {where}"
+        rows.append((f"macro_f1 {task} (transformer)", round(value, 4), base, best, note))
+    return rows
+
+
+def _speed_rows(
+    kind: str, session: pd.DataFrame, repeats: int
+) -> list[tuple[str, float, float, float, str]]:
+    """Coding speed of one coder (with the EPITOME empathy model where installed)."""
     has_empathy = (epitome_model_dir() / f"{EPITOME_NAME}.json").is_file()
 
     def read_all() -> tuple[Coders, Coders | None]:
         empathy = read_coders(epitome_model_dir(), name=EPITOME_NAME) if has_empathy else None
+        directory = coder_dir(kind)
+        if (directory / "model.onnx").is_file():
+            model = read_transformer(directory)
+            return Coders(model.coders(), {"kind": "transformer"}), empathy
         return read_coders(directory), empathy
 
     start = time.perf_counter()
-    read_all()
+    coder, empathy = read_all()
     load_s = time.perf_counter() - start
-
-    def load_and_code() -> None:
-        coder, empathy = read_all()
+    times = []
+    for _ in range(repeats + 1):  # the first is a warm-up
+        start = time.perf_counter()
         code_utterances(session, coder=coder, empathy=empathy)
-
-    peak = _peak_mib(load_and_code)
+        times.append(time.perf_counter() - start)
+    name = coder.meta.get("kind", kind)
     cores = os.cpu_count()
-    note = f"one session of {len(session)} utterances, {cores} CPU cores, median of {repeats}"
-    rows += [
+    note = (
+        f"{name} coder{' + EPITOME n-gram empathy' if has_empathy else ''}: one session of "
+        f"{len(session)} utterances, {cores} CPU cores, median of {repeats} after a warm-up"
+    )
+    return [
         (
-            "utterances_per_s",
-            round(len(session) / statistics.median(times)),
+            f"utterances_per_s ({name})",
+            round(len(session) / statistics.median(times[1:])),
             math.nan,
             math.nan,
             note,
         ),
         (
-            "load_s",
+            f"load_s ({name})",
             round(load_s, 3),
             math.nan,
             math.nan,
             "reading the coders (and the EPITOME model), once per process",
         ),
-        (
-            "peak_mib",
-            round(peak, 1),
-            math.nan,
-            math.nan,
-            "loading the coders and coding the session",
-        ),
     ]
-    return pd.DataFrame(
-        rows, columns=["measure", "value", "authors_baseline", "best_published", "note"]
-    )
+
+
+def _peak_rss_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

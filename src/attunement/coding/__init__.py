@@ -5,11 +5,18 @@
   reflections, percent open questions, change-talk share);
 - :func:`session_quality` estimates the probability that the session is high-quality MI
   (a session model trained on AnnoMI's high/low labels) and which behaviours drove it;
-- :func:`load_coder` loads the coders shipped with attunement (trained on AnnoMI) or a folder
-  written by ``attunement train``; :class:`TextCoder` is the estimator itself.
+- :func:`load_coder` loads the coders shipped with attunement (trained on AnnoMI): the fine-tuned
+  transformer (:mod:`attunement.coding.neural`, the default) or the TF-IDF n-gram coders
+  (:class:`TextCoder`), or a folder written by ``attunement train``.
 """
 
-from attunement.coding.apply import CODE_COLUMNS, METHOD, code_utterances, session_codes
+from attunement.coding.apply import (
+    CODE_COLUMNS,
+    METHOD,
+    code_utterances,
+    coding_method,
+    session_codes,
+)
 from attunement.coding.artifact import Coders, load_coder, save_coders
 from attunement.coding.estimator import TextCoder
 from attunement.coding.quality import QUALITY_METHOD, MIQualityModel, session_quality
@@ -22,6 +29,7 @@ __all__ = [
     "MIQualityModel",
     "TextCoder",
     "code_utterances",
+    "coding_method",
     "load_coder",
     "save_coders",
     "session_codes",

@@ -12,8 +12,11 @@ MIT license (Sharma, Miner, Atkins & Althoff, EMNLP 2020).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +27,7 @@ from attunement.coding.artifact import (
     EPITOME_LICENSE_NOTE,
     EPITOME_NAME,
     Coders,
-    default_model_dir,
+    coder_dir,
     epitome_model_dir,
     load_coder,
     load_epitome,
@@ -39,6 +42,7 @@ __all__ = [
     "MAX_CHARS",
     "METHOD",
     "code_utterances",
+    "coding_method",
     "session_codes",
 ]
 
@@ -97,13 +101,40 @@ _OUTPUTS: dict[str, tuple[str, str, dict[str, str]]] = {
 _APPLIES = {"reflection_type": "reflection", "question_type": "question"}
 
 
-def _method() -> dict[str, Any]:
-    scores = ""
+_NGRAM_TEXT = (
+    "a TF-IDF and logistic-regression coder (word and character n-grams of the utterance plus "
+    "word n-grams of the other person's preceding turn)"
+)
+_TRANSFORMER_TEXT = (
+    "a fine-tuned transformer ({base}, with one classification head per code; the utterance "
+    "read after the other person's preceding turn, {max_len} tokens at most; run as an int8 "
+    "ONNX model)"
+)
+
+
+def _coder_facts(coder: str | Path | None) -> tuple[str, str, dict[str, float], str]:
+    """(kind, description, task -> CV macro-F1, protocol) of a coder, from its JSON alone."""
+    directory = coder_dir(coder)
     try:
-        meta = json.loads((default_model_dir() / f"{ARTIFACT_NAME}.json").read_text())
+        if (directory / "model.json").is_file():
+            meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+            found = dict(meta.get("evaluation", {}).get("macro_f1", {}))
+            text = _TRANSFORMER_TEXT.format(
+                base=meta.get("base_name", "a BERT-style encoder"),
+                max_len=meta["config"]["max_len"],
+            )
+            return "transformer", text, found, "5-fold cross-validation grouped by video"
+        meta = json.loads((directory / f"{ARTIFACT_NAME}.json").read_text(encoding="utf-8"))
         found = {t: v["cv_macro_f1"] for t, v in meta["tasks"].items() if "cv_macro_f1" in v}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         found = {}
+    return "ngram", _NGRAM_TEXT, found, "nested 5-fold cross-validation grouped by video"
+
+
+@functools.cache
+def _method(coder: str | None = None) -> dict[str, Any]:
+    scores = ""
+    kind, coder_text, found, protocol = _coder_facts(coder)
     names = {
         "therapist_behaviour": "therapist behaviour",
         "client_talk": "client talk type",
@@ -112,7 +143,7 @@ def _method() -> dict[str, Any]:
     }
     if found:
         scores = (
-            " Macro-F1 under nested 5-fold cross-validation grouped by video: "
+            f" Macro-F1 under {protocol}: "
             + ", ".join(f"{names.get(t, t)} {v:.2f}" for t, v in found.items())
             + "."
         )
@@ -159,23 +190,34 @@ def _method() -> dict[str, Any]:
             "Therapist utterances were coded as motivational-interviewing behaviours "
             "(reflection, question, therapist input, other; reflections as simple or complex, "
             "questions as open or closed) and client utterances as change, neutral or sustain "
-            "talk by a TF-IDF and logistic-regression coder (word and character n-grams of the "
-            "utterance plus word n-grams of the other person's preceding turn) trained on the "
-            "expert-annotated AnnoMI corpus." + scores + " Session metrics count the most "
+            f"talk by {coder_text} trained on the expert-annotated AnnoMI corpus."
+            + scores
+            + " Session metrics count the most "
             "probable code of each utterance." + empathy
         ),
-        "parameters": {"max_chars": MAX_CHARS},
+        "parameters": {"max_chars": MAX_CHARS, "coder": kind},
         "citation": citation,
         "licenses": {
-            "annomi_coders": "MIT (with attunement); AnnoMI is public domain",
+            "annomi_coders": "MIT (with attunement); AnnoMI is public domain"
+            + (
+                "; the transformer's base model: see NOTICE beside it"
+                if kind == "transformer"
+                else ""
+            ),
             **({"epitome_coders": EPITOME_LICENSE_NOTE} if empathy else {}),
         },
     }
 
 
-#: The methods-paragraph entry of the coders (with their measured macro-F1, and the license of
-#: the EPITOME empathy model where it is installed).
-METHOD: dict[str, Any] = _method()
+def coding_method(coder: str | Path | None = None) -> dict[str, Any]:
+    """The methods-paragraph entry of a coder (see :func:`attunement.coding.load_coder` for
+    ``coder``), with its measured macro-F1 and the license of the EPITOME empathy model where
+    it is installed."""
+    return _method(str(coder_dir(coder)))
+
+
+#: The methods-paragraph entry of the default coder.
+METHOD: dict[str, Any] = coding_method()
 
 
 def _check(frame: Any, needed: tuple[str, ...], name: str) -> None:
@@ -268,9 +310,34 @@ def code_utterances(
         texts = [t[:MAX_CHARS] for t in texts]
     _warn_if_not_english(texts)
     context = contexts(roles, texts)
-    n = len(texts)
     out = utterances.copy()
     labels: dict[str, np.ndarray] = {}
+    with _remembering(coder):
+        _code(out, coder, roles, texts, context, labels)
+    _empathy(out, roles, texts, context, empathy)
+    return out[[*utterances.columns, *[c for c in CODE_COLUMNS if c not in utterances.columns]]]
+
+
+def _remembering(coder: Coders) -> contextlib.AbstractContextManager:
+    """A transformer coder's :meth:`~attunement.coding.neural.TransformerCoder.remembering`
+    (one forward pass per utterance for all its codes); nothing for other coders."""
+    for head in coder.coders.values():
+        model = getattr(head, "model", None)
+        if hasattr(model, "remembering"):
+            return model.remembering()
+    return contextlib.nullcontext()
+
+
+def _code(
+    out: pd.DataFrame,
+    coder: Coders,
+    roles: list[str],
+    texts: list[str],
+    context: list[str],
+    labels: dict[str, np.ndarray],
+) -> None:
+    """Add the MI behaviour and talk-type columns to ``out`` (in place)."""
+    n = len(texts)
     for task, (role, column, probs) in _OUTPUTS.items():
         labels[column] = np.full(n, None, dtype=object)
         for p in probs.values():
@@ -289,8 +356,6 @@ def code_utterances(
                 if label in probs:
                     out.loc[out.index[rows], probs[label]] = proba[:, j]
         out[column] = pd.array(labels[column], dtype="string")  # a typed column even if empty
-    _empathy(out, roles, texts, context, empathy)
-    return out[[*utterances.columns, *[c for c in CODE_COLUMNS if c not in utterances.columns]]]
 
 
 #: Below this share of English function words (in a session of at least

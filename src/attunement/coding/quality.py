@@ -63,7 +63,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from attunement.coding.apply import code_utterances
-from attunement.coding.artifact import ARTIFACT_NAME, Coders, default_model_dir
+from attunement.coding.artifact import ARTIFACT_NAME, Coders, coder_dir, default_model_dir
 from attunement.coding.corpus import annomi_tasks, annomi_transcripts
 from attunement.coding.estimator import TextCoder
 from attunement.errors import AttunementWarning, InputError
@@ -79,6 +79,9 @@ __all__ = [
     "cross_validate_quality",
     "explain",
     "load_quality_model",
+    "quality_from_codes",
+    "quality_method",
+    "quality_path",
     "read_quality_model",
     "save_quality_model",
     "session_features",
@@ -654,8 +657,8 @@ def load_quality_model(path: str | Path | None = None) -> QualityArtifact:
     Parameters
     ----------
     path : str or path-like, optional
-        ``mi_quality.json`` or a folder holding it (default: the model shipped with
-        attunement, trained on AnnoMI).
+        ``mi_quality.json`` or a folder holding it (default: the model that goes with the
+        default coder, :func:`quality_path`).
 
     Returns
     -------
@@ -671,14 +674,28 @@ def load_quality_model(path: str | Path | None = None) -> QualityArtifact:
     >>> list(load_quality_model().model.feature_names_in_) == list(FEATURE_NAMES)
     True
     """
-    target = default_model_dir() if path is None else Path(path)
+    target = quality_path() if path is None else Path(path)
     return _load(str(target.resolve()))
 
 
-def _method() -> dict[str, Any]:
+def quality_path(coder: str | Path | None = None) -> Path:
+    """The MI-quality model that goes with a coder (see
+    :func:`attunement.coding.load_coder`): the coder folder's own ``mi_quality.json`` (trained
+    on that coder's cross-fitted codes), else the one shipped beside the n-gram coders."""
+    own = coder_dir(coder) / f"{QUALITY_ARTIFACT}.json"
+    return own if own.is_file() else default_model_dir() / f"{QUALITY_ARTIFACT}.json"
+
+
+def quality_method(coder: str | Path | None = None) -> dict[str, Any]:
+    """The methods-paragraph entry of the MI-quality model that goes with a coder."""
+    return _method(str(quality_path(coder)))
+
+
+@functools.cache
+def _method(path: str | None = None) -> dict[str, Any]:
     cv = ""
     try:
-        meta = read_quality_model(default_model_dir()).meta
+        meta = read_quality_model(path or default_model_dir()).meta
         found = meta["cv"]
         cv = (
             f" Under {found['n_splits']}-fold cross-validation grouped by video, with features "
@@ -707,7 +724,7 @@ def _method() -> dict[str, Any]:
 
 
 #: The methods-paragraph entry of the MI-quality model (with its measured cross-validation).
-QUALITY_METHOD: dict[str, Any] = _method()
+QUALITY_METHOD: dict[str, Any] = quality_method()
 
 
 # --- training on AnnoMI -------------------------------------------------------------------
@@ -934,11 +951,48 @@ def train_quality(
         When the data are missing or malformed, or have one quality class.
     """
     start = time.perf_counter()
-    table = session_table(
-        cross_fitted_codes(annomi, n_splits=n_splits, seed=seed, coders_dir=coders_dir)
+    coded = cross_fitted_codes(annomi, n_splits=n_splits, seed=seed, coders_dir=coders_dir)
+    target = quality_from_codes(
+        coded,
+        out_dir,
+        features_from=(
+            f"codes predicted by coders trained on the other {n_splits - 1} of {n_splits} "
+            "folds (grouped by video_url), with the shipped coders' parameters"
+        ),
+        seed=seed,
+        C=C,
     )
+    logger.info("MI-quality model trained in %.0f s", time.perf_counter() - start)
+    return target
+
+
+def quality_from_codes(
+    coded: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    features_from: str,
+    seed: int = 0,
+    C: float = DEFAULT_C,
+) -> Path:
+    """Evaluate and fit the MI-quality model on cross-fitted codes; write ``mi_quality.json``.
+
+    Parameters
+    ----------
+    coded : pandas.DataFrame
+        Every AnnoMI utterance with its codes and ``fold`` (as :func:`cross_fitted_codes`
+        gives), coded by coders that never saw its video.
+    out_dir : str or path-like
+    features_from : str
+        How the codes were made, stored with the model.
+    seed : int
+        Stored with the model (the folds' seed).
+    C : float
+        The session model's regularisation (fixed).
+    """
+    table = session_table(coded)
     found = cross_validate_quality(table, C=C)
     found.pop("predicted")
+    n_splits = found["n_splits"]
     names = list(FEATURE_NAMES)
     model = MIQualityModel(C=C).fit(table[names], table["high"])
     info = {
@@ -947,10 +1001,7 @@ def train_quality(
             "n_videos": int(table["group"].nunique()),
             "n_high": int(table["high"].sum()),
             "n_low": int((1 - table["high"]).sum()),
-            "features_from": (
-                f"codes predicted by coders trained on the other {n_splits - 1} of {n_splits} "
-                "folds (grouped by video_url), with the shipped coders' parameters"
-            ),
+            "features_from": features_from,
             "missing": "replaced by the training mean of the feature (contributes 0)",
             "seed": seed,
         },
@@ -963,6 +1014,4 @@ def train_quality(
             ),
         },
     }
-    target = save_quality_model(model, out_dir, info=info)
-    logger.info("MI-quality model trained in %.0f s", time.perf_counter() - start)
-    return target
+    return save_quality_model(model, out_dir, info=info)

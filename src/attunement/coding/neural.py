@@ -1,0 +1,265 @@
+"""The transformer utterance coder at run time: an int8 ONNX model read by ONNX Runtime.
+
+The shipped model (``models/annomi_transformer``) is all-MiniLM-L6-v2 (Apache-2.0) fine-tuned on
+AnnoMI by :mod:`attunement.coding.finetune`, with four heads: therapist behaviour, reflection
+type, question type and client talk type. It reads each utterance with the other person's
+preceding turn (:func:`attunement.coding.tokens.encode_pairs`); one forward pass gives every
+head's probabilities, so an utterance is encoded once however many codes it gets
+(:meth:`TransformerCoder.remembering`).
+
+A folder with ``model.onnx``, ``tokenizer.json`` and ``model.json`` (as written by
+``attunement train --transformer``) can replace it. Nothing here needs PyTorch, and nothing is
+fetched: the model and its tokenizer are files on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attunement.coding.tokens import encode_pairs
+from attunement.errors import InputError
+
+__all__ = [
+    "TRANSFORMER_NAME",
+    "TransformerCoder",
+    "load_transformer",
+    "read_transformer",
+    "transformer_model_dir",
+]
+
+#: Folder name, under the package's models, of the shipped transformer coder.
+TRANSFORMER_NAME = "annomi_transformer"
+#: Pairs per ONNX Runtime call. One: the int8 model quantizes its activations with a scale
+#: computed over the whole batch, so in a batch of several an utterance's probabilities would
+#: depend (in the second decimal) on the utterances beside it; coded one at a time, an utterance
+#: with its context always gets the same codes. Batches of 32 are about 1.6 times faster.
+BATCH = 1
+
+
+def transformer_model_dir() -> Path:
+    """The package's folder of the shipped transformer coder."""
+    from attunement.coding.artifact import default_model_dir
+
+    return default_model_dir() / TRANSFORMER_NAME
+
+
+@dataclass(eq=False)
+class _Head:
+    """One task of a :class:`TransformerCoder`, with the interface of a fitted
+    :class:`~attunement.coding.estimator.TextCoder` (``classes_``, ``predict_proba``)."""
+
+    model: TransformerCoder
+    task: str
+    classes_: np.ndarray
+
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
+        return self.model.predict_all(texts, contexts)[self.task]
+
+    def predict(self, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts, contexts).argmax(axis=1)]
+
+
+@dataclass(eq=False)
+class TransformerCoder:
+    """A multi-task transformer coder loaded from a folder.
+
+    Attributes
+    ----------
+    directory : pathlib.Path
+    meta : dict
+        ``model.json``: ``heads`` (task -> labels in output order), ``config`` (``max_len``,
+        ``max_text``, ...), and how it was trained and evaluated.
+    """
+
+    directory: Path
+    meta: dict[str, Any]
+    session: Any = field(repr=False)
+    tokenizer: Any = field(repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def heads(self) -> dict[str, list[str]]:
+        return {t: [str(v) for v in labels] for t, labels in self.meta["heads"].items()}
+
+    @contextlib.contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Within this block (in this thread), a pair already coded is not computed again:
+        :func:`attunement.coding.code_utterances` codes a session's therapist utterances for
+        three tasks with one forward pass each. Outside it nothing is remembered."""
+        previous = getattr(self._local, "cache", None)
+        self._local.cache = {} if previous is None else previous
+        try:
+            yield
+        finally:
+            self._local.cache = previous
+
+    def coders(self) -> dict[str, _Head]:
+        """Task -> an object with ``classes_`` and ``predict_proba(texts, contexts)``."""
+        return {
+            task: _Head(self, task, np.asarray(labels, dtype=object))
+            for task, labels in self.heads.items()
+        }
+
+    def predict_all(self, texts: Sequence[str], contexts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Every head's probabilities for each (context, utterance) pair: task -> array of
+        shape (pairs, labels)."""
+        texts = ["" if t is None else str(t) for t in texts]
+        contexts = ["" if c is None else str(c) for c in contexts]
+        if len(texts) != len(contexts):
+            raise InputError(
+                f"has {len(contexts)} contexts for {len(texts)} utterances; expected one each",
+                field="contexts",
+            )
+        heads = self.heads
+        out = {t: np.zeros((len(texts), len(v)), dtype=np.float64) for t, v in heads.items()}
+        cache = getattr(self._local, "cache", None)
+        if cache is None:
+            return self._run(contexts, texts) if texts else out
+        keys = list(zip(contexts, texts, strict=True))
+        todo = sorted({k for k in keys if k not in cache})
+        if todo:
+            found = self._run([k[0] for k in todo], [k[1] for k in todo])
+            for j, k in enumerate(todo):
+                cache[k] = {t: found[t][j] for t in heads}
+        for i, k in enumerate(keys):
+            for t in heads:
+                out[t][i] = cache[k][t]
+        return out
+
+    def _run(self, contexts: list[str], texts: list[str]) -> dict[str, np.ndarray]:
+        config = self.meta["config"]
+        encoded = encode_pairs(
+            self.tokenizer,
+            contexts,
+            texts,
+            max_len=int(config["max_len"]),
+            max_text=int(config["max_text"]),
+        )
+        heads = self.heads
+        out = {t: np.zeros((len(texts), len(v)), dtype=np.float64) for t, v in heads.items()}
+        order = np.argsort([len(i) for i in encoded.ids], kind="stable")
+        names = [f"p_{t}" for t in heads]
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            found = self.session.run(names, encoded.batch(rows))
+            for t, p in zip(heads, found, strict=True):
+                out[t][rows] = p
+        return out
+
+
+def _threads() -> int:
+    """ONNX Runtime's threads: ATTUNEMENT_THREADS if set, else all cores the process may use."""
+    value = os.environ.get("ATTUNEMENT_THREADS")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise InputError(
+                f"is {value!r}; expected a whole number of threads", field="ATTUNEMENT_THREADS"
+            ) from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def read_transformer(directory: str | Path) -> TransformerCoder:
+    """Read a transformer coder folder every time it is called (:func:`load_transformer`
+    caches this).
+
+    Raises
+    ------
+    InputError
+        When a file is missing or cannot be read as what it should be.
+    """
+    directory = Path(directory)
+    paths = {n: directory / n for n in ("model.json", "model.onnx", "tokenizer.json")}
+    for _name, p in paths.items():
+        if not p.is_file():
+            raise InputError(
+                "was not found; expected a transformer coder folder (model.onnx, "
+                "tokenizer.json and model.json, written by `attunement train --transformer`)",
+                path=str(p),
+            )
+    try:
+        meta = json.loads(paths["model.json"].read_text(encoding="utf-8"))
+        heads = meta["heads"]
+        config = meta["config"]
+        if not isinstance(heads, Mapping) or not heads:
+            raise ValueError("no heads")
+        int(config["max_len"]), int(config["max_text"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"could not be read ({exc!r}); expected the coder's heads and config as JSON",
+            path=str(paths["model.json"]),
+        ) from None
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+    except ImportError as exc:  # pragma: no cover - both are dependencies
+        raise InputError(
+            f"needs {exc.name}, which is not installed; expected attunement's dependencies "
+            "(pip install attunement)",
+            path=str(directory),
+        ) from None
+    try:
+        tokenizer = Tokenizer.from_file(str(paths["tokenizer.json"]))
+    except Exception as exc:  # tokenizers raises its own Exception type
+        raise InputError(
+            f"could not be read ({exc}); expected a Hugging Face tokenizer.json",
+            path=str(paths["tokenizer.json"]),
+        ) from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(
+            str(paths["model.onnx"]), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise InputError(
+            f"could not be loaded by ONNX Runtime ({str(exc).splitlines()[0][:300]}); expected "
+            "an ONNX model written by `attunement train --transformer`",
+            path=str(paths["model.onnx"]),
+        ) from None
+    outputs = {o.name for o in session.get_outputs()}
+    missing = [f"p_{t}" for t in heads if f"p_{t}" not in outputs]
+    if missing:
+        raise InputError(
+            f"has no output {', '.join(missing)}; expected one per head in model.json",
+            path=str(paths["model.onnx"]),
+        )
+    return TransformerCoder(directory, meta, session, tokenizer)
+
+
+@functools.cache
+def _load(directory: str) -> TransformerCoder:
+    return read_transformer(directory)
+
+
+def load_transformer(path: str | Path | None = None) -> TransformerCoder:
+    """The transformer coder, loaded once per process for each folder.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default: the shipped model (:func:`transformer_model_dir`).
+
+    Examples
+    --------
+    >>> sorted(load_transformer().heads)
+    ['client_talk', 'question_type', 'reflection_type', 'therapist_behaviour']
+    """
+    directory = transformer_model_dir() if path is None else Path(path)
+    return _load(str(directory.resolve()))

@@ -1,0 +1,294 @@
+"""Training and evaluating the transformer coder on AnnoMI (``attunement train --transformer``).
+
+- :func:`multitask_tables` gives the four tasks' rows, each with the fold of its video; the folds
+  are those of the MI-quality cross-fitting (:func:`attunement.coding.quality.cross_fitted_codes`:
+  5 folds grouped by video, stratified by the transcript's MI quality), so that one
+  cross-validation scores the coder *and* gives every transcript codes from a model that never
+  saw its video;
+- :func:`cross_validate_transformer` fine-tunes one model per fold and returns the pooled
+  macro-F1 of each task and the out-of-fold probabilities of every AnnoMI utterance;
+- :func:`quality_from_out_of_fold` trains the MI-quality session model on those codes;
+- :func:`train_transformer` does all of it and writes the folder that
+  :func:`attunement.coding.load_coder` reads.
+
+Fine-tuning needs the ``train`` extra (PyTorch, transformers); see
+:mod:`attunement.coding.finetune` for the model and its fixed hyper-parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+
+from attunement.coding.apply import code_utterances
+from attunement.coding.artifact import Coders
+from attunement.coding.corpus import TASKS, annomi_tasks, annomi_transcripts, contexts
+from attunement.coding.quality import _folds, quality_from_codes
+from attunement.errors import AttunementWarning
+
+__all__ = [
+    "cross_validate_transformer",
+    "multitask_tables",
+    "quality_from_out_of_fold",
+    "train_transformer",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Task -> its labels, in the order of the model's outputs.
+HEADS: dict[str, list[str]] = {task: list(spec[3]) for task, spec in TASKS.items()}
+
+
+def _config():
+    """The shipped AnnoMI coder's fine-tuning: 64 tokens (the utterance's first 48 at most,
+    then the other person's last words), for speed on two CPU cores."""
+    from attunement.coding.finetune import FinetuneConfig
+
+    return FinetuneConfig(epochs=4, max_len=64, max_text=48)
+
+
+def multitask_tables(
+    annomi: str | Path, *, n_splits: int = 5, seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The four tasks' training rows and every AnnoMI utterance, with the fold of its video.
+
+    Returns
+    -------
+    (dict of pandas.DataFrame, pandas.DataFrame)
+        Task -> rows (``text``, ``context``, ``label``, ``group``, ``transcript_id``,
+        ``fold``); and :func:`attunement.coding.corpus.annomi_transcripts`' table with
+        ``context`` and ``fold`` added.
+    """
+    transcripts = annomi_transcripts(annomi)
+    per = transcripts.groupby("transcript_id", sort=True)[["group", "mi_quality"]].first()
+    folds = _folds(per, n_splits, seed)
+    by_group = dict(zip(per["group"], folds, strict=True))
+    by_transcript = dict(zip(per.index, folds, strict=True))
+    tables = {
+        task: table.assign(fold=table["group"].map(by_group).astype(int))
+        for task, table in annomi_tasks(annomi).items()
+    }
+    ctx: list[str] = []
+    for _, rows in transcripts.groupby("transcript_id", sort=False):
+        ctx.extend(contexts(rows["role"].tolist(), rows["text"].tolist()))
+    utterances = transcripts.assign(
+        context=ctx, fold=transcripts["transcript_id"].map(by_transcript).astype(int)
+    )
+    return tables, utterances
+
+
+def cross_validate_transformer(
+    annomi: str | Path,
+    *,
+    base: str | None = None,
+    config: Any = None,
+    n_splits: int = 5,
+    seed: int = 0,
+    device: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Fine-tune one coder per fold (grouped by video) and score the held-out videos.
+
+    Returns
+    -------
+    dict
+        ``macro_f1`` (task -> pooled over the folds), ``n`` (task -> rows), ``seconds`` and
+        ``out_of_fold``: a DataFrame of every AnnoMI utterance (``transcript_id``, ``role``,
+        ``fold``) with one column ``task:label`` per output, its probability from the model of
+        the other folds.
+    """
+    from attunement.coding.finetune import fit_multitask, predict_multitask
+
+    config = config or _config()
+    tables, utterances = multitask_tables(annomi, n_splits=n_splits, seed=seed)
+    oof = {t: np.zeros((len(tables[t]), len(HEADS[t]))) for t in tables}
+    utt = {t: np.zeros((len(utterances), len(HEADS[t]))) for t in tables}
+    started = time.perf_counter()
+    for k in range(n_splits):
+        fitted = fit_multitask(
+            {t: table[table["fold"] != k] for t, table in tables.items()},
+            base=base,
+            config=config,
+            labels=HEADS,
+            device=device,
+            progress=progress,
+        )
+        for task, table in tables.items():
+            rows = np.flatnonzero(table["fold"].to_numpy() == k)
+            found = predict_multitask(
+                fitted, table["context"].iloc[rows].tolist(), table["text"].iloc[rows].tolist()
+            )
+            oof[task][rows] = found[task]
+        rows = np.flatnonzero(utterances["fold"].to_numpy() == k)
+        found = predict_multitask(
+            fitted,
+            utterances["context"].iloc[rows].tolist(),
+            utterances["text"].iloc[rows].tolist(),
+        )
+        for task in tables:
+            utt[task][rows] = found[task]
+        if progress:
+            progress(f"fold {k + 1}/{n_splits} done ({time.perf_counter() - started:.0f} s)")
+    macro = {
+        task: float(
+            f1_score(
+                table["label"].to_numpy().astype(str),
+                np.asarray(HEADS[task])[oof[task].argmax(axis=1)],
+                average="macro",
+            )
+        )
+        for task, table in tables.items()
+    }
+    columns = {
+        f"{task}:{label}": utt[task][:, j] for task in tables for j, label in enumerate(HEADS[task])
+    }
+    out_of_fold = pd.concat(
+        [
+            utterances[["transcript_id", "role", "fold"]].reset_index(drop=True),
+            pd.DataFrame(columns),
+        ],
+        axis=1,
+    )
+    return {
+        "macro_f1": macro,
+        "n": {t: len(table) for t, table in tables.items()},
+        "seconds": round(time.perf_counter() - started, 1),
+        "out_of_fold": out_of_fold,
+    }
+
+
+class _Recorded:
+    """Probabilities computed earlier, looked up by (context, utterance): the interface of a
+    fitted coder for :func:`attunement.coding.code_utterances`."""
+
+    def __init__(self, task: str, table: Mapping[tuple[str, str], np.ndarray]) -> None:
+        self.classes_ = np.asarray(HEADS[task], dtype=object)
+        self._table = table
+
+    def predict_proba(self, texts, contexts_):
+        return np.asarray([self._table[(c, t)] for c, t in zip(contexts_, texts, strict=True)])
+
+
+def quality_from_out_of_fold(
+    annomi: str | Path,
+    out_of_fold: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    n_splits: int = 5,
+    seed: int = 0,
+    describe: str = "the fine-tuned transformer",
+) -> Path:
+    """Train the MI-quality session model on out-of-fold transformer codes; writes
+    ``mi_quality.json`` into ``out_dir``.
+
+    ``out_of_fold`` is :func:`cross_validate_transformer`'s table (same rows and order as
+    :func:`multitask_tables`' utterances, folds included).
+    """
+    _, utterances = multitask_tables(annomi, n_splits=n_splits, seed=seed)
+    if (
+        len(out_of_fold) != len(utterances)
+        or not (
+            out_of_fold["transcript_id"].to_numpy() == utterances["transcript_id"].to_numpy()
+        ).all()
+    ):
+        raise ValueError("the out-of-fold table does not match AnnoMI's utterances row by row")
+    coded = []
+    for _, rows in utterances.groupby("transcript_id", sort=True):
+        part = out_of_fold.loc[rows.index]
+        keys = list(zip(rows["context"], rows["text"], strict=True))
+        coders = {
+            task: _Recorded(
+                task,
+                {
+                    k: part[[f"{task}:{label}" for label in labels]].iloc[i].to_numpy(float)
+                    for i, k in enumerate(keys)
+                },
+            )
+            for task, labels in HEADS.items()
+        }
+        frame = rows[["transcript_id", "group", "mi_quality", "role", "text", "fold"]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AttunementWarning)
+            coded.append(
+                code_utterances(frame.reset_index(drop=True), coder=Coders(coders), empathy=None)
+            )
+    return quality_from_codes(
+        pd.concat(coded, ignore_index=True),
+        out_dir,
+        features_from=(
+            f"codes predicted by {describe} fine-tuned on the other {n_splits - 1} of "
+            f"{n_splits} folds (grouped by video_url)"
+        ),
+        seed=seed,
+    )
+
+
+def train_transformer(
+    annomi: str | Path,
+    out_dir: str | Path,
+    *,
+    base: str | None = None,
+    evaluate: bool = True,
+    device: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    config: Any = None,
+) -> Path:
+    """Fine-tune the AnnoMI transformer coder on all of AnnoMI and export it to ``out_dir``
+    (``model.onnx``, ``tokenizer.json``, ``model.json``); with ``evaluate``, first the 5-fold
+    video-grouped cross-validation (stored in ``model.json`` as ``evaluation``) and the
+    MI-quality model trained on its out-of-fold codes (``mi_quality.json``).
+
+    Minutes on a GPU; on two CPU cores about 20 minutes per model, so about two hours with
+    ``evaluate``. ``config`` (a :class:`~attunement.coding.finetune.FinetuneConfig`) replaces
+    the shipped coder's fine-tuning.
+    """
+    from attunement.coding.finetune import default_base, export_onnx, fit_multitask
+
+    base = base or default_base()
+    config = config or _config()
+    out_dir = Path(out_dir)
+    evaluation = None
+    if evaluate:
+        cv = cross_validate_transformer(
+            annomi, base=base, config=config, device=device, progress=progress
+        )
+        out_of_fold = cv.pop("out_of_fold")
+        evaluation = {
+            **cv,
+            "protocol": "5-fold cross-validation grouped by video_url (the MI-quality folds), "
+            "pooled out-of-fold macro-F1; hyper-parameters fixed in advance",
+        }
+        quality_from_out_of_fold(annomi, out_of_fold, out_dir)
+    tables, _ = multitask_tables(annomi)
+    fitted = fit_multitask(
+        tables,
+        base=base,
+        config=config,
+        labels=HEADS,
+        device=device,
+        progress=progress,
+    )
+    export_onnx(fitted, out_dir)
+    meta = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    meta.update(
+        {
+            "format_version": 1,
+            "kind": "transformer",
+            "data": "AnnoMI (public domain)",
+            "training": {"n": {t: len(v) for t, v in tables.items()}, **asdict(config)},
+        }
+    )
+    if evaluation is not None:
+        meta["evaluation"] = evaluation
+    (out_dir / "model.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    return out_dir / "model.json"

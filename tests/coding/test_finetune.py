@@ -1,0 +1,127 @@
+"""Fine-tuning and ONNX export, end to end, with a tiny BERT built here (no downloaded weights)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from tokenizer_fixture import VOCAB, small_tokenizer
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("onnx")
+
+from attunement.coding.finetune import (  # noqa: E402
+    FinetuneConfig,
+    export_onnx,
+    fit_multitask,
+    predict_multitask,
+)
+from attunement.coding.neural import read_transformer  # noqa: E402
+
+QUESTIONS = ["how do you feel ?", "what brings you here today ?", "why not stop now ?"]
+REFLECTIONS = ["you feel sad .", "it sounds hard .", "you are worried about it ."]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    config = transformers.BertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(folder)
+    small_tokenizer().save(str(folder / "tokenizer.json"))
+    return str(folder)
+
+
+def tables(n=24):
+    therapist = pd.DataFrame(
+        {
+            "text": (QUESTIONS + REFLECTIONS) * (n // 6),
+            "context": "i drink a lot .",
+            "label": (["question"] * 3 + ["reflection"] * 3) * (n // 6),
+        }
+    )
+    client = pd.DataFrame(
+        {
+            "text": ["i want to stop .", "i don't want to stop ."] * (n // 2),
+            "context": "what do you want ?",
+            "label": ["change", "sustain"] * (n // 2),
+        }
+    )
+    return {"behaviour": therapist, "talk": client}
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_base):
+    config = FinetuneConfig(epochs=15, batch_size=8, learning_rate=3e-3, max_len=24, max_text=12)
+    return fit_multitask(tables(), base=tiny_base, config=config, device="cpu")
+
+
+def test_a_separable_task_is_learned(fitted):
+    assert fitted.heads == {"behaviour": ["question", "reflection"], "talk": ["change", "sustain"]}
+    found = predict_multitask(fitted, ["i drink ."] * 6, QUESTIONS + REFLECTIONS)
+    assert found["behaviour"].argmax(axis=1).tolist() == [0, 0, 0, 1, 1, 1]
+    np.testing.assert_allclose(found["talk"].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_heads_keep_the_label_order_asked_for(tiny_base):
+    config = FinetuneConfig(epochs=1, batch_size=8, max_len=24, max_text=12)
+    labels = {"behaviour": ["reflection", "question"], "talk": ["sustain", "change"]}
+    found = fit_multitask(tables(6), base=tiny_base, config=config, labels=labels, device="cpu")
+    assert found.heads == labels
+
+
+@pytest.mark.parametrize("quantize", [False, True])
+def test_the_onnx_export_gives_what_torch_gives(fitted, tmp_path, quantize):
+    export_onnx(fitted, tmp_path, quantize=quantize)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    assert meta["heads"] == fitted.heads and meta["config"]["max_len"] == 24
+    model = read_transformer(tmp_path)
+    texts, contexts = QUESTIONS + REFLECTIONS, ["i feel sad ."] * 6
+    onnx_found = model.predict_all(texts, contexts)
+    torch_found = predict_multitask(fitted, contexts, texts)
+    for task in fitted.heads:
+        if quantize:  # int8 weights: close, same decisions
+            np.testing.assert_allclose(onnx_found[task], torch_found[task], atol=0.1)
+            assert (onnx_found[task].argmax(1) == torch_found[task].argmax(1)).all()
+        else:
+            np.testing.assert_allclose(onnx_found[task], torch_found[task], atol=1e-4)
+
+
+def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_path):
+    from attunement.coding import code_utterances, load_coder
+    from attunement.coding.corpus import default_annomi_dir
+    from attunement.coding.quality import read_quality_model
+    from attunement.coding.train_transformer import train_transformer
+
+    folder = tmp_path / "annomi"
+    folder.mkdir()
+    for name in ("AnnoMI-simple.csv", "AnnoMI-full.csv"):
+        table = pd.read_csv(default_annomi_dir() / name, dtype=str)
+        quality = table.groupby("transcript_id")["mi_quality"].first()
+        keep = [*quality[quality == "high"].index[:6], *quality[quality == "low"].index[:6]]
+        table[table["transcript_id"].isin(keep)].to_csv(folder / name, index=False)
+    lines = []
+    config = FinetuneConfig(epochs=1, batch_size=32, max_len=24, max_text=12)
+    target = train_transformer(
+        folder, tmp_path / "coder", base=tiny_base, config=config, progress=lines.append
+    )
+    meta = json.loads(target.read_text())
+    assert set(meta["evaluation"]["macro_f1"]) == {
+        "therapist_behaviour", "reflection_type", "question_type", "client_talk"
+    }  # fmt: skip
+    assert all(0 <= v <= 1 for v in meta["evaluation"]["macro_f1"].values())
+    assert any(line.startswith("fold 5/5 done") for line in lines)
+    assert read_quality_model(tmp_path / "coder").meta["cv"]["n"] == 12
+    coded = code_utterances(
+        pd.DataFrame({"role": ["therapist", "client"], "text": ["How are you?", "Fine."]}),
+        coder=load_coder(tmp_path / "coder"),
+    )
+    assert coded["mi_behaviour"].notna().tolist() == [True, False]
