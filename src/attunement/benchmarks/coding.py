@@ -187,10 +187,9 @@ def _transformer_rows(
         found = meta.get("evaluation")
         if not found:
             return []
-        where = (
-            "stored with the shipped model, measured by `attunement train --transformer`"
-            + (f" ({found['where']})" if found.get("where") else "")
-        )
+        where = "stored with the shipped model, measured by `attunement train --transformer`"
+        if found.get("where"):
+            where += f" ({found['where']})"
     rows = []
     for task, value in found["macro_f1"].items():
         base, best = ANCHORS.get(task, (math.nan, math.nan))
