@@ -145,3 +145,16 @@ def test_unreachable_scheduler(monkeypatch) -> None:
     monkeypatch.setattr(distributed, "Client", refuse)
     with pytest.raises(InputError, match="scheduler: cannot connect to the Dask scheduler"):
         make_engine("dask", workers=1, scheduler="tcp://127.0.0.1:9", options=RunOptions())
+
+
+def test_worker_threads_share_the_cores(monkeypatch):
+    import os
+
+    from attunement.batch.engine import worker_threads
+
+    monkeypatch.delenv("ATTUNEMENT_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert worker_threads(1) == str(cores)
+    assert worker_threads(cores) == "1" and worker_threads(cores * 4) == "1"
+    monkeypatch.setenv("ATTUNEMENT_THREADS", "3")
+    assert worker_threads(2) == "3"

@@ -20,7 +20,9 @@ time; the one whose worker dies alone is recorded as failed and the batch goes o
 a task whose worker dies and gives up after a few tries; the session is then recorded as failed.
 The workers of an existing cluster need attunement installed and the input files at the same
 paths; give them one thread each (``--nthreads 1``), as the warnings of a session are collected
-with :func:`warnings.catch_warnings`, which threads share.
+with :func:`warnings.catch_warnings`, which threads share, and set ``ATTUNEMENT_THREADS`` on
+them to the cores each worker process may use (local workers and a LocalCluster get their
+machine's cores divided by the workers).
 """
 
 from __future__ import annotations
@@ -122,8 +124,20 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="attunement-parent-watch", daemon=True).start()
 
 
-def _init_local_worker(hooks: Sequence[Callable[[], object]]) -> None:
+def worker_threads(workers: int) -> str:
+    """The threads each worker's compiled models (ONNX Runtime) may use: this machine's cores
+    shared among ``workers`` processes (``ATTUNEMENT_THREADS`` where set), so that workers do
+    not oversubscribe the cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return os.environ.get("ATTUNEMENT_THREADS") or str(max(1, cores // max(1, workers)))
+
+
+def _init_local_worker(hooks: Sequence[Callable[[], object]], threads: str) -> None:
     _exit_with_parent()
+    os.environ["ATTUNEMENT_THREADS"] = threads
     run_worker_setup(hooks)
 
 
@@ -271,7 +285,7 @@ class LocalEngine:
             self.n_workers,
             mp_context=self._ctx,
             initializer=_init_local_worker,
-            initargs=(self._hooks,),
+            initargs=(self._hooks, worker_threads(self.n_workers)),
         )
 
     def submit(self, pos: int, item: WorkItem, payload: dict[str, Any] | None) -> None:
@@ -386,6 +400,7 @@ class DaskEngine:
             # allocations of an analysis about twice as slow; keep the C library's default.
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            environ["ATTUNEMENT_THREADS"] = worker_threads(workers)
             with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
                 self._cluster = LocalCluster(
                     n_workers=workers,

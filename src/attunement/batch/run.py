@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -26,6 +27,7 @@ from attunement.batch.pseudo import (
 )
 from attunement.batch.resume import BatchState
 from attunement.batch.writer import ItemResult, PartWriter, error_result, merge_outputs
+from attunement.coding.artifact import load_coder
 from attunement.errors import InputError
 
 __all__ = ["BatchSummary", "run_batch"]
@@ -101,9 +103,9 @@ def _process(
             logger.debug("%s: %s", result.session_id, result.detail)
         progress.advance(ok=result.ok, label=result.session_id, error=result.error)
 
-    runner = make_engine(
-        engine, workers=workers, scheduler=scheduler, options=options, hooks=worker_setup_hooks()
-    )
+    coder = options.config.coder if options.config is not None else None
+    hooks = (*worker_setup_hooks(), functools.partial(load_coder, coder))
+    runner = make_engine(engine, workers=workers, scheduler=scheduler, options=options, hooks=hooks)
     submitted = written = 0
     try:
         while written < len(todo):
