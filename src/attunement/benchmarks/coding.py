@@ -23,6 +23,7 @@ a warm-up call.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import statistics
@@ -36,13 +37,13 @@ from attunement.coding.apply import code_utterances
 from attunement.coding.artifact import (
     EPITOME_NAME,
     Coders,
-    coder_dir,
     epitome_model_dir,
+    read_coder,
     read_coders,
 )
 from attunement.coding.corpus import annomi_tasks
 from attunement.coding.epitome import epitome_tasks
-from attunement.coding.neural import load_transformer, read_transformer
+from attunement.coding.neural import transformer_model_dir
 from attunement.coding.train import EPITOME_SEEDS, cross_validate, evaluate_epitome
 from attunement.errors import InputError
 
@@ -183,7 +184,7 @@ def _transformer_rows(
         found = cross_validate_transformer(annomi, n_splits=n_splits, seed=seed)
         where = f"measured now in {found['seconds']:.0f} s"
     else:
-        meta = load_transformer().meta
+        meta = json.loads((transformer_model_dir() / "model.json").read_text(encoding="utf-8"))
         found = meta.get("evaluation")
         if not found:
             return []
@@ -206,11 +207,7 @@ def _speed_rows(
 
     def read_all() -> tuple[Coders, Coders | None]:
         empathy = read_coders(epitome_model_dir(), name=EPITOME_NAME) if has_empathy else None
-        directory = coder_dir(kind)
-        if (directory / "model.onnx").is_file():
-            model = read_transformer(directory)
-            return Coders(model.coders(), {"kind": "transformer"}), empathy
-        return read_coders(directory), empathy
+        return read_coder(kind), empathy
 
     start = time.perf_counter()
     coder, empathy = read_all()

@@ -40,6 +40,7 @@ __all__ = [
     "epitome_model_dir",
     "load_coder",
     "load_epitome",
+    "read_coder",
     "read_coders",
     "save_coders",
 ]
@@ -268,23 +269,29 @@ def load_coder(path: str | Path | None = None) -> Coders:
     >>> load_coder("ngram").meta["kind"], load_coder().meta["kind"]
     ('ngram', 'transformer')
     """
-    directory = coder_dir(path)
-    if (directory / "model.onnx").is_file() or (directory / "model.json").is_file():
-        return _load_transformer(str(directory.resolve()))
-    return _load_ngram(str(directory.resolve()))
+    return _load_coder(str(coder_dir(path).resolve()))
+
+
+def read_coder(path: str | Path | None = None) -> Coders:
+    """Like :func:`load_coder`, but read from disk every time it is called."""
+    from attunement.coding.neural import read_transformer
+
+    return _as_coders(coder_dir(path), read_transformer, read_coders)
 
 
 @functools.cache
-def _load_transformer(directory: str) -> Coders:
+def _load_coder(directory: str) -> Coders:
     from attunement.coding.neural import load_transformer
 
-    model = load_transformer(directory)
-    return Coders(model.coders(), {**model.meta, "kind": "transformer"})
+    return _as_coders(Path(directory), load_transformer, _load)
 
 
-@functools.cache
-def _load_ngram(directory: str) -> Coders:
-    coders = _load(directory)
+def _as_coders(directory: Path, transformer: Any, ngram: Any) -> Coders:
+    """The coder in ``directory``, read by ``transformer`` or ``ngram``, with its kind."""
+    if (directory / "model.onnx").is_file() or (directory / "model.json").is_file():
+        model = transformer(str(directory))
+        return Coders(model.coders(), {**model.meta, "kind": "transformer"})
+    coders = ngram(str(directory))
     return Coders(coders.coders, {**coders.meta, "kind": "ngram"})
 
 

@@ -65,9 +65,6 @@ class _Head:
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
         return self.model.predict_all(texts, contexts)[self.task]
 
-    def predict(self, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts, contexts).argmax(axis=1)]
-
 
 @dataclass(eq=False)
 class TransformerCoder:
@@ -120,11 +117,11 @@ class TransformerCoder:
                 f"has {len(contexts)} contexts for {len(texts)} utterances; expected one each",
                 field="contexts",
             )
-        heads = self.heads
-        out = {t: np.zeros((len(texts), len(v)), dtype=np.float64) for t, v in heads.items()}
         cache = getattr(self._local, "cache", None)
         if cache is None:
-            return self._run(contexts, texts) if texts else out
+            return self._run(contexts, texts)
+        heads = self.heads
+        out = {t: np.zeros((len(texts), len(v)), dtype=np.float64) for t, v in heads.items()}
         keys = list(zip(contexts, texts, strict=True))
         todo = sorted({k for k in keys if k not in cache})
         if todo:
@@ -184,7 +181,7 @@ def read_transformer(directory: str | Path) -> TransformerCoder:
     """
     directory = Path(directory)
     paths = {n: directory / n for n in ("model.json", "model.onnx", "tokenizer.json")}
-    for _name, p in paths.items():
+    for p in paths.values():
         if not p.is_file():
             raise InputError(
                 "was not found; expected a transformer coder folder (model.onnx, "

@@ -96,8 +96,11 @@ def cross_validate_transformer(
     seed: int = 0,
     device: str | None = None,
     progress: Callable[[str], None] | None = None,
+    data: tuple[dict[str, pd.DataFrame], pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune one coder per fold (grouped by video) and score the held-out videos.
+
+    ``data`` is :func:`multitask_tables`' result, when the caller has it already.
 
     Returns
     -------
@@ -110,7 +113,7 @@ def cross_validate_transformer(
     from attunement.coding.finetune import fit_multitask, predict_multitask
 
     config = config or _config()
-    tables, utterances = multitask_tables(annomi, n_splits=n_splits, seed=seed)
+    tables, utterances = data or multitask_tables(annomi, n_splits=n_splits, seed=seed)
     oof = {t: np.zeros((len(tables[t]), len(HEADS[t]))) for t in tables}
     utt = {t: np.zeros((len(utterances), len(HEADS[t]))) for t in tables}
     started = time.perf_counter()
@@ -187,14 +190,16 @@ def quality_from_out_of_fold(
     n_splits: int = 5,
     seed: int = 0,
     describe: str = "the fine-tuned transformer",
+    data: tuple[dict[str, pd.DataFrame], pd.DataFrame] | None = None,
 ) -> Path:
     """Train the MI-quality session model on out-of-fold transformer codes; writes
     ``mi_quality.json`` into ``out_dir``.
 
     ``out_of_fold`` is :func:`cross_validate_transformer`'s table (same rows and order as
-    :func:`multitask_tables`' utterances, folds included).
+    :func:`multitask_tables`' utterances, folds included); ``data`` is that function's result,
+    when the caller has it already.
     """
-    _, utterances = multitask_tables(annomi, n_splits=n_splits, seed=seed)
+    _, utterances = data or multitask_tables(annomi, n_splits=n_splits, seed=seed)
     if (
         len(out_of_fold) != len(utterances)
         or not (
@@ -256,10 +261,11 @@ def train_transformer(
 
     config = config or _config()
     out_dir = Path(out_dir)
+    data = multitask_tables(annomi)
     evaluation = None
     if evaluate:
         cv = cross_validate_transformer(
-            annomi, base=base, config=config, device=device, progress=progress
+            annomi, base=base, config=config, device=device, progress=progress, data=data
         )
         out_of_fold = cv.pop("out_of_fold")
         evaluation = {
@@ -267,8 +273,8 @@ def train_transformer(
             "protocol": "5-fold cross-validation grouped by video_url (the MI-quality folds), "
             "pooled out-of-fold macro-F1; hyper-parameters fixed in advance",
         }
-        quality_from_out_of_fold(annomi, out_of_fold, out_dir)
-    tables, _ = multitask_tables(annomi)
+        quality_from_out_of_fold(annomi, out_of_fold, out_dir, data=data)
+    tables, _ = data
     fitted = fit_multitask(
         tables,
         base=base,
