@@ -259,3 +259,6 @@ def test_benchmark_synchrony_smoke(run_cli):
     )
     assert code == 0
     assert "attunement_wclc" in out and "numpy_loop" in out and "neurokit2" in out
+    # written to a pipe, each row stays on one line (no notes wrapped into a narrow column)
+    rows = [line for line in out.splitlines() if line.startswith("numpy_loop ")]
+    assert len(rows) == 1 and len(rows[0].rstrip()) > 80

@@ -490,7 +490,7 @@ def benchmark_synchrony(
 def _print_frame(frame, *, title: str) -> None:
     import math
 
-    table = Table(title=title, box=None, pad_edge=False)
+    table = Table(title=title, box=None, pad_edge=False, title_justify="left")
     for i, col in enumerate(frame.columns):
         table.add_column(str(col), no_wrap=i == 0, overflow="fold")
     for row in frame.itertuples(index=False):
@@ -501,7 +501,10 @@ def _print_frame(frame, *, title: str) -> None:
             else:
                 cells.append(escape(str(value)))
         table.add_row(*cells)
-    out_console.print(table)
+    # In a terminal the table fits the window; written to a file or pipe, each row stays on
+    # one line instead of wrapping the notes into a column 80 characters wide allows.
+    wide = out_console if out_console.is_terminal else Console(highlight=False, width=1000)
+    wide.print(table)
 
 
 @benchmark_app.command("batch")

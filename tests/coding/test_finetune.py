@@ -117,7 +117,12 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
     assert set(meta["evaluation"]["macro_f1"]) == {
         "therapist_behaviour", "reflection_type", "question_type", "client_talk"
     }  # fmt: skip
-    assert all(0 <= v <= 1 for v in meta["evaluation"]["macro_f1"].values())
+    evaluation = meta["evaluation"]
+    assert all(0 <= v <= 1 for v in evaluation["macro_f1"].values())
+    # scored as shipped (int8 ONNX), the PyTorch model's own scores beside them
+    assert set(evaluation["macro_f1_fp32"]) == set(evaluation["macro_f1"])
+    assert all(0 <= v <= 1 for v in evaluation["agreement"].values())
+    assert evaluation["runtime"].startswith("int8 ONNX")
     assert any(line.startswith("fold 5/5 done") for line in lines)
     assert read_quality_model(tmp_path / "coder").meta["cv"]["n"] == 12
     coded = code_utterances(

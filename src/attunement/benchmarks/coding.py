@@ -191,11 +191,29 @@ def _transformer_rows(
         where = "stored with the shipped model, measured by `attunement train --transformer`"
         if found.get("where"):
             where += f" ({found['where']})"
+    runtime = found.get("runtime", "the fine-tuned PyTorch models (fp32)")
+    fp32 = found.get("macro_f1_fp32", {})
     rows = []
     for task, value in found["macro_f1"].items():
         base, best = ANCHORS.get(task, (math.nan, math.nan))
-        note = f"n={found['n'][task]}, 5-fold CV grouped by video, {where}"
-        rows.append((f"macro_f1 {task} (transformer)", round(value, 4), base, best, note))
+        note = f"n={found['n'][task]}, 5-fold CV grouped by video, scored with {runtime}"
+        if task in fp32:
+            note += f" (PyTorch fp32: {fp32[task]:.3f})"
+        rows.append(
+            (f"macro_f1 {task} (transformer)", round(value, 4), base, best, f"{note}; {where}")
+        )
+    shipped = found.get("quantization", {}).get("shipped_model", {})
+    for task, value in shipped.get("agreement", {}).items():
+        rows.append(
+            (
+                f"int8_fp32_agreement {task} (transformer)",
+                round(value, 4),
+                math.nan,
+                math.nan,
+                "share of AnnoMI utterances whose code is the same from the shipped int8 model "
+                "and from the same model in fp32",
+            )
+        )
     return rows
 
 

@@ -363,15 +363,30 @@ def export_onnx(fitted: Fitted, directory: str | Path, *, quantize: bool = True)
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        # One scale per output channel of each weight matrix, 7-bit range: with one scale
+        # per matrix the held-out codes of a fold's model agreed with its fp32 codes on only
+        # 91-96% of utterances (macro-F1 down by up to 0.03); per channel, 96-99%, with
+        # macro-F1 within 0.01. The 7-bit range keeps the u8 x s8 products of CPUs without
+        # VNNI from saturating (ONNX Runtime's advice for per-channel weights).
         quantize_dynamic(
             str(fp32),
             str(target),
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul", "Gather"],
+            per_channel=True,
+            reduce_range=True,
         )
         fp32.unlink()
     else:
         fp32.replace(target)
     fitted.tokenizer.save(str(directory / "tokenizer.json"))
-    (directory / "model.json").write_text(json.dumps(fitted.meta(), indent=2) + "\n")
+    runtime = (
+        "ONNX, dynamic int8 quantization of the MatMul and Gather weights (one scale per "
+        "output channel, 7-bit range); activations quantized per call"
+        if quantize
+        else "ONNX, fp32"
+    )
+    (directory / "model.json").write_text(
+        json.dumps({**fitted.meta(), "runtime": runtime}, indent=2) + "\n"
+    )
     return target

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -100,21 +101,29 @@ def cross_validate_transformer(
 ) -> dict[str, Any]:
     """Fine-tune one coder per fold (grouped by video) and score the held-out videos.
 
-    ``data`` is :func:`multitask_tables`' result, when the caller has it already.
+    Each fold's model is exported as it ships (:func:`attunement.coding.finetune.export_onnx`:
+    int8 ONNX) and the held-out videos are coded by ONNX Runtime one utterance at a time, as at
+    run time, so the scores are those of the shipped kind of model; the fine-tuned PyTorch
+    model's own (fp32) scores are kept beside them. ``data`` is :func:`multitask_tables`'
+    result, when the caller has it already.
 
     Returns
     -------
     dict
-        ``macro_f1`` (task -> pooled over the folds), ``n`` (task -> rows), ``seconds`` and
+        ``macro_f1`` (task -> pooled over the folds, int8 ONNX), ``macro_f1_fp32`` (the same
+        from the PyTorch models), ``agreement`` (task -> share of held-out rows whose most
+        probable label is the same in both), ``n`` (task -> rows), ``seconds`` and
         ``out_of_fold``: a DataFrame of every AnnoMI utterance (``transcript_id``, ``role``,
-        ``fold``) with one column ``task:label`` per output, its probability from the model of
-        the other folds.
+        ``fold``) with one column ``task:label`` per output, its probability from the int8
+        model of the other folds.
     """
-    from attunement.coding.finetune import fit_multitask, predict_multitask
+    from attunement.coding.finetune import export_onnx, fit_multitask, predict_multitask
+    from attunement.coding.neural import read_transformer
 
     config = config or _config()
     tables, utterances = data or multitask_tables(annomi, n_splits=n_splits, seed=seed)
     oof = {t: np.zeros((len(tables[t]), len(HEADS[t]))) for t in tables}
+    oof_fp32 = {t: np.zeros((len(tables[t]), len(HEADS[t]))) for t in tables}
     utt = {t: np.zeros((len(utterances), len(HEADS[t]))) for t in tables}
     started = time.perf_counter()
     for k in range(n_splits):
@@ -126,32 +135,38 @@ def cross_validate_transformer(
             device=device,
             progress=progress,
         )
-        for task, table in tables.items():
-            rows = np.flatnonzero(table["fold"].to_numpy() == k)
-            found = predict_multitask(
-                fitted, table["context"].iloc[rows].tolist(), table["text"].iloc[rows].tolist()
+        with tempfile.TemporaryDirectory(prefix="attunement-fold-") as folder:
+            export_onnx(fitted, folder)
+            model = read_transformer(folder)
+        with model.remembering():
+            for task, table in tables.items():
+                rows = np.flatnonzero(table["fold"].to_numpy() == k)
+                texts = table["text"].iloc[rows].tolist()
+                context = table["context"].iloc[rows].tolist()
+                oof[task][rows] = model.predict_all(texts, context)[task]
+                oof_fp32[task][rows] = predict_multitask(fitted, context, texts)[task]
+            rows = np.flatnonzero(utterances["fold"].to_numpy() == k)
+            found = model.predict_all(
+                utterances["text"].iloc[rows].tolist(), utterances["context"].iloc[rows].tolist()
             )
-            oof[task][rows] = found[task]
-        rows = np.flatnonzero(utterances["fold"].to_numpy() == k)
-        found = predict_multitask(
-            fitted,
-            utterances["context"].iloc[rows].tolist(),
-            utterances["text"].iloc[rows].tolist(),
-        )
         for task in tables:
             utt[task][rows] = found[task]
+        del fitted, model
         if progress:
             progress(f"fold {k + 1}/{n_splits} done ({time.perf_counter() - started:.0f} s)")
-    macro = {
-        task: float(
-            f1_score(
-                table["label"].to_numpy().astype(str),
-                np.asarray(HEADS[task])[oof[task].argmax(axis=1)],
-                average="macro",
+
+    def pooled(found: Mapping[str, np.ndarray]) -> dict[str, float]:
+        return {
+            task: float(
+                f1_score(
+                    table["label"].to_numpy().astype(str),
+                    np.asarray(HEADS[task])[found[task].argmax(axis=1)],
+                    average="macro",
+                )
             )
-        )
-        for task, table in tables.items()
-    }
+            for task, table in tables.items()
+        }
+
     columns = {
         f"{task}:{label}": utt[task][:, j] for task in tables for j, label in enumerate(HEADS[task])
     }
@@ -163,7 +178,12 @@ def cross_validate_transformer(
         axis=1,
     )
     return {
-        "macro_f1": macro,
+        "macro_f1": pooled(oof),
+        "macro_f1_fp32": pooled(oof_fp32),
+        "agreement": {
+            t: float((oof[t].argmax(axis=1) == oof_fp32[t].argmax(axis=1)).mean()) for t in tables
+        },
+        "runtime": "int8 ONNX (as shipped), one utterance per call",
         "n": {t: len(table) for t, table in tables.items()},
         "seconds": round(time.perf_counter() - started, 1),
         "out_of_fold": out_of_fold,
