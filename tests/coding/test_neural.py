@@ -166,3 +166,16 @@ def test_threads_from_the_environment(monkeypatch, tmp_path):
 def test_mismatched_lengths():
     with pytest.raises(InputError, match="1 contexts for 2 utterances"):
         load_transformer().predict_all(["a", "b"], ["c"])
+
+
+def test_calls_side_by_side_give_the_same_numbers(monkeypatch):
+    texts = ["Why now?", "You feel torn.", "I want to stop.", "Tell me more.", "Okay."] * 3
+    contexts = ["", "I drink.", "What do you want?", "It is hard.", "Fine."] * 3
+    found = {}
+    for threads in ("1", "3"):
+        monkeypatch.setenv("ATTUNEMENT_THREADS", threads)
+        model = read_transformer(transformer_model_dir())
+        assert model.threads == int(threads)
+        found[threads] = model.predict_all(texts, contexts)
+    for task, values in found["1"].items():
+        np.testing.assert_array_equal(found["3"][task], values)
