@@ -123,6 +123,11 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
     assert set(evaluation["macro_f1_fp32"]) == set(evaluation["macro_f1"])
     assert all(0 <= v <= 1 for v in evaluation["agreement"].values())
     assert evaluation["runtime"].startswith("int8 ONNX")
+    # the shipped export against its own PyTorch model, on each head's role
+    quantization = meta["quantization"]
+    assert set(quantization["agreement"]) == set(evaluation["macro_f1"])
+    assert all(0 <= v <= 1 for v in quantization["agreement"].values())
+    assert quantization["n"]["client_talk"] > 0
     assert any(line.startswith("fold 5/5 done") for line in lines)
     assert read_quality_model(tmp_path / "coder").meta["cv"]["n"] == 12
     coded = code_utterances(

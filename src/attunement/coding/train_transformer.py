@@ -41,6 +41,7 @@ __all__ = [
     "cross_validate_transformer",
     "multitask_tables",
     "quality_from_out_of_fold",
+    "quantization_agreement",
     "train_transformer",
 ]
 
@@ -258,6 +259,48 @@ def quality_from_out_of_fold(
     )
 
 
+def quantization_agreement(
+    fitted: Any, directory: str | Path, utterances: pd.DataFrame
+) -> dict[str, Any]:
+    """How closely an exported (int8) coder follows the PyTorch model it was exported from.
+
+    Parameters
+    ----------
+    fitted : attunement.coding.finetune.Fitted
+    directory : str or path-like
+        The folder :func:`attunement.coding.finetune.export_onnx` wrote from ``fitted``.
+    utterances : pandas.DataFrame
+        ``role``, ``text`` and ``context`` (:func:`multitask_tables`' utterances); each head is
+        compared on the utterances of the role it codes.
+
+    Returns
+    -------
+    dict
+        ``agreement`` (task -> share of utterances whose most probable label is the same),
+        ``mean_abs_probability_difference`` (task -> mean over utterances and labels) and
+        ``n`` (task -> utterances compared).
+    """
+    from attunement.coding.finetune import predict_multitask
+    from attunement.coding.neural import read_transformer
+
+    texts, context = utterances["text"].tolist(), utterances["context"].tolist()
+    exported = read_transformer(directory).predict_all(texts, context)
+    original = predict_multitask(fitted, context, texts)
+    out: dict[str, Any] = {"agreement": {}, "mean_abs_probability_difference": {}, "n": {}}
+    for task in HEADS:
+        role = TASKS[task][1]
+        rows = (utterances["role"] == role).to_numpy()
+        a, b = exported[task][rows], original[task][rows]
+        out["agreement"][task] = round(float((a.argmax(1) == b.argmax(1)).mean()), 4)
+        out["mean_abs_probability_difference"][task] = round(float(np.abs(a - b).mean()), 4)
+        out["n"][task] = int(rows.sum())
+    out["what"] = (
+        "the shipped int8 model against the same model in fp32, on every AnnoMI utterance of "
+        "the role each head codes"
+    )
+    return out
+
+
 def train_transformer(
     annomi: str | Path,
     out_dir: str | Path,
@@ -294,7 +337,7 @@ def train_transformer(
             "pooled out-of-fold macro-F1; hyper-parameters fixed in advance",
         }
         quality_from_out_of_fold(annomi, out_of_fold, out_dir, data=data)
-    tables, _ = data
+    tables, utterances = data
     fitted = fit_multitask(
         tables,
         base=base,
@@ -311,6 +354,7 @@ def train_transformer(
             "kind": "transformer",
             "data": "AnnoMI (public domain)",
             "training": {"n": {t: len(v) for t, v in tables.items()}, **asdict(config)},
+            "quantization": quantization_agreement(fitted, out_dir, utterances),
         }
     )
     if evaluation is not None:
