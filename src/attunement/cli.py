@@ -663,6 +663,15 @@ def train(
             show_default=False,
         ),
     ] = None,
+    context: Annotated[
+        int,
+        typer.Option(
+            "--context",
+            help="With --transformer: a session coder, which also reads the N utterances "
+            "before and after each one (even; 0, the default: each utterance with the other "
+            "person's preceding turn only, as shipped).",
+        ),
+    ] = 0,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
     shipped models (with --epitome, the EPITOME empathy model too; with --transformer, the
@@ -671,6 +680,7 @@ def train(
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.train import train_annomi
 
+    _check_context(context)
     target = train_annomi(
         annomi if annomi is not None else default_annomi_dir(),
         out if out is not None else default_model_dir(),
@@ -704,9 +714,29 @@ def train(
             target.parent / TRANSFORMER_NAME,
             base=base,
             evaluate=evaluate,
+            config=_transformer_config(context),
             progress=lambda line: err_console.print(line, markup=False),
         )
         out_console.print(f"transformer coder: {found.parent}", markup=False)
+
+
+def _check_context(context: int) -> None:
+    if context < 0 or context % 2:
+        raise typer.BadParameter(
+            f"is {context}; expected 0 or a positive even number of utterances",
+            param_hint="--context",
+        )
+
+
+def _transformer_config(context: int):
+    """The shipped transformer coder's fine-tuning, as a session coder when ``context``."""
+    if not context:
+        return None
+    from dataclasses import replace
+
+    from attunement.coding.train_transformer import shipped_config
+
+    return replace(shipped_config(), context=context)
 
 
 @benchmark_app.command("coding")
@@ -752,6 +782,15 @@ def benchmark_coding(
             "cross-validation stored with the shipped model.",
         ),
     ] = False,
+    context: Annotated[
+        int,
+        typer.Option(
+            "--context",
+            help="With --transformer-cv: a session coder, which also reads the N utterances "
+            "before and after each one (even; 0, the default: each utterance with the other "
+            "person's preceding turn only, as shipped).",
+        ),
+    ] = 0,
 ) -> None:
     """Macro-F1 of each coding task (nested CV grouped by video) beside published anchors
     (with --epitome, each empathy mechanism's test macro-F1, mean ± sd over seeds, beside the
@@ -764,6 +803,7 @@ def benchmark_coding(
 
     if seeds < 1:
         raise typer.BadParameter(f"is {seeds}; expected at least 1", param_hint="--seeds")
+    _check_context(context)
     table = run_coding_benchmark(
         annomi if annomi is not None else default_annomi_dir(),
         n_splits=folds,
@@ -771,6 +811,7 @@ def benchmark_coding(
         epitome=epitome,
         epitome_seeds=range(seeds),
         transformer_cv=transformer_cv,
+        transformer_config=_transformer_config(context),
     )
     _print_frame(table, title=f"coding benchmark ({os.cpu_count()} CPU cores)")
     if quality:

@@ -26,7 +26,14 @@ def test_tasks_from_a_tiny_corpus(tiny_annomi):
     tasks = annomi_tasks(tiny_annomi)
     assert list(tasks) == ["therapist_behaviour", "reflection_type", "question_type", "client_talk"]
     tb = tasks["therapist_behaviour"]
-    assert list(tb.columns) == ["text", "context", "label", "group", "transcript_id"]
+    assert list(tb.columns) == [
+        "text",
+        "context",
+        "label",
+        "group",
+        "transcript_id",
+        "utterance_id",
+    ]
     assert len(tb) == 12 * 6 and tb["group"].nunique() == 12
     assert tb.loc[1, "context"] == "I really want to quit drinking."
     # transcript 0 appears twice in the full file; one annotator is kept
@@ -77,7 +84,14 @@ def test_binary_file(tiny_annomi):
 
 def test_transcripts_with_their_quality(tiny_annomi):
     table = annomi_transcripts(tiny_annomi)
-    assert list(table.columns) == ["transcript_id", "group", "mi_quality", "role", "text"]
+    assert list(table.columns) == [
+        "transcript_id",
+        "group",
+        "mi_quality",
+        "role",
+        "text",
+        "utterance_id",
+    ]
     assert len(table) == 12 * 12
     first = table[table["transcript_id"] == 0]
     assert first["text"].iloc[0] == "What brings you here today?"

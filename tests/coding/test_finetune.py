@@ -95,7 +95,8 @@ def test_the_onnx_export_gives_what_torch_gives(fitted, tmp_path, quantize):
             np.testing.assert_allclose(onnx_found[task], torch_found[task], atol=1e-4)
 
 
-def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_path):
+@pytest.mark.parametrize("context", [0, 2])
+def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_path, context):
     from attunement.coding import code_utterances, load_coder
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.quality import read_quality_model
@@ -109,7 +110,7 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
         keep = [*quality[quality == "high"].index[:6], *quality[quality == "low"].index[:6]]
         table[table["transcript_id"].isin(keep)].to_csv(folder / name, index=False)
     lines = []
-    config = FinetuneConfig(epochs=1, batch_size=32, max_len=24, max_text=12)
+    config = FinetuneConfig(epochs=1, batch_size=32, max_len=24, max_text=12, context=context)
     target = train_transformer(
         folder, tmp_path / "coder", base=tiny_base, config=config, progress=lines.append
     )
@@ -123,6 +124,8 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
     assert set(evaluation["macro_f1_fp32"]) == set(evaluation["macro_f1"])
     assert all(0 <= v <= 1 for v in evaluation["agreement"].values())
     assert evaluation["runtime"].startswith("int8 ONNX")
+    assert ("session coded whole" in evaluation["runtime"]) == bool(context)
+    assert (tmp_path / "coder" / "sequence.onnx").is_file() == bool(context)
     # the shipped export against its own PyTorch model, on each head's role
     quantization = meta["quantization"]
     assert set(quantization["agreement"]) == set(evaluation["macro_f1"])
@@ -166,3 +169,127 @@ def test_train_transformer_cli_with_a_bad_base(tmp_path, run_cli):
     )  # fmt: skip
     assert code == 1
     assert "nowhere: could not be loaded as a base model" in err and "Traceback" not in err
+
+
+# --- session coders: each utterance read beside its neighbours --------------------------------
+ANSWERS = {"question": "i want to stop .", "reflection": "i don't want to stop ."}
+
+
+def sessions(n_sessions=16, triplets=4, seed=0):
+    """Sessions in which a therapist's label shows only in the client's *next* utterance: the
+    therapist always says the same after the same client turn, so a coder of pairs cannot tell
+    the labels apart, and one that reads the neighbours can."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_sessions):
+        for _ in range(triplets):
+            label = str(rng.choice(list(ANSWERS)))
+            rows += [
+                (s, "client", "i drink a lot .", "so it is .", None),
+                (s, "therapist", "so it is .", "i drink a lot .", label),
+                (s, "client", ANSWERS[label], "so it is .", None),
+            ]
+    return pd.DataFrame(rows, columns=["session", "role", "text", "context", "therapist_behaviour"])
+
+
+SESSION_LABELS = {"therapist_behaviour": ["question", "reflection"]}
+
+
+@pytest.fixture(scope="module")
+def session_coder(tiny_base):
+    from attunement.coding.finetune import fit_sessions
+
+    config = FinetuneConfig(
+        epochs=12, learning_rate=3e-3, max_len=24, max_text=12, context=2, context_width=16,
+        window=9,
+    )  # fmt: skip
+    return fit_sessions(sessions(), SESSION_LABELS, base=tiny_base, config=config, device="cpu")
+
+
+def _accuracy(probabilities, frame):
+    rows = frame["therapist_behaviour"].notna().to_numpy()
+    found = np.asarray(SESSION_LABELS["therapist_behaviour"])[probabilities[rows].argmax(1)]
+    return float((found == frame["therapist_behaviour"][rows].to_numpy()).mean())
+
+
+def test_a_session_coder_reads_the_next_utterance(session_coder):
+    from attunement.coding.finetune import predict_sessions
+
+    test = sessions(seed=1)
+    assert _accuracy(predict_sessions(session_coder, test)["therapist_behaviour"], test) == 1.0
+    meta = session_coder.meta()
+    assert meta["roles"] == ["therapist", "client"] and meta["config"]["context"] == 2
+
+
+@pytest.mark.parametrize("quantize", [False, True])
+def test_a_session_coder_exports_to_two_graphs(session_coder, tmp_path, quantize):
+    from attunement.coding.finetune import predict_sessions
+    from attunement.coding.train_transformer import session_probabilities
+    from attunement.errors import InputError
+
+    export_onnx(session_coder, tmp_path, quantize=quantize)
+    assert (tmp_path / "sequence.onnx").is_file()
+    model = read_transformer(tmp_path)
+    assert model.reads_sessions
+    test = sessions(n_sessions=3, seed=2)
+    onnx_found = session_probabilities(model, test)["therapist_behaviour"]
+    torch_found = predict_sessions(session_coder, test)["therapist_behaviour"]
+    if quantize:
+        assert (onnx_found.argmax(1) == torch_found.argmax(1)).all()
+        np.testing.assert_allclose(onnx_found, torch_found, atol=0.1)
+    else:
+        np.testing.assert_allclose(onnx_found, torch_found, atol=1e-4)
+    assert _accuracy(onnx_found, test) == 1.0
+    with pytest.raises(InputError, match="is a session coder"):
+        model.predict_all(["so it is ."], ["i drink a lot ."])
+
+
+def test_a_session_coder_codes_a_transcript(session_coder, tmp_path):
+    from attunement.coding import code_utterances
+    from attunement.coding.artifact import Coders
+
+    export_onnx(session_coder, tmp_path)
+    model = read_transformer(tmp_path)
+    frame = pd.DataFrame(
+        {
+            "role": ["client", "therapist", "other", "client", "therapist", "client"],
+            "text": ["i drink a lot .", "so it is .", "hello", ANSWERS["reflection"], "", "."],
+        }
+    )
+    found = model.predict_session(frame["role"], frame["text"], ["", *frame["text"][:-1]])
+    assert np.isnan(found["therapist_behaviour"][[2, 4]]).all()  # another role, no text: not coded
+    assert np.isfinite(found["therapist_behaviour"][[0, 1, 3, 5]]).all()
+    coded = code_utterances(frame, coder=Coders(model.coders()))
+    assert coded["mi_behaviour"].tolist()[1] == "reflection"
+    assert coded["mi_behaviour"].isna().tolist() == [True, False, True, True, True, True]
+
+
+def test_a_session_coder_without_its_sequence_graph(session_coder, tmp_path):
+    from attunement.errors import InputError
+
+    export_onnx(session_coder, tmp_path)
+    (tmp_path / "sequence.onnx").unlink()
+    with pytest.raises(InputError, match=r"sequence.onnx: was not found.*2 utterances on each"):
+        read_transformer(tmp_path)
+
+
+def test_session_rows_must_be_consecutive(tiny_base):
+    from attunement.coding.finetune import fit_sessions
+
+    frame = sessions(n_sessions=2, triplets=1)
+    frame.loc[1, "session"] = 1  # session 0, 1, 0, 1, 1, 1
+    with pytest.raises(ValueError, match="not consecutive"):
+        fit_sessions(frame, SESSION_LABELS, base=tiny_base, config=FinetuneConfig(context=2))
+    with pytest.raises(ValueError, match="context is 3"):
+        fit_sessions(
+            sessions(2, 1), SESSION_LABELS, base=tiny_base, config=FinetuneConfig(context=3)
+        )
+    with pytest.raises(ValueError, match="reads sessions"):
+        fit_multitask(tables(6), base=tiny_base, config=FinetuneConfig(context=2), device="cpu")
+
+
+@pytest.mark.parametrize("command", [("train", "--transformer"), ("benchmark", "coding")])
+@pytest.mark.parametrize("context", ["3", "-2"])
+def test_context_must_be_even(tmp_path, run_cli, command, context):
+    code, _, err = run_cli(*command, "--context", context)
+    assert code != 0 and "--context" in err and "even" in err and "Traceback" not in err

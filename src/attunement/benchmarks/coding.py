@@ -30,6 +30,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -83,6 +84,7 @@ def run_coding_benchmark(
     epitome: str | Path | None = None,
     epitome_seeds: Sequence[int] = EPITOME_SEEDS,
     transformer_cv: bool = False,
+    transformer_config: Any = None,
 ) -> pd.DataFrame:
     """Cross-validated macro-F1 of each coding task, then coding speed and memory.
 
@@ -107,6 +109,9 @@ def run_coding_benchmark(
         Fine-tune and cross-validate the transformer coder here (needs the ``train`` extra;
         minutes on a GPU, hours on two CPU cores); otherwise its rows repeat the
         cross-validation stored with the shipped model by ``attunement train --transformer``.
+    transformer_config : attunement.coding.finetune.FinetuneConfig, optional
+        With ``transformer_cv``: fine-tune so instead of as the shipped coder (a session coder
+        when its ``context`` is positive).
 
     Returns
     -------
@@ -155,7 +160,9 @@ def run_coding_benchmark(
                     f"stratified 75/5/20, C chosen on dev: {found['c_chosen']}",
                 )
             )
-    rows += _transformer_rows(annomi, transformer_cv, n_splits=n_splits, seed=seed)
+    rows += _transformer_rows(
+        annomi, transformer_cv, n_splits=n_splits, seed=seed, config=transformer_config
+    )
     rows += _quantization_rows()
     session = _session(annomi, session_size)
     kinds = [str(model_dir)] if model_dir is not None else ["transformer", "ngram"]
@@ -176,14 +183,16 @@ def run_coding_benchmark(
 
 
 def _transformer_rows(
-    annomi: Path, live: bool, *, n_splits: int, seed: int
+    annomi: Path, live: bool, *, n_splits: int, seed: int, config: Any = None
 ) -> list[tuple[str, float, float, float, str]]:
     """The transformer coder's macro-F1 rows: measured now, or as stored with the model."""
     if live:
         from attunement.coding.train_transformer import cross_validate_transformer
 
-        found = cross_validate_transformer(annomi, n_splits=n_splits, seed=seed)
+        found = cross_validate_transformer(annomi, n_splits=n_splits, seed=seed, config=config)
         where = f"measured now in {found['seconds']:.0f} s"
+        if config is not None and config.context:
+            where += f", a session coder reading {config.context} utterances on each side"
     else:
         meta = json.loads((transformer_model_dir() / "model.json").read_text(encoding="utf-8"))
         found = meta.get("evaluation")

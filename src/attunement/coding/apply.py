@@ -338,6 +338,16 @@ def _code(
 ) -> None:
     """Add the MI behaviour and talk-type columns to ``out`` (in place)."""
     n = len(texts)
+    # A session coder codes every utterance at once, each beside its neighbours.
+    session = next(
+        (
+            model
+            for head in coder.coders.values()
+            if getattr(model := getattr(head, "model", None), "reads_sessions", False)
+        ),
+        None,
+    )
+    found = session.predict_session(roles, texts, context) if session is not None else None
     for task, (role, column, probs) in _OUTPUTS.items():
         labels[column] = np.full(n, None, dtype=object)
         for p in probs.values():
@@ -350,7 +360,10 @@ def _code(
         rows = np.flatnonzero(mask)
         if rows.size and task in coder.coders:
             model = coder.coders[task]
-            proba = model.predict_proba([texts[i] for i in rows], [context[i] for i in rows])
+            if found is not None:
+                proba = found[task][rows]
+            else:
+                proba = model.predict_proba([texts[i] for i in rows], [context[i] for i in rows])
             labels[column][rows] = model.classes_[proba.argmax(axis=1)].astype(object)
             for j, label in enumerate(model.classes_):
                 if label in probs:

@@ -200,7 +200,8 @@ def annomi_tasks(directory: str | Path) -> dict[str, pd.DataFrame]:
     -------
     dict of pandas.DataFrame
         Task name (see :data:`TASKS`) -> table with columns ``text``, ``context``, ``label``,
-        ``group`` (the video URL, for grouped cross-validation) and ``transcript_id``.
+        ``group`` (the video URL, for grouped cross-validation), ``transcript_id`` and
+        ``utterance_id``.
 
     Raises
     ------
@@ -242,6 +243,7 @@ def annomi_tasks(directory: str | Path) -> dict[str, pd.DataFrame]:
                 "label": rows[column].to_numpy(),
                 "group": rows["video_url"].to_numpy(),
                 "transcript_id": rows["transcript_id"].to_numpy(),
+                "utterance_id": rows["utterance_id"].to_numpy(),
             }
         )
     return out
@@ -260,7 +262,8 @@ def annomi_transcripts(directory: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         One row per utterance, sorted by transcript and spoken order, with columns
         ``transcript_id`` (int), ``group`` (the video URL, for grouped cross-validation),
-        ``mi_quality`` (``high`` | ``low``), ``role`` (``therapist`` | ``client``) and ``text``.
+        ``mi_quality`` (``high`` | ``low``), ``role`` (``therapist`` | ``client``), ``text`` and
+        ``utterance_id``.
 
     Raises
     ------
@@ -288,5 +291,6 @@ def annomi_transcripts(directory: str | Path) -> pd.DataFrame:
             "mi_quality": raw["mi_quality"].to_numpy(),
             "role": raw["interlocutor"].to_numpy(),
             "text": raw["utterance_text"].to_numpy(),
+            "utterance_id": raw["utterance_id"].to_numpy(),
         }
     )

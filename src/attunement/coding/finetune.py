@@ -20,6 +20,7 @@ not bit for bit.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -33,15 +34,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attunement.coding.tokens import EncodedPairs, encode_pairs
+from attunement.coding.tokens import ROLES, EncodedPairs, encode_pairs, roles_onehot
 from attunement.errors import InputError
 
 __all__ = [
+    "ROLES",
     "FinetuneConfig",
     "default_base",
     "export_onnx",
     "fit_multitask",
+    "fit_sessions",
     "predict_multitask",
+    "predict_sessions",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,13 @@ class FinetuneConfig:
     max_len: int = 128
     max_text: int = 96
     seed: int = 0
+    #: Utterances on each side that a session coder's sequence layers read (even; 0: none,
+    #: each pair is coded alone). See :func:`fit_sessions`.
+    context: int = 0
+    #: Channels of the sequence layers.
+    context_width: int = 256
+    #: Utterances per training step of a session coder (consecutive, from one session).
+    window: int = 32
 
 
 def default_base() -> str:
@@ -115,8 +126,9 @@ def _load_base(torch, base: str):
         ) from None
 
 
-def _module(torch, encoder, heads: Mapping[str, int], dropout: float):
+def _module(torch, encoder, heads: Mapping[str, int], dropout: float, config=None):
     nn = torch.nn
+    context = int(getattr(config, "context", 0) or 0)
 
     class MultiTask(nn.Module):
         def __init__(self) -> None:
@@ -124,6 +136,19 @@ def _module(torch, encoder, heads: Mapping[str, int], dropout: float):
             self.encoder = encoder
             self.dropout = nn.Dropout(dropout)
             width = encoder.config.hidden_size
+            self.sequence = None
+            if context:
+                # Two convolutions along the session, each reading context/2 utterances on
+                # either side of each utterance's vector (and who spoke it).
+                channels = int(config.context_width)
+                self.sequence = nn.Sequential(
+                    nn.Conv1d(width + len(ROLES), channels, context + 1, padding=context // 2),
+                    nn.GELU(),
+                    nn.Dropout(dropout),
+                    nn.Conv1d(channels, channels, context + 1, padding=context // 2),
+                    nn.GELU(),
+                )
+                width += channels
             self.heads = nn.ModuleList(nn.Linear(width, n) for n in heads.values())
 
         def pooled(self, input_ids, attention_mask, token_type_ids):
@@ -136,6 +161,15 @@ def _module(torch, encoder, heads: Mapping[str, int], dropout: float):
         def forward(self, input_ids, attention_mask, token_type_ids):
             pooled = self.dropout(self.pooled(input_ids, attention_mask, token_type_ids))
             return tuple(head(pooled) for head in self.heads)
+
+        def read(self, pooled, roles):
+            """Logits of each head for one session's utterances in spoken order: ``pooled``
+            (utterances x width) and ``roles`` (utterances x len(ROLES), one-hot)."""
+            pooled = self.dropout(pooled)
+            seq = torch.cat([pooled, roles.to(pooled.dtype)], dim=1).transpose(0, 1).unsqueeze(0)
+            around = self.sequence(seq).squeeze(0).transpose(0, 1)
+            both = torch.cat([pooled, around.to(pooled.dtype)], dim=1)
+            return tuple(head(both) for head in self.heads)
 
     return MultiTask()
 
@@ -154,6 +188,7 @@ class Fitted:
 
     def meta(self) -> dict[str, Any]:
         return {
+            **({"roles": list(ROLES)} if self.config.context else {}),
             "heads": self.heads,
             "config": asdict(self.config),
             "base": self.base,
@@ -168,6 +203,52 @@ def _set_seed(torch, seed: int) -> None:
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
+
+
+def _optimizer(torch, module, config: FinetuneConfig, total: int):
+    """AdamW (no decay on biases and layer norms) and a linear warm-up then decay."""
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    groups = [
+        {
+            "params": [p for n, p in module.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": config.weight_decay,
+        },
+        {
+            "params": [p for n, p in module.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    warm = max(1, int(config.warmup * total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    return optimizer, scheduler
+
+
+def _autocast(torch, device: str):
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def _step(torch, module, optimizer, scheduler, loss) -> float:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    return float(loss.detach())
+
+
+def _epoch_done(epoch, config, loss, started, progress) -> None:
+    line = (
+        f"epoch {epoch + 1}/{config.epochs}: loss {loss:.4f} "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+    logger.info(line)
+    if progress:
+        progress(line)
 
 
 def fit_multitask(
@@ -197,6 +278,8 @@ def fit_multitask(
     """
     torch = _torch()
     config = config or FinetuneConfig()
+    if config.context:
+        raise ValueError("a coder with context reads sessions; expected fit_sessions")
     base_name = "all-MiniLM-L6-v2" if base is None else Path(base).name or base
     base = base or default_base()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -228,32 +311,12 @@ def fit_multitask(
     rows_label_a = np.asarray(rows_label)
     module = _module(torch, encoder, {t: len(v) for t, v in heads.items()}, config.dropout)
     module.to(device).train()
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    groups = [
-        {
-            "params": [p for n, p in module.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": config.weight_decay,
-        },
-        {
-            "params": [p for n, p in module.named_parameters() if n.endswith(no_decay)],
-            "weight_decay": 0.0,
-        },
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
     n = len(rows_task_a)
     steps_per_epoch = math.ceil(n / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    warm = max(1, int(config.warmup * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
+    optimizer, scheduler = _optimizer(torch, module, config, steps_per_epoch * config.epochs)
     class_weights = [torch.tensor(w, dtype=torch.float32, device=device) for w in weights]
     rng = np.random.default_rng(config.seed)
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.startswith("cuda")
-        else torch.autocast("cpu", enabled=False)
-    )
+    autocast = _autocast(torch, device)
     started = time.perf_counter()
     for epoch in range(config.epochs):
         order = rng.permutation(n)
@@ -271,21 +334,167 @@ def fit_multitask(
                 loss = loss + torch.nn.functional.cross_entropy(
                     logits[k][sel].float(), targets[sel], weight=class_weights[k], reduction="sum"
                 ) / (class_weights[k][targets[sel]].sum() * len(rows) / len(sel))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            running += float(loss.detach())
-        line = (
-            f"epoch {epoch + 1}/{config.epochs}: loss {running / steps_per_epoch:.4f} "
-            f"({time.perf_counter() - started:.0f} s)"
-        )
-        logger.info(line)
-        if progress:
-            progress(line)
+            running += _step(torch, module, optimizer, scheduler, loss)
+        _epoch_done(epoch, config, running / steps_per_epoch, started, progress)
     module.eval()
     return Fitted(module, tokenizer, heads, config, base, base_name, time.perf_counter() - started)
+
+
+def _session_starts(sessions: Sequence[Any]) -> np.ndarray:
+    """Row positions where a new session begins (rows of one session are consecutive)."""
+    values = pd.Series(list(sessions))
+    starts = np.flatnonzero((values != values.shift()).to_numpy())
+    if len(pd.unique(values)) != len(starts):
+        raise ValueError("a session's utterances are not consecutive; expected spoken order")
+    return starts
+
+
+def fit_sessions(
+    utterances: pd.DataFrame,
+    labels: Mapping[str, Sequence[Any]],
+    *,
+    base: str | None = None,
+    config: FinetuneConfig | None = None,
+    device: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Fitted:
+    """Fine-tune a session coder: each utterance is encoded with the other person's preceding
+    turn, as by :func:`fit_multitask`, and sequence layers then read each utterance's vector
+    beside those of the ``config.context`` utterances before and after it in its session
+    (with who spoke each), before the heads.
+
+    Each training step reads ``config.window`` consecutive utterances of one session (windows
+    start at a random offset each epoch), plus ``config.context`` utterances on either side
+    that the loss does not count, so that every counted utterance sees its neighbours as at run
+    time.
+
+    Parameters
+    ----------
+    utterances : pandas.DataFrame
+        Every utterance of the sessions, each session's rows consecutive and in spoken order:
+        ``session``, ``role``, ``text``, ``context``, and one column per task of ``labels``
+        holding the utterance's label or a missing value where it has none.
+    labels : mapping of str to sequence
+        Task -> its labels in head order.
+    base, config, device, progress
+        As for :func:`fit_multitask`; ``config.context`` must be a positive even number.
+    """
+    torch = _torch()
+    config = config or FinetuneConfig(context=4)
+    if config.context <= 0 or config.context % 2:
+        raise ValueError(f"context is {config.context}; expected a positive even number")
+    base_name = "all-MiniLM-L6-v2" if base is None else Path(base).name or base
+    base = base or default_base()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    _set_seed(torch, config.seed)
+    tokenizer, encoder = _load_base(torch, base)
+    heads = {task: list(v) for task, v in labels.items()}
+    n = len(utterances)
+    starts = [*_session_starts(utterances["session"]).tolist(), n]
+    encoded = encode_pairs(
+        tokenizer,
+        utterances["context"].astype(str).tolist(),
+        utterances["text"].astype(str).tolist(),
+        max_len=config.max_len,
+        max_text=config.max_text,
+    )
+    roles = roles_onehot(utterances["role"].astype(str).tolist())
+    targets, weights = [], []
+    for task, names in heads.items():
+        index = {label: i for i, label in enumerate(names)}
+        y = np.asarray(
+            [index.get(v, -1) if not pd.isna(v) else -1 for v in utterances[task]], np.int64
+        )
+        counts = np.bincount(y[y >= 0], minlength=len(index)).astype(float)
+        targets.append(y)
+        weights.append(
+            torch.tensor(
+                (y >= 0).sum() / (len(index) * np.maximum(counts, 1.0)),
+                dtype=torch.float32,
+                device=device,
+            )
+        )
+    module = _module(torch, encoder, {t: len(v) for t, v in heads.items()}, config.dropout, config)
+    module.to(device).train()
+    rng = np.random.default_rng(config.seed)
+    margin = config.context
+
+    def windows() -> list[tuple[int, int, int, int]]:
+        """(first encoded, first counted, end counted, end encoded) rows of each step."""
+        out = []
+        for a, b in itertools.pairwise(starts):
+            offset = int(rng.integers(config.window)) if b - a > config.window else 0
+            for lo in range(a - offset, b, config.window):
+                core = (max(lo, a), min(lo + config.window, b))
+                if core[1] > core[0]:
+                    out.append((max(core[0] - margin, a), *core, min(core[1] + margin, b)))
+        return [out[i] for i in rng.permutation(len(out))]
+
+    steps = len(windows())
+    optimizer, scheduler = _optimizer(torch, module, config, steps * config.epochs)
+    autocast = _autocast(torch, device)
+    started = time.perf_counter()
+    for epoch in range(config.epochs):
+        running, done = 0.0, 0
+        for first, lo, hi, end in windows():
+            rows = np.arange(first, end)
+            batch = {k: torch.from_numpy(v).to(device) for k, v in encoded.batch(rows).items()}
+            with autocast:
+                pooled = module.pooled(**batch)
+                logits = module.read(pooled, torch.from_numpy(roles[rows]).to(device))
+            counted = (rows >= lo) & (rows < hi)
+            loss = torch.zeros((), device=device)
+            labelled = sum(int(((y[rows] >= 0) & counted).sum()) for y in targets)
+            for k, y in enumerate(targets):
+                keep = np.flatnonzero((y[rows] >= 0) & counted)
+                if not keep.size:
+                    continue
+                sel = torch.from_numpy(keep).to(device)
+                target = torch.from_numpy(y[rows][keep]).to(device)
+                loss = loss + torch.nn.functional.cross_entropy(
+                    logits[k][sel].float(), target, weight=weights[k], reduction="sum"
+                ) / (weights[k][target].sum() * labelled / len(keep))
+            if labelled:
+                running += _step(torch, module, optimizer, scheduler, loss)
+                done += 1
+        _epoch_done(epoch, config, running / max(done, 1), started, progress)
+    module.eval()
+    return Fitted(module, tokenizer, heads, config, base, base_name, time.perf_counter() - started)
+
+
+def predict_sessions(
+    fitted: Fitted, utterances: pd.DataFrame, *, batch_size: int = 128
+) -> dict[str, np.ndarray]:
+    """Every head's probabilities for every utterance of a session coder: task -> array
+    (utterances x labels). ``utterances`` as for :func:`fit_sessions` (labels not needed)."""
+    torch = _torch()
+    enc = encode_pairs(
+        fitted.tokenizer,
+        utterances["context"].astype(str).tolist(),
+        utterances["text"].astype(str).tolist(),
+        max_len=fitted.config.max_len,
+        max_text=fitted.config.max_text,
+    )
+    roles = roles_onehot(utterances["role"].astype(str).tolist())
+    device = next(fitted.module.parameters()).device
+    width = fitted.module.encoder.config.hidden_size
+    pooled = np.zeros((len(enc), width), dtype=np.float32)
+    order = np.argsort([len(i) for i in enc.ids], kind="stable")
+    fitted.module.eval()
+    out = {t: np.zeros((len(enc), len(v)), dtype=np.float32) for t, v in fitted.heads.items()}
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = {k: torch.from_numpy(v).to(device) for k, v in enc.batch(rows).items()}
+            pooled[rows] = fitted.module.pooled(**batch).float().cpu().numpy()
+        starts = [*_session_starts(utterances["session"]).tolist(), len(enc)]
+        for a, b in itertools.pairwise(starts):
+            logits = fitted.module.read(
+                torch.from_numpy(pooled[a:b]).to(device), torch.from_numpy(roles[a:b]).to(device)
+            )
+            for task, lg in zip(fitted.heads, logits, strict=True):
+                out[task][a:b] = torch.softmax(lg.float(), dim=-1).cpu().numpy()
+    return out
 
 
 def predict_multitask(
@@ -323,7 +532,11 @@ def export_onnx(fitted: Fitted, directory: str | Path, *, quantize: bool = True)
     ``model.json`` (heads, labels, lengths) to ``directory``; returns the model's path.
 
     The exported graph takes ``input_ids``, ``attention_mask`` and ``token_type_ids`` (int64,
-    batch x length) and gives one probability output per head, named ``p_<task>``.
+    batch x length) and gives one probability output per head, named ``p_<task>``. For a
+    session coder (``config.context`` > 0; :func:`fit_sessions`) it gives each pair's vector,
+    ``pooled`` (batch x width), and a second graph, ``sequence.onnx`` (fp32, small), takes one
+    session's ``pooled`` (utterances x width) and ``roles`` (utterances x len(ROLES), float
+    one-hot) and gives the ``p_<task>`` outputs (utterances x labels).
     """
     torch = _torch()
     directory = Path(directory)
@@ -331,6 +544,8 @@ def export_onnx(fitted: Fitted, directory: str | Path, *, quantize: bool = True)
     module = fitted.module.to("cpu").float().eval()
     # The plain attention graph, which ONNX Runtime's transformer optimizer fuses.
     module.encoder.set_attn_implementation("eager")
+    session = bool(fitted.config.context)
+    outputs = [f"p_{t}" for t in fitted.heads]
 
     class Probabilities(torch.nn.Module):
         def __init__(self) -> None:
@@ -338,27 +553,50 @@ def export_onnx(fitted: Fitted, directory: str | Path, *, quantize: bool = True)
             self.inner = module
 
         def forward(self, input_ids, attention_mask, token_type_ids):
+            if session:
+                return self.inner.pooled(input_ids, attention_mask, token_type_ids)
             logits = self.inner(input_ids, attention_mask, token_type_ids)
             return tuple(torch.softmax(lg, dim=-1) for lg in logits)
+
+    class Sequence(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = module
+
+        def forward(self, pooled, roles):
+            return tuple(torch.softmax(lg, dim=-1) for lg in self.inner.read(pooled, roles))
 
     wrapper = Probabilities().eval()
     example = encode_pairs(fitted.tokenizer, ["a b", "c"], ["d e f", "g"], max_len=16, max_text=8)
     inputs = tuple(torch.from_numpy(v) for v in example.batch([0, 1]).values())
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    outputs = [f"p_{t}" for t in fitted.heads]
+    encoder_outputs = ["pooled"] if session else outputs
     fp32 = directory / "model.fp32.onnx"
     axes = {n: {0: "batch", 1: "length"} for n in names}
-    axes.update({o: {0: "batch"} for o in outputs})
+    axes.update({o: {0: "batch"} for o in encoder_outputs})
     torch.onnx.export(
         wrapper,
         inputs,
         str(fp32),
         input_names=names,
-        output_names=outputs,
+        output_names=encoder_outputs,
         dynamic_axes=axes,
         opset_version=17,
         dynamo=False,
     )
+    if session:
+        width = module.encoder.config.hidden_size
+        torch.onnx.export(
+            Sequence().eval(),
+            (torch.zeros(3, width), torch.eye(3, len(ROLES))),
+            str(directory / "sequence.onnx"),
+            input_names=["pooled", "roles"],
+            output_names=outputs,
+            dynamic_axes={"pooled": {0: "utterances"}, "roles": {0: "utterances"}}
+            | {o: {0: "utterances"} for o in outputs},
+            opset_version=17,
+            dynamo=False,
+        )
     target = directory / "model.onnx"
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -386,6 +624,8 @@ def export_onnx(fitted: Fitted, directory: str | Path, *, quantize: bool = True)
         if quantize
         else "ONNX, fp32"
     )
+    if session:
+        runtime += "; the sequence layers and heads (sequence.onnx) in fp32"
     (directory / "model.json").write_text(
         json.dumps({**fitted.meta(), "runtime": runtime}, indent=2) + "\n"
     )

@@ -8,8 +8,11 @@ head's probabilities, so an utterance is encoded once however many codes it gets
 (:meth:`TransformerCoder.remembering`).
 
 A folder with ``model.onnx``, ``tokenizer.json`` and ``model.json`` (as written by
-``attunement train --transformer``) can replace it. Nothing here needs PyTorch, and nothing is
-fetched: the model and its tokenizer are files on disk.
+``attunement train --transformer``) can replace it. A *session coder* (trained with
+``--context N``, :func:`attunement.coding.finetune.fit_sessions`) also has ``sequence.onnx``:
+each utterance's vector from ``model.onnx`` is then read beside those of the N utterances
+before and after it in the session (:meth:`TransformerCoder.predict_session`). Nothing here
+needs PyTorch, and nothing is fetched: the model and its tokenizer are files on disk.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from attunement.coding.tokens import encode_pairs
+from attunement.coding.tokens import ROLES, encode_pairs, roles_onehot
 from attunement.errors import InputError
 
 __all__ = [
@@ -90,7 +93,14 @@ class TransformerCoder:
     session: Any = field(repr=False)
     tokenizer: Any = field(repr=False)
     threads: int = 1
+    sequence: Any = field(default=None, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def reads_sessions(self) -> bool:
+        """Whether each utterance is coded beside its neighbours (a session coder, with
+        ``sequence.onnx``): then :meth:`predict_session`, not :meth:`predict_all`."""
+        return self.sequence is not None
 
     @property
     def heads(self) -> dict[str, list[str]]:
@@ -125,6 +135,12 @@ class TransformerCoder:
                 f"has {len(contexts)} contexts for {len(texts)} utterances; expected one each",
                 field="contexts",
             )
+        if self.reads_sessions:
+            raise InputError(
+                "is a session coder, which codes each utterance beside its neighbours; "
+                "expected a whole session (predict_session, or code_utterances)",
+                path=str(self.directory),
+            )
         cache = getattr(self._local, "cache", None)
         if cache is None:
             return self._run(contexts, texts)
@@ -141,7 +157,59 @@ class TransformerCoder:
                 out[t][i] = cache[k][t]
         return out
 
+    def predict_session(
+        self, roles: Sequence[str], texts: Sequence[str], contexts: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Every head's probabilities for each utterance of one session, in spoken order:
+        task -> array of shape (utterances, labels).
+
+        A session coder reads the therapist's and client's non-empty utterances as one
+        sequence; other rows (another role, no text) are not coded and get NaN. Any other
+        coder codes each (context, utterance) pair alone, as :meth:`predict_all` does.
+        """
+        roles = ["" if r is None else str(r) for r in roles]
+        texts = ["" if t is None else str(t) for t in texts]
+        contexts = ["" if c is None else str(c) for c in contexts]
+        if not len(roles) == len(texts) == len(contexts):
+            raise InputError(
+                f"has {len(roles)} roles, {len(texts)} utterances and {len(contexts)} "
+                "contexts; expected one of each per utterance",
+                field="utterances",
+            )
+        order = [str(r) for r in self.meta.get("roles", ROLES)]
+        rows = [
+            i for i, (r, t) in enumerate(zip(roles, texts, strict=True)) if r in order and t.strip()
+        ]
+        heads = self.heads
+        out = {t: np.full((len(texts), len(v)), np.nan) for t, v in heads.items()}
+        if not rows:
+            return out
+        if not self.reads_sessions:
+            found = self.predict_all([texts[i] for i in rows], [contexts[i] for i in rows])
+        else:
+            (pooled,) = self._forward(
+                [contexts[i] for i in rows], [texts[i] for i in rows], ["pooled"]
+            )
+            inputs = {
+                "pooled": pooled.astype(np.float32),
+                "roles": roles_onehot([roles[i] for i in rows], order),
+            }
+            found = dict(
+                zip(heads, self.sequence.run([f"p_{t}" for t in heads], inputs), strict=True)
+            )
+        for t in heads:
+            out[t][rows] = found[t]
+        return out
+
     def _run(self, contexts: list[str], texts: list[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {t: np.zeros((0, len(v))) for t, v in self.heads.items()}
+        names = [f"p_{t}" for t in self.heads]
+        return dict(zip(self.heads, self._forward(contexts, texts, names), strict=True))
+
+    def _forward(self, contexts: list[str], texts: list[str], names: list[str]) -> list[np.ndarray]:
+        """``model.onnx``'s outputs ``names`` for each pair (rows in the order given), one
+        pair per call, :attr:`threads` calls at a time."""
         config = self.meta["config"]
         encoded = encode_pairs(
             self.tokenizer,
@@ -150,10 +218,7 @@ class TransformerCoder:
             max_len=int(config["max_len"]),
             max_text=int(config["max_text"]),
         )
-        heads = self.heads
-        out = {t: np.zeros((len(texts), len(v)), dtype=np.float64) for t, v in heads.items()}
         order = np.argsort([len(i) for i in encoded.ids], kind="stable")
-        names = [f"p_{t}" for t in heads]
         chunks = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
 
         def run(rows: np.ndarray) -> list[np.ndarray]:
@@ -164,9 +229,13 @@ class TransformerCoder:
                 results = list(pool.map(run, chunks))
         else:
             results = [run(rows) for rows in chunks]
-        for rows, found in zip(chunks, results, strict=True):
-            for t, p in zip(heads, found, strict=True):
-                out[t][rows] = p
+        out: list[np.ndarray] = []
+        for j in range(len(names)):
+            width = results[0][j].shape[1] if results else 0
+            column = np.zeros((len(texts), width), dtype=np.float64)
+            for rows, found in zip(chunks, results, strict=True):
+                column[rows] = found[j]
+            out.append(column)
         return out
 
 
@@ -212,11 +281,20 @@ def read_transformer(directory: str | Path) -> TransformerCoder:
         if not isinstance(heads, Mapping) or not heads:
             raise ValueError("no heads")
         int(config["max_len"]), int(config["max_text"])
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        context = int(config.get("context", 0) or 0)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
             f"could not be read ({exc!r}); expected the coder's heads and config as JSON",
             path=str(paths["model.json"]),
         ) from None
+    if context:
+        paths["sequence.onnx"] = directory / "sequence.onnx"
+        if not paths["sequence.onnx"].is_file():
+            raise InputError(
+                f"was not found; expected it beside model.onnx, since model.json says the "
+                f"coder reads {context} utterances on each side (a session coder)",
+                path=str(paths["sequence.onnx"]),
+            )
     try:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -238,24 +316,36 @@ def read_transformer(directory: str | Path) -> TransformerCoder:
     options.intra_op_num_threads = 1  # one thread per call; calls run side by side (BATCH)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    try:
-        session = ort.InferenceSession(
-            str(paths["model.onnx"]), options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise InputError(
-            f"could not be loaded by ONNX Runtime ({str(exc).splitlines()[0][:300]}); expected "
-            "an ONNX model written by `attunement train --transformer`",
-            path=str(paths["model.onnx"]),
-        ) from None
-    outputs = {o.name for o in session.get_outputs()}
-    missing = [f"p_{t}" for t in heads if f"p_{t}" not in outputs]
-    if missing:
-        raise InputError(
-            f"has no output {', '.join(missing)}; expected one per head in model.json",
-            path=str(paths["model.onnx"]),
-        )
-    return TransformerCoder(directory, meta, session, tokenizer, threads)
+
+    def load(name: str, outputs: list[str]) -> Any:
+        try:
+            session = ort.InferenceSession(
+                str(paths[name]), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise InputError(
+                f"could not be loaded by ONNX Runtime ({str(exc).splitlines()[0][:300]}); "
+                "expected an ONNX model written by `attunement train --transformer`",
+                path=str(paths[name]),
+            ) from None
+        found = {o.name for o in session.get_outputs()}
+        missing = [o for o in outputs if o not in found]
+        if missing:
+            raise InputError(
+                f"has no output {', '.join(missing)}; expected "
+                + (
+                    "one per head in model.json"
+                    if outputs[0].startswith("p_")
+                    else "the utterance vectors of a session coder"
+                ),
+                path=str(paths[name]),
+            )
+        return session
+
+    probabilities = [f"p_{t}" for t in heads]
+    session = load("model.onnx", ["pooled"] if context else probabilities)
+    sequence = load("sequence.onnx", probabilities) if context else None
+    return TransformerCoder(directory, meta, session, tokenizer, threads, sequence)
 
 
 @functools.cache

@@ -14,7 +14,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EncodedPairs", "encode_pairs"]
+__all__ = ["ROLES", "EncodedPairs", "encode_pairs", "roles_onehot"]
+
+#: The speakers a session coder tells apart (one input channel each; other roles: none).
+ROLES = ("therapist", "client")
+
+
+def roles_onehot(roles: Sequence[str], order: Sequence[str] = ROLES) -> np.ndarray:
+    """One float32 row per utterance, 1 in the column of its role in ``order``.
+
+    Examples
+    --------
+    >>> roles_onehot(["client", "therapist", "other"]).tolist()
+    [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
+    """
+    column = {role: j for j, role in enumerate(order)}
+    out = np.zeros((len(roles), len(column)), dtype=np.float32)
+    for i, role in enumerate(roles):
+        if role in column:
+            out[i, column[role]] = 1.0
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,8 @@ __all__ = [
     "multitask_tables",
     "quality_from_out_of_fold",
     "quantization_agreement",
+    "session_probabilities",
+    "shipped_config",
     "train_transformer",
 ]
 
@@ -51,7 +53,7 @@ logger = logging.getLogger(__name__)
 HEADS: dict[str, list[str]] = {task: list(spec[3]) for task, spec in TASKS.items()}
 
 
-def _config():
+def shipped_config():
     """The shipped AnnoMI coder's fine-tuning: 64 tokens (the utterance's first 48 at most,
     then the other person's last words), for speed on two CPU cores."""
     from attunement.coding.finetune import FinetuneConfig
@@ -69,7 +71,8 @@ def multitask_tables(
     (dict of pandas.DataFrame, pandas.DataFrame)
         Task -> rows (``text``, ``context``, ``label``, ``group``, ``transcript_id``,
         ``fold``); and :func:`attunement.coding.corpus.annomi_transcripts`' table with
-        ``context`` and ``fold`` added.
+        ``context``, ``fold``, ``session`` (the transcript) and one column per task added, the
+        utterance's label for that task (missing where it has none).
     """
     transcripts = annomi_transcripts(annomi)
     per = transcripts.groupby("transcript_id", sort=True)[["group", "mi_quality"]].first()
@@ -84,8 +87,20 @@ def multitask_tables(
     for _, rows in transcripts.groupby("transcript_id", sort=False):
         ctx.extend(contexts(rows["role"].tolist(), rows["text"].tolist()))
     utterances = transcripts.assign(
-        context=ctx, fold=transcripts["transcript_id"].map(by_transcript).astype(int)
+        context=ctx,
+        fold=transcripts["transcript_id"].map(by_transcript).astype(int),
+        session=transcripts["transcript_id"],
     )
+    for task, table in tables.items():
+        found = dict(
+            zip(
+                zip(table["transcript_id"], table["utterance_id"], strict=True),
+                table["label"],
+                strict=True,
+            )
+        )
+        keys = zip(utterances["transcript_id"], utterances["utterance_id"], strict=True)
+        utterances[task] = pd.array([found.get(k) for k in keys], dtype="string")
     return tables, utterances
 
 
@@ -118,43 +133,78 @@ def cross_validate_transformer(
         ``fold``) with one column ``task:label`` per output, its probability from the int8
         model of the other folds.
     """
-    from attunement.coding.finetune import export_onnx, fit_multitask, predict_multitask
+    from attunement.coding.finetune import (
+        export_onnx,
+        fit_multitask,
+        fit_sessions,
+        predict_multitask,
+        predict_sessions,
+    )
     from attunement.coding.neural import read_transformer
 
-    config = config or _config()
+    config = config or shipped_config()
     tables, utterances = data or multitask_tables(annomi, n_splits=n_splits, seed=seed)
     oof = {t: np.zeros((len(tables[t]), len(HEADS[t]))) for t in tables}
     oof_fp32 = {t: np.zeros((len(tables[t]), len(HEADS[t]))) for t in tables}
     utt = {t: np.zeros((len(utterances), len(HEADS[t]))) for t in tables}
+    utt_fp32 = {t: np.zeros((len(utterances), len(HEADS[t]))) for t in tables}
     started = time.perf_counter()
     for k in range(n_splits):
-        fitted = fit_multitask(
-            {t: table[table["fold"] != k] for t, table in tables.items()},
-            base=base,
-            config=config,
-            labels=HEADS,
-            device=device,
-            progress=progress,
-        )
+        if config.context:
+            fitted = fit_sessions(
+                utterances[utterances["fold"] != k].reset_index(drop=True),
+                HEADS,
+                base=base,
+                config=config,
+                device=device,
+                progress=progress,
+            )
+        else:
+            fitted = fit_multitask(
+                {t: table[table["fold"] != k] for t, table in tables.items()},
+                base=base,
+                config=config,
+                labels=HEADS,
+                device=device,
+                progress=progress,
+            )
         with tempfile.TemporaryDirectory(prefix="attunement-fold-") as folder:
             export_onnx(fitted, folder)
             model = read_transformer(folder)
-        with model.remembering():
-            for task, table in tables.items():
-                rows = np.flatnonzero(table["fold"].to_numpy() == k)
-                texts = table["text"].iloc[rows].tolist()
-                context = table["context"].iloc[rows].tolist()
-                oof[task][rows] = model.predict_all(texts, context)[task]
-                oof_fp32[task][rows] = predict_multitask(fitted, context, texts)[task]
-            rows = np.flatnonzero(utterances["fold"].to_numpy() == k)
-            found = model.predict_all(
-                utterances["text"].iloc[rows].tolist(), utterances["context"].iloc[rows].tolist()
-            )
+        rows = np.flatnonzero(utterances["fold"].to_numpy() == k)
+        held = utterances.iloc[rows].reset_index(drop=True)
+        if config.context:
+            found = session_probabilities(model, held)
+            original = predict_sessions(fitted, held)
+            for task in tables:
+                utt_fp32[task][rows] = original[task]
+        else:
+            with model.remembering():
+                for task, table in tables.items():
+                    sel = np.flatnonzero(table["fold"].to_numpy() == k)
+                    texts = table["text"].iloc[sel].tolist()
+                    context = table["context"].iloc[sel].tolist()
+                    oof[task][sel] = model.predict_all(texts, context)[task]
+                    oof_fp32[task][sel] = predict_multitask(fitted, context, texts)[task]
+                found = model.predict_all(held["text"].tolist(), held["context"].tolist())
         for task in tables:
             utt[task][rows] = found[task]
         del fitted, model
         if progress:
             progress(f"fold {k + 1}/{n_splits} done ({time.perf_counter() - started:.0f} s)")
+    if config.context:  # the tasks' rows are utterances: their session codes
+        where = {
+            key: i
+            for i, key in enumerate(
+                zip(utterances["transcript_id"], utterances["utterance_id"], strict=True)
+            )
+        }
+        for task, table in tables.items():
+            at = [
+                where[key]
+                for key in zip(table["transcript_id"], table["utterance_id"], strict=True)
+            ]
+            oof[task], oof_fp32[task] = utt[task][at], utt_fp32[task][at]
 
     def pooled(found: Mapping[str, np.ndarray]) -> dict[str, float]:
         return {
@@ -184,11 +234,27 @@ def cross_validate_transformer(
         "agreement": {
             t: float((oof[t].argmax(axis=1) == oof_fp32[t].argmax(axis=1)).mean()) for t in tables
         },
-        "runtime": "int8 ONNX (as shipped), one utterance per call",
+        "runtime": "int8 ONNX (as shipped), one utterance per call"
+        + ("; each held-out session coded whole" if config.context else ""),
         "n": {t: len(table) for t, table in tables.items()},
         "seconds": round(time.perf_counter() - started, 1),
         "out_of_fold": out_of_fold,
     }
+
+
+def session_probabilities(model: Any, utterances: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A loaded coder's probabilities for every row of ``utterances`` (``session``, ``role``,
+    ``text``, ``context``; each session's rows consecutive, in spoken order), each session
+    coded whole (:meth:`attunement.coding.neural.TransformerCoder.predict_session`)."""
+    out = {t: np.zeros((len(utterances), len(v))) for t, v in model.heads.items()}
+    positions = np.arange(len(utterances))
+    for _, part in utterances.assign(_at=positions).groupby("session", sort=False):
+        found = model.predict_session(
+            part["role"].tolist(), part["text"].tolist(), part["context"].tolist()
+        )
+        for t in out:
+            out[t][part["_at"].to_numpy()] = found[t]
+    return out
 
 
 class _Recorded:
@@ -270,8 +336,9 @@ def quantization_agreement(
     directory : str or path-like
         The folder :func:`attunement.coding.finetune.export_onnx` wrote from ``fitted``.
     utterances : pandas.DataFrame
-        ``role``, ``text`` and ``context`` (:func:`multitask_tables`' utterances); each head is
-        compared on the utterances of the role it codes.
+        ``role``, ``text`` and ``context`` (:func:`multitask_tables`' utterances; ``session``
+        too for a session coder); each head is compared on the utterances of the role it
+        codes.
 
     Returns
     -------
@@ -280,12 +347,17 @@ def quantization_agreement(
         ``mean_abs_probability_difference`` (task -> mean over utterances and labels) and
         ``n`` (task -> utterances compared).
     """
-    from attunement.coding.finetune import predict_multitask
+    from attunement.coding.finetune import predict_multitask, predict_sessions
     from attunement.coding.neural import read_transformer
 
-    texts, context = utterances["text"].tolist(), utterances["context"].tolist()
-    exported = read_transformer(directory).predict_all(texts, context)
-    original = predict_multitask(fitted, context, texts)
+    model = read_transformer(directory)
+    if model.reads_sessions:
+        exported = session_probabilities(model, utterances)
+        original = predict_sessions(fitted, utterances)
+    else:
+        texts, context = utterances["text"].tolist(), utterances["context"].tolist()
+        exported = model.predict_all(texts, context)
+        original = predict_multitask(fitted, context, texts)
     out: dict[str, Any] = {"agreement": {}, "mean_abs_probability_difference": {}, "n": {}}
     for task in HEADS:
         role = TASKS[task][1]
@@ -320,9 +392,9 @@ def train_transformer(
     ``evaluate``. ``config`` (a :class:`~attunement.coding.finetune.FinetuneConfig`) replaces
     the shipped coder's fine-tuning.
     """
-    from attunement.coding.finetune import export_onnx, fit_multitask
+    from attunement.coding.finetune import export_onnx, fit_multitask, fit_sessions
 
-    config = config or _config()
+    config = config or shipped_config()
     out_dir = Path(out_dir)
     data = multitask_tables(annomi)
     evaluation = None
@@ -338,14 +410,19 @@ def train_transformer(
         }
         quality_from_out_of_fold(annomi, out_of_fold, out_dir, data=data)
     tables, utterances = data
-    fitted = fit_multitask(
-        tables,
-        base=base,
-        config=config,
-        labels=HEADS,
-        device=device,
-        progress=progress,
-    )
+    if config.context:
+        fitted = fit_sessions(
+            utterances, HEADS, base=base, config=config, device=device, progress=progress
+        )
+    else:
+        fitted = fit_multitask(
+            tables,
+            base=base,
+            config=config,
+            labels=HEADS,
+            device=device,
+            progress=progress,
+        )
     export_onnx(fitted, out_dir)
     meta = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     meta.update(
