@@ -293,3 +293,11 @@ def test_session_rows_must_be_consecutive(tiny_base):
 def test_context_must_be_even(tmp_path, run_cli, command, context):
     code, _, err = run_cli(*command, "--context", context)
     assert code != 0 and "--context" in err and "even" in err and "Traceback" not in err
+
+
+def test_a_session_coder_says_so_in_the_methods(session_coder, tmp_path):
+    from attunement.coding.apply import coding_method
+
+    export_onnx(session_coder, tmp_path)
+    text = coding_method(tmp_path)["description"]
+    assert "beside the 2 utterances before and after it in the session" in text

@@ -123,6 +123,11 @@ def _coder_facts(coder: str | Path | None) -> tuple[str, str, dict[str, float], 
                 base=meta.get("base_name", "a BERT-style encoder"),
                 max_len=meta["config"]["max_len"],
             )
+            if meta["config"].get("context"):
+                text = text[:-1] + (
+                    f"; then read beside the {meta['config']['context']} utterances before and "
+                    "after it in the session)"
+                )
             return "transformer", text, found, "5-fold cross-validation grouped by video"
         meta = json.loads((directory / f"{ARTIFACT_NAME}.json").read_text(encoding="utf-8"))
         found = {t: v["cv_macro_f1"] for t, v in meta["tasks"].items() if "cv_macro_f1" in v}
