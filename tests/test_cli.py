@@ -262,3 +262,37 @@ def test_benchmark_synchrony_smoke(run_cli):
     # written to a pipe, each row stays on one line (no notes wrapped into a narrow column)
     rows = [line for line in out.splitlines() if line.startswith("numpy_loop ")]
     assert len(rows) == 1 and len(rows[0].rstrip()) > 80
+
+
+def test_sync_masks_movement_as_analyze_does(tmp_path, run_cli):
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).parent / "io"))
+    import numpy as np
+    from e4_fixture import make_e4_data, write_e4_files
+
+    rng = np.random.default_rng(0)
+    drive = np.convolve(rng.standard_normal(2500), np.ones(12) / 12, mode="same")
+    therapist = make_e4_data(start=1_700_000_000.0, seconds=600, seed=1, eda=2 + drive[8:2408])
+    client = make_e4_data(start=1_700_000_000.0, seconds=600, seed=2, eda=3 + drive[:2400])
+    # the client moves hard (about 2.7 g) from minute 2 to minute 4 (32 Hz; two header lines)
+    lines = client.texts["ACC.csv"].splitlines()
+    for i in range(2 + 120 * 32, 2 + 240 * 32):
+        lines[i] = "100,-100,100" if i % 2 else "-100,100,-100"
+    texts = {**client.texts, "ACC.csv": "\n".join(lines) + "\n"}
+    t = write_e4_files(tmp_path / "t.zip", therapist.texts)
+    c = write_e4_files(tmp_path / "c.zip", texts)
+    code, masked, err = run_cli("sync", t, c, "--surrogates", "19", "--csv", tmp_path / "m.csv")
+    assert code == 0, err
+    assert "movement masked" in masked and "client 20.0% of 1-s windows" in masked
+    assert "therapist 0.0%" in masked
+    code, kept, err = run_cli(
+        "sync", t, c, "--surrogates", "19", "--no-mask-motion", "--csv", tmp_path / "k.csv"
+    )
+    assert code == 0, err
+    assert "no (--no-mask-motion)" in kept
+    import pandas as pd
+
+    m, k = pd.read_csv(tmp_path / "m.csv"), pd.read_csv(tmp_path / "k.csv")
+    moving = (m["start_s"] - m["start_s"].min() >= 125) & (m["end_s"] - m["start_s"].min() <= 235)
+    assert m.loc[moving, "observed"].isna().all() and k.loc[moving, "observed"].notna().all()

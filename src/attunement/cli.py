@@ -399,16 +399,24 @@ def sync(
             "--csv", help="Write the per-window synchrony and chance band here.", show_default=False
         ),
     ] = None,
+    mask_motion: Annotated[
+        bool,
+        typer.Option(
+            help="Leave out each person's samples in their own windows of strong movement "
+            "(from the accelerometer of an E4 export), as `analyze` does."
+        ),
+    ] = True,
 ) -> None:
     """Synchrony of two people's signals, tested against surrogates.
 
     Both files are placed on one clock by their own start times (E4 exports carry them).
+    Where an E4 export has its accelerometer, that person's movement is masked first, as in
+    `analyze` (--no-mask-motion keeps every sample).
     """
     from attunement.errors import InputError
     from attunement.io.manifest import read_wearable
     from attunement.model import Session
-    from attunement.resonance import ResonanceConfig, physiology_synchrony
-    from attunement.signals.align import prepare_pair
+    from attunement.resonance import ResonanceConfig, motion_masked_pair, physiology_synchrony
 
     if kind not in ("eda", "hr"):
         raise InputError(f"is {kind!r}; expected eda or hr", field="--kind")
@@ -416,12 +424,6 @@ def sync(
         *read_wearable(therapist_signal, role="therapist", kind=kind)[0],
         *read_wearable(client_signal, role="client", kind=kind)[0],
     )
-    pair = prepare_pair(Session("sync", signals=signals), kind)
-    if pair is None:
-        raise InputError(
-            f"found no {kind.upper()} for both people; expected {kind.upper()} in each file",
-            field="--kind",
-        )
     config = ResonanceConfig(
         window_s=window,
         lag_s=lag,
@@ -429,10 +431,19 @@ def sync(
         n_surrogates=surrogates,
         surrogate_method=method,
         seed=seed,
+        **({} if mask_motion else {"motion_threshold_g": None}),
     )
+    pair, moved = motion_masked_pair(Session("sync", signals=signals), kind, config)
+    if pair is None:
+        raise InputError(
+            f"found no {kind.upper()} for both people; expected {kind.upper()} in each file",
+            field="--kind",
+        )
     result = physiology_synchrony(pair, config)
     s = result.test.summary
     table = Table(box=None, pad_edge=False, show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     rows = [
         ("aligned", f"{pair.duration:.0f} s at {pair.sampling_rate:g} Hz"),
         ("windows", f"{len(result.test.band)} of {window:g} s, step {step:g} s, lags ±{lag:g} s"),
@@ -451,9 +462,28 @@ def sync(
     ]
     if result.marci is not None:
         rows.append(("SCI (Marci et al. 2007)", f"{result.marci.sci:.3f}"))
+    if not mask_motion:
+        rows.append(("movement masked", "no (--no-mask-motion)"))
+    else:
+        rows.append(
+            (
+                "movement masked",
+                ", ".join(
+                    f"{role} "
+                    + (
+                        "(no accelerometer)"
+                        if role not in moved
+                        else "(no movement windows)"
+                        if moved[role] is None
+                        else f"{100 * moved[role]:.1f}% of {config.motion_window_s:g}-s windows"
+                    )
+                    for role in ("therapist", "client")
+                ),
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
-    out_console.print(table)
+    _print_table(table)
     if csv is not None:
         from attunement.report.write import atomic_write
 
@@ -501,8 +531,12 @@ def _print_frame(frame, *, title: str) -> None:
             else:
                 cells.append(escape(str(value)))
         table.add_row(*cells)
-    # In a terminal the table fits the window; written to a file or pipe, each row stays on
-    # one line instead of wrapping the notes into a column 80 characters wide allows.
+    _print_table(table)
+
+
+def _print_table(table: Table) -> None:
+    """In a terminal the table fits the window; written to a file or pipe, each row stays on
+    one line instead of being folded or cut to the 80 characters a pipe is given."""
     wide = out_console if out_console.is_terminal else Console(highlight=False, width=1000)
     wide.print(table)
 

@@ -24,7 +24,13 @@ from attunement.synchrony import concordance, leader, surrogates
 from attunement.synchrony.wclc import METHOD as WCLC_METHOD
 from attunement.synchrony.wclc import WCLCResult, wclc
 
-__all__ = ["PhysiologySynchrony", "ResonanceConfig", "physiology_synchrony", "resonance"]
+__all__ = [
+    "PhysiologySynchrony",
+    "ResonanceConfig",
+    "motion_masked_pair",
+    "physiology_synchrony",
+    "resonance",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +201,31 @@ def _motion_flags(session: Session, config: ResonanceConfig) -> dict[str, pd.Dat
     return out
 
 
+def _masked(session: Session, kind: str, flags: dict[str, pd.DataFrame]) -> AlignedPair | None:
+    pair = prepare_pair(session, kind)
+    if pair is not None and flags:
+        pair = motion.mask_motion(pair, **flags)
+    return pair
+
+
+def motion_masked_pair(
+    session: Session, kind: str, config: ResonanceConfig
+) -> tuple[AlignedPair | None, dict[str, float | None]]:
+    """Both people's ``kind`` series on one grid, each person's flagged movement masked, as
+    :func:`resonance` prepares them before measuring synchrony.
+
+    Returns
+    -------
+    (AlignedPair or None, dict)
+        The pair (None when either person lacks ``kind``), and role -> the share of that
+        person's movement windows flagged and masked, for each person with an accelerometer
+        (none with ``config.motion_threshold_g`` None).
+    """
+    flags = _motion_flags(session, config)
+    shares = {role: _finite(motion.motion_share(found)) for role, found in flags.items()}
+    return _masked(session, kind, flags), shares
+
+
 def _finite(x: Any) -> float | None:
     if x is None:
         return None
@@ -240,11 +271,9 @@ def resonance(
         metrics[f"{role}_motion_share"] = _finite(motion.motion_share(found))
     for kind in ("eda", "hr"):
         try:
-            pair = prepare_pair(session, kind)
+            pair = _masked(session, kind, flags)
             if pair is None:
                 continue
-            if flags:
-                pair = motion.mask_motion(pair, **flags)
             result = physiology_synchrony(pair, config)
         except InputError as exc:
             warnings.warn(
