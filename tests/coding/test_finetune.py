@@ -301,3 +301,36 @@ def test_a_session_coder_says_so_in_the_methods(session_coder, tmp_path):
     export_onnx(session_coder, tmp_path)
     text = coding_method(tmp_path)["description"]
     assert "beside the 2 utterances before and after it in the session" in text
+
+
+def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
+    from attunement.coding.finetune import fit_sessions, predict_sessions
+
+    frame = sessions()
+    frame["client_talk"] = frame["text"].map(
+        {ANSWERS["question"]: "change", ANSWERS["reflection"]: "sustain"}
+    )
+    labels = {**SESSION_LABELS, "client_talk": ["change", "sustain"]}
+    config = FinetuneConfig(
+        epochs=12, learning_rate=3e-3, max_len=24, max_text=12, context=2, context_width=16,
+        window=9, context_heads=("therapist_behaviour",),
+    )  # fmt: skip
+    fitted = fit_sessions(frame, labels, base=tiny_base, config=config, device="cpu")
+    hidden = fitted.module.encoder.config.hidden_size
+    assert [h.in_features for h in fitted.module.heads] == [hidden + 16, hidden]
+    test = sessions(seed=1)
+    found = predict_sessions(fitted, test)
+    assert _accuracy(found["therapist_behaviour"], test) == 1.0
+    client = test["text"].isin(list(ANSWERS.values())).to_numpy()
+    expected = (test["text"][client] == ANSWERS["reflection"]).astype(int).to_numpy()
+    assert (found["client_talk"][client].argmax(1) == expected).all()
+    export_onnx(fitted, tmp_path, quantize=False)
+    from attunement.coding.train_transformer import session_probabilities
+
+    exported = session_probabilities(read_transformer(tmp_path), test)
+    for task in labels:
+        np.testing.assert_allclose(exported[task], found[task], atol=1e-4)
+    with pytest.raises(ValueError, match=r"context_heads names \['talk'\]"):
+        fit_sessions(
+            frame, labels, base=tiny_base, config=FinetuneConfig(context=2, context_heads=("talk",))
+        )

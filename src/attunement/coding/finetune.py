@@ -71,6 +71,9 @@ class FinetuneConfig:
     context_width: int = 256
     #: Utterances per training step of a session coder (consecutive, from one session).
     window: int = 32
+    #: The tasks whose heads read the sequence layers (None: all); the others read the
+    #: utterance's own vector only.
+    context_heads: tuple[str, ...] | None = None
 
 
 def default_base() -> str:
@@ -137,6 +140,9 @@ def _module(torch, encoder, heads: Mapping[str, int], dropout: float, config=Non
             self.dropout = nn.Dropout(dropout)
             width = encoder.config.hidden_size
             self.sequence = None
+            chosen = getattr(config, "context_heads", None)
+            self.reads = [bool(context) and (chosen is None or t in chosen) for t in heads]
+            channels = 0
             if context:
                 # Two convolutions along the session, each reading context/2 utterances on
                 # either side of each utterance's vector (and who spoke it).
@@ -148,8 +154,10 @@ def _module(torch, encoder, heads: Mapping[str, int], dropout: float, config=Non
                     nn.Conv1d(channels, channels, context + 1, padding=context // 2),
                     nn.GELU(),
                 )
-                width += channels
-            self.heads = nn.ModuleList(nn.Linear(width, n) for n in heads.values())
+            self.heads = nn.ModuleList(
+                nn.Linear(width + (channels if reads else 0), n)
+                for reads, n in zip(self.reads, heads.values(), strict=True)
+            )
 
         def pooled(self, input_ids, attention_mask, token_type_ids):
             out = self.encoder(
@@ -169,7 +177,10 @@ def _module(torch, encoder, heads: Mapping[str, int], dropout: float, config=Non
             seq = torch.cat([pooled, roles.to(pooled.dtype)], dim=1).transpose(0, 1).unsqueeze(0)
             around = self.sequence(seq).squeeze(0).transpose(0, 1)
             both = torch.cat([pooled, around.to(pooled.dtype)], dim=1)
-            return tuple(head(both) for head in self.heads)
+            return tuple(
+                head(both if reads else pooled)
+                for head, reads in zip(self.heads, self.reads, strict=True)
+            )
 
     return MultiTask()
 
@@ -383,6 +394,9 @@ def fit_sessions(
     config = config or FinetuneConfig(context=4)
     if config.context <= 0 or config.context % 2:
         raise ValueError(f"context is {config.context}; expected a positive even number")
+    unknown = sorted(set(config.context_heads or ()) - set(labels))
+    if unknown:
+        raise ValueError(f"context_heads names {unknown}; expected tasks of {sorted(labels)}")
     base_name = "all-MiniLM-L6-v2" if base is None else Path(base).name or base
     base = base or default_base()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
