@@ -903,6 +903,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     data_dir: DataDirOpt = None,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Addresses of reverse proxies whose X-Forwarded-For header names the browser's "
+            "address (comma-separated; '*' trusts any). The sign-in limit per address counts "
+            "that address; a proxy not listed counts as one address for all its users.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run the local web app (sessions, reports, feedback, trends) in the browser."""
     import ipaddress
@@ -928,7 +937,14 @@ def serve(
         f"attunement: serving http://{host}:{port}/ (data in {settings.data_dir}); Ctrl+C stops it",
         markup=False,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 users_app = typer.Typer(help="Accounts of the web app.", no_args_is_help=True)
