@@ -282,16 +282,19 @@ def test_a_session_coder_without_its_sequence_graph(session_coder, tmp_path):
 
 def test_session_rows_must_be_consecutive(tiny_base):
     from attunement.coding.finetune import fit_sessions
+    from attunement.errors import InputError
 
     frame = sessions(n_sessions=2, triplets=1)
     frame.loc[1, "session"] = 1  # session 0, 1, 0, 1, 1, 1
-    with pytest.raises(ValueError, match="not consecutive"):
+    with pytest.raises(
+        ValueError, match="session: has a session whose utterances are not consecutive"
+    ):
         fit_sessions(frame, SESSION_LABELS, base=tiny_base, config=FinetuneConfig(context=2))
-    with pytest.raises(ValueError, match="context is 3"):
+    with pytest.raises(InputError, match="context: is 3; expected a positive even"):
         fit_sessions(
             sessions(2, 1), SESSION_LABELS, base=tiny_base, config=FinetuneConfig(context=3)
         )
-    with pytest.raises(ValueError, match="reads sessions"):
+    with pytest.raises(InputError, match="context: is 2: a session coder"):
         fit_multitask(tables(6), base=tiny_base, config=FinetuneConfig(context=2), device="cpu")
 
 
@@ -312,6 +315,7 @@ def test_a_session_coder_says_so_in_the_methods(session_coder, tmp_path):
 
 def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
     from attunement.coding.finetune import fit_sessions, predict_sessions
+    from attunement.errors import InputError
 
     frame = sessions()
     frame["client_talk"] = frame["text"].map(
@@ -337,7 +341,7 @@ def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
     exported = session_probabilities(read_transformer(tmp_path), test)
     for task in labels:
         np.testing.assert_allclose(exported[task], found[task], atol=1e-4)
-    with pytest.raises(ValueError, match=r"context_heads names \['talk'\]"):
+    with pytest.raises(InputError, match=r"context_heads: names \['talk'\]"):
         fit_sessions(
             frame, labels, base=tiny_base, config=FinetuneConfig(context=2, context_heads=("talk",))
         )

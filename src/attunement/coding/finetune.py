@@ -290,7 +290,10 @@ def fit_multitask(
     torch = _torch()
     config = config or FinetuneConfig()
     if config.context:
-        raise ValueError("a coder with context reads sessions; expected fit_sessions")
+        raise InputError(
+            f"is {config.context}: a session coder; expected fit_sessions for it",
+            field="context",
+        )
     base_name = "all-MiniLM-L6-v2" if base is None else Path(base).name or base
     base = base or default_base()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -356,7 +359,11 @@ def _session_starts(sessions: Sequence[Any]) -> np.ndarray:
     values = pd.Series(list(sessions))
     starts = np.flatnonzero((values != values.shift()).to_numpy())
     if len(pd.unique(values)) != len(starts):
-        raise ValueError("a session's utterances are not consecutive; expected spoken order")
+        raise InputError(
+            "has a session whose utterances are not consecutive; expected each session's "
+            "rows together, in spoken order",
+            field="session",
+        )
     return starts
 
 
@@ -393,10 +400,15 @@ def fit_sessions(
     torch = _torch()
     config = config or FinetuneConfig(context=4)
     if config.context <= 0 or config.context % 2:
-        raise ValueError(f"context is {config.context}; expected a positive even number")
+        raise InputError(
+            f"is {config.context}; expected a positive even number of utterances",
+            field="context",
+        )
     unknown = sorted(set(config.context_heads or ()) - set(labels))
     if unknown:
-        raise ValueError(f"context_heads names {unknown}; expected tasks of {sorted(labels)}")
+        raise InputError(
+            f"names {unknown}; expected tasks of {sorted(labels)}", field="context_heads"
+        )
     base_name = "all-MiniLM-L6-v2" if base is None else Path(base).name or base
     base = base or default_base()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
