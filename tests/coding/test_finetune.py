@@ -290,6 +290,8 @@ def test_session_rows_must_be_consecutive(tiny_base):
         ValueError, match="session: has a session whose utterances are not consecutive"
     ):
         fit_sessions(frame, SESSION_LABELS, base=tiny_base, config=FinetuneConfig(context=2))
+    with pytest.raises(InputError, match="utterances: has no column therapist_behaviour"):
+        fit_sessions(frame.drop(columns="therapist_behaviour"), SESSION_LABELS, base=tiny_base)
     with pytest.raises(InputError, match="context: is 3; expected a positive even"):
         fit_sessions(
             sessions(2, 1), SESSION_LABELS, base=tiny_base, config=FinetuneConfig(context=3)

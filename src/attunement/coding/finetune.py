@@ -391,7 +391,9 @@ def fit_sessions(
     utterances : pandas.DataFrame
         Every utterance of the sessions, each session's rows consecutive and in spoken order:
         ``session``, ``role``, ``text``, ``context``, and one column per task of ``labels``
-        holding the utterance's label or a missing value where it has none.
+        holding the utterance's label or a missing value where it has none. Every row is read
+        as given; at run time (:meth:`attunement.coding.neural.TransformerCoder.predict_session`)
+        rows of other roles and empty utterances are left out of the sequence.
     labels : mapping of str to sequence
         Task -> its labels in head order.
     base, config, device, progress
@@ -403,6 +405,13 @@ def fit_sessions(
         raise InputError(
             f"is {config.context}; expected a positive even number of utterances",
             field="context",
+        )
+    needed = ["session", "role", "text", "context", *labels]
+    missing = [c for c in needed if c not in utterances.columns]
+    if missing:
+        raise InputError(
+            f"has no column {', '.join(missing)}; expected {', '.join(needed)}",
+            field="utterances",
         )
     unknown = sorted(set(config.context_heads or ()) - set(labels))
     if unknown:
