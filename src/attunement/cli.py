@@ -706,6 +706,16 @@ def train(
             "person's preceding turn only, as shipped).",
         ),
     ] = 0,
+    context_heads: Annotated[
+        str | None,
+        typer.Option(
+            "--context-heads",
+            help="With --context: the tasks whose heads read the utterances around (comma-"
+            "separated, e.g. therapist_behaviour,client_talk); the others read the utterance "
+            "alone (default: all).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
     shipped models (with --epitome, the EPITOME empathy model too; with --transformer, the
@@ -714,7 +724,7 @@ def train(
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.train import train_annomi
 
-    _check_context(context)
+    config = _transformer_config(context, context_heads)
     target = train_annomi(
         annomi if annomi is not None else default_annomi_dir(),
         out if out is not None else default_model_dir(),
@@ -748,29 +758,37 @@ def train(
             target.parent / TRANSFORMER_NAME,
             base=base,
             evaluate=evaluate,
-            config=_transformer_config(context),
+            config=config,
             progress=lambda line: err_console.print(line, markup=False),
         )
         out_console.print(f"transformer coder: {found.parent}", markup=False)
 
 
-def _check_context(context: int) -> None:
+def _transformer_config(context: int, context_heads: str | None):
+    """The shipped transformer coder's fine-tuning, as a session coder when ``context``."""
     if context < 0 or context % 2:
         raise typer.BadParameter(
             f"is {context}; expected 0 or a positive even number of utterances",
             param_hint="--context",
         )
-
-
-def _transformer_config(context: int):
-    """The shipped transformer coder's fine-tuning, as a session coder when ``context``."""
+    if context_heads is not None and not context:
+        raise typer.BadParameter("needs --context", param_hint="--context-heads")
     if not context:
         return None
     from dataclasses import replace
 
-    from attunement.coding.train_transformer import shipped_config
+    from attunement.coding.train_transformer import HEADS, shipped_config
 
-    return replace(shipped_config(), context=context)
+    heads = None
+    if context_heads is not None:
+        heads = tuple(h.strip() for h in context_heads.split(",") if h.strip())
+        unknown = [h for h in heads if h not in HEADS]
+        if unknown or not heads:
+            raise typer.BadParameter(
+                f"names {', '.join(unknown) or 'no task'}; expected some of {', '.join(HEADS)}",
+                param_hint="--context-heads",
+            )
+    return replace(shipped_config(), context=context, context_heads=heads)
 
 
 @benchmark_app.command("coding")
@@ -825,6 +843,16 @@ def benchmark_coding(
             "person's preceding turn only, as shipped).",
         ),
     ] = 0,
+    context_heads: Annotated[
+        str | None,
+        typer.Option(
+            "--context-heads",
+            help="With --context: the tasks whose heads read the utterances around (comma-"
+            "separated, e.g. therapist_behaviour,client_talk); the others read the utterance "
+            "alone (default: all).",
+            show_default=False,
+        ),
+    ] = None,
     base: Annotated[
         str | None,
         typer.Option(
@@ -846,7 +874,7 @@ def benchmark_coding(
 
     if seeds < 1:
         raise typer.BadParameter(f"is {seeds}; expected at least 1", param_hint="--seeds")
-    _check_context(context)
+    config = _transformer_config(context, context_heads)
     table = run_coding_benchmark(
         annomi if annomi is not None else default_annomi_dir(),
         n_splits=folds,
@@ -854,7 +882,7 @@ def benchmark_coding(
         epitome=epitome,
         epitome_seeds=range(seeds),
         transformer_cv=transformer_cv,
-        transformer_config=_transformer_config(context),
+        transformer_config=config,
         transformer_base=base,
     )
     _print_frame(table, title=f"coding benchmark ({os.cpu_count()} CPU cores)")

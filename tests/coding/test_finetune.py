@@ -301,10 +301,39 @@ def test_session_rows_must_be_consecutive(tiny_base):
 
 
 @pytest.mark.parametrize("command", [("train", "--transformer"), ("benchmark", "coding")])
-@pytest.mark.parametrize("context", ["3", "-2"])
-def test_context_must_be_even(tmp_path, run_cli, command, context):
-    code, _, err = run_cli(*command, "--context", context)
-    assert code != 0 and "--context" in err and "even" in err and "Traceback" not in err
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--context", "3"), "even"),
+        (("--context", "-2"), "even"),
+        (("--context-heads", "client_talk"), "needs --context"),
+        (("--context", "8", "--context-heads", "client_talk,talk"), "names talk; expected"),
+        (("--context", "8", "--context-heads", ","), "names no task"),
+    ],
+)
+def test_context_options_are_checked(tmp_path, run_cli, command, args, says):
+    code, _, err = run_cli(*command, *args)
+    assert code == 2 and says in err and "Traceback" not in err
+
+
+def test_the_benchmark_gets_the_session_coder_asked_for(run_cli, monkeypatch):
+    import attunement.benchmarks.coding as bench
+
+    seen = {}
+
+    def fake(annomi, **kwargs):
+        seen.update(kwargs)
+        return pd.DataFrame({"measure": ["x"], "value": [1.0]})
+
+    monkeypatch.setattr(bench, "run_coding_benchmark", fake)
+    code, _, err = run_cli(
+        "benchmark", "coding", "--no-quality", "--transformer-cv", "--context", "8",
+        "--context-heads", "therapist_behaviour, client_talk", "--base", "somewhere",
+    )  # fmt: skip
+    assert code == 0, err
+    config = seen["transformer_config"]
+    assert config.context == 8 and config.context_heads == ("therapist_behaviour", "client_talk")
+    assert config.max_len == 64 and seen["transformer_base"] == "somewhere"
 
 
 def test_a_session_coder_says_so_in_the_methods(session_coder, tmp_path):
