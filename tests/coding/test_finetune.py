@@ -278,6 +278,12 @@ def test_a_session_coder_without_its_sequence_graph(session_coder, tmp_path):
     (tmp_path / "sequence.onnx").unlink()
     with pytest.raises(InputError, match=r"sequence.onnx: was not found.*2 utterances on each"):
         read_transformer(tmp_path)
+    (tmp_path / "sequence.onnx").write_bytes(b"\x00\x01 not a model")
+    with pytest.raises(InputError, match=r"sequence.onnx: could not be loaded by ONNX Runtime"):
+        read_transformer(tmp_path)
+    (tmp_path / "sequence.onnx").write_bytes((tmp_path / "model.onnx").read_bytes())
+    with pytest.raises(InputError, match=r"sequence.onnx: has no output p_therapist_behaviour"):
+        read_transformer(tmp_path)
 
 
 def test_session_rows_must_be_consecutive(tiny_base):
