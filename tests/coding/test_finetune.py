@@ -254,6 +254,7 @@ def test_a_session_coder_exports_to_two_graphs(session_coder, tmp_path, quantize
 def test_a_session_coder_codes_a_transcript(session_coder, tmp_path):
     from attunement.coding import code_utterances
     from attunement.coding.artifact import Coders
+    from attunement.errors import InputError
 
     export_onnx(session_coder, tmp_path)
     model = read_transformer(tmp_path)
@@ -266,6 +267,12 @@ def test_a_session_coder_codes_a_transcript(session_coder, tmp_path):
     found = model.predict_session(frame["role"], frame["text"], ["", *frame["text"][:-1]])
     assert np.isnan(found["therapist_behaviour"][[2, 4]]).all()  # another role, no text: not coded
     assert np.isfinite(found["therapist_behaviour"][[0, 1, 3, 5]]).all()
+    one = model.predict_session(["therapist"], ["so it is ."], [""])["therapist_behaviour"]
+    assert one.shape == (1, 2) and np.isclose(one.sum(), 1.0)
+    none = model.predict_session([], [], [])["therapist_behaviour"]
+    assert none.shape == (0, 2)
+    with pytest.raises(InputError, match="utterances: has 2 roles, 1 utterances"):
+        model.predict_session(["client", "client"], ["i drink a lot ."], [""])
     coded = code_utterances(frame, coder=Coders(model.coders()))
     assert coded["mi_behaviour"].tolist()[1] == "reflection"
     assert coded["mi_behaviour"].isna().tolist() == [True, False, True, True, True, True]
