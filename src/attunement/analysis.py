@@ -33,7 +33,7 @@ class AnalysisConfig:
         Windows, lags, surrogates and seed of the synchrony measures.
     coder : str, optional
         The utterance coder: 'transformer' (the default, unless the environment variable
-        ``ATTUNEMENT_CODER`` names another), 'ngram' (about 9 times faster, less accurate) or
+        ``ATTUNEMENT_CODER`` names another), 'ngram' (about 7 times faster, less accurate) or
         a folder written by ``attunement train`` (see :func:`attunement.coding.load_coder`).
     """
 

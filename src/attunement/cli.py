@@ -128,8 +128,8 @@ CoderOpt = Annotated[
     str | None,
     typer.Option(
         "--coder",
-        help="Utterance coder: transformer (the default; fine-tuned, about 250 utterances/s on "
-        "2 cores), ngram (TF-IDF, about 9 times faster, less accurate) or a folder written by "
+        help="Utterance coder: transformer (the default; fine-tuned, about 400 utterances/s on "
+        "2 cores), ngram (TF-IDF, about 7 times faster, less accurate) or a folder written by "
         "`attunement train` (default: $ATTUNEMENT_CODER, else transformer).",
         show_default=False,
     ),

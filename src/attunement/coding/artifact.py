@@ -215,7 +215,7 @@ def _load(directory: str, name: str = ARTIFACT_NAME) -> Coders:
 
 
 #: Names of the shipped AnnoMI coders: the fine-tuned transformer (the default) and the
-#: TF-IDF n-gram coder (about 9 times faster, less accurate).
+#: TF-IDF n-gram coder (about 7 times faster, less accurate).
 CODER_KINDS: tuple[str, ...] = ("transformer", "ngram")
 
 
