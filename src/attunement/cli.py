@@ -136,6 +136,27 @@ CoderOpt = Annotated[
 ]
 
 
+ContextOpt = Annotated[
+    int,
+    typer.Option(
+        "--context",
+        help="With --transformer (train) or --transformer-cv (benchmark coding): a session "
+        "coder, which also reads the N utterances before and after each one (even; 0, the "
+        "default: each utterance with the other person's preceding turn only, as shipped).",
+    ),
+]
+ContextHeadsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--context-heads",
+        help="With --context: the tasks whose heads read the utterances around (comma-"
+        "separated, e.g. therapist_behaviour,client_talk); the others read the utterance alone "
+        "(default: all).",
+        show_default=False,
+    ),
+]
+
+
 def _coder_config(coder: str | None):
     """AnalysisConfig for --coder, after checking that the coder loads (a clear error early)."""
     from attunement.analysis import AnalysisConfig
@@ -697,25 +718,8 @@ def train(
             show_default=False,
         ),
     ] = None,
-    context: Annotated[
-        int,
-        typer.Option(
-            "--context",
-            help="With --transformer: a session coder, which also reads the N utterances "
-            "before and after each one (even; 0, the default: each utterance with the other "
-            "person's preceding turn only, as shipped).",
-        ),
-    ] = 0,
-    context_heads: Annotated[
-        str | None,
-        typer.Option(
-            "--context-heads",
-            help="With --context: the tasks whose heads read the utterances around (comma-"
-            "separated, e.g. therapist_behaviour,client_talk); the others read the utterance "
-            "alone (default: all).",
-            show_default=False,
-        ),
-    ] = None,
+    context: ContextOpt = 0,
+    context_heads: ContextHeadsOpt = None,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
     shipped models (with --epitome, the EPITOME empathy model too; with --transformer, the
@@ -834,25 +838,8 @@ def benchmark_coding(
             "cross-validation stored with the shipped model.",
         ),
     ] = False,
-    context: Annotated[
-        int,
-        typer.Option(
-            "--context",
-            help="With --transformer-cv: a session coder, which also reads the N utterances "
-            "before and after each one (even; 0, the default: each utterance with the other "
-            "person's preceding turn only, as shipped).",
-        ),
-    ] = 0,
-    context_heads: Annotated[
-        str | None,
-        typer.Option(
-            "--context-heads",
-            help="With --context: the tasks whose heads read the utterances around (comma-"
-            "separated, e.g. therapist_behaviour,client_talk); the others read the utterance "
-            "alone (default: all).",
-            show_default=False,
-        ),
-    ] = None,
+    context: ContextOpt = 0,
+    context_heads: ContextHeadsOpt = None,
     base: Annotated[
         str | None,
         typer.Option(
