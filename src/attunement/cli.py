@@ -137,21 +137,22 @@ CoderOpt = Annotated[
 
 
 ContextOpt = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--context",
-        help="With --transformer (train) or --transformer-cv (benchmark coding): a session "
-        "coder, which also reads the N utterances before and after each one (even; 0, the "
-        "default: each utterance with the other person's preceding turn only, as shipped).",
+        help="With --transformer (train) or --transformer-cv (benchmark coding): the utterances "
+        "before and after each one that the session coder also reads (even; default 8, as "
+        "shipped; 0: a pair coder, each utterance with the other person's preceding turn only).",
+        show_default=False,
     ),
 ]
 ContextHeadsOpt = Annotated[
     str | None,
     typer.Option(
         "--context-heads",
-        help="With --context: the tasks whose heads read the utterances around (comma-"
-        "separated, e.g. therapist_behaviour,client_talk); the others read the utterance alone "
-        "(default: all).",
+        help="With --transformer or --transformer-cv: the tasks whose heads read the utterances "
+        "around (comma-separated, or 'all'; default therapist_behaviour,client_talk, as "
+        "shipped); the others read the utterance alone.",
         show_default=False,
     ),
 ]
@@ -706,7 +707,7 @@ def train(
             "--transformer",
             help="Also fine-tune the transformer coder into OUT/annomi_transformer (needs "
             "pip install 'attunement[train]'; with --evaluate, 5-fold cross-validation and its "
-            "MI-quality model: minutes on a GPU, about two hours on 2 CPU cores).",
+            "MI-quality model: about 5 minutes on one H100 GPU, about three hours on 2 CPU cores).",
         ),
     ] = False,
     base: Annotated[
@@ -718,7 +719,7 @@ def train(
             show_default=False,
         ),
     ] = None,
-    context: ContextOpt = 0,
+    context: ContextOpt = None,
     context_heads: ContextHeadsOpt = None,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
@@ -768,31 +769,40 @@ def train(
         out_console.print(f"transformer coder: {found.parent}", markup=False)
 
 
-def _transformer_config(context: int, context_heads: str | None):
-    """The shipped transformer coder's fine-tuning, as a session coder when ``context``."""
-    if context < 0 or context % 2:
-        raise typer.BadParameter(
-            f"is {context}; expected 0 or a positive even number of utterances",
-            param_hint="--context",
-        )
-    if context_heads is not None and not context:
-        raise typer.BadParameter("needs --context", param_hint="--context-heads")
-    if not context:
-        return None
+def _transformer_config(context: int | None, context_heads: str | None):
+    """The shipped transformer coder's fine-tuning, with --context and --context-heads in
+    place of its own."""
     from dataclasses import replace
 
     from attunement.coding.train_transformer import HEADS, shipped_config
 
-    heads = None
-    if context_heads is not None:
-        heads = tuple(h.strip() for h in context_heads.split(",") if h.strip())
-        unknown = [h for h in heads if h not in HEADS]
-        if unknown or not heads:
+    config = shipped_config()
+    if context is not None:
+        if context < 0 or context % 2:
             raise typer.BadParameter(
-                f"names {', '.join(unknown) or 'no task'}; expected some of {', '.join(HEADS)}",
-                param_hint="--context-heads",
+                f"is {context}; expected 0 or a positive even number of utterances",
+                param_hint="--context",
             )
-    return replace(shipped_config(), context=context, context_heads=heads)
+        config = replace(config, context=context)
+    if context_heads is not None:
+        if not config.context:
+            raise typer.BadParameter(
+                "needs a session coder; expected no --context 0", param_hint="--context-heads"
+            )
+        heads = None
+        if context_heads.strip().lower() != "all":
+            heads = tuple(h.strip() for h in context_heads.split(",") if h.strip())
+            unknown = [h for h in heads if h not in HEADS]
+            if unknown or not heads:
+                raise typer.BadParameter(
+                    f"names {', '.join(unknown) or 'no task'}; expected 'all' or some of "
+                    f"{', '.join(HEADS)}",
+                    param_hint="--context-heads",
+                )
+        config = replace(config, context_heads=heads)
+    if not config.context:
+        config = replace(config, context_heads=None)
+    return config
 
 
 @benchmark_app.command("coding")
@@ -834,11 +844,11 @@ def benchmark_coding(
         typer.Option(
             "--transformer-cv",
             help="Fine-tune and cross-validate the transformer coder here (needs the train "
-            "extra; minutes on a GPU, about two hours on 2 CPU cores) instead of printing the "
-            "cross-validation stored with the shipped model.",
+            "extra; about 4 minutes on one H100 GPU, about 2.5 hours on 2 CPU cores) instead of "
+            "printing the cross-validation stored with the shipped model.",
         ),
     ] = False,
-    context: ContextOpt = 0,
+    context: ContextOpt = None,
     context_heads: ContextHeadsOpt = None,
     base: Annotated[
         str | None,

@@ -319,7 +319,7 @@ def test_session_rows_must_be_consecutive(tiny_base):
     [
         (("--context", "3"), "even"),
         (("--context", "-2"), "even"),
-        (("--context-heads", "client_talk"), "needs --context"),
+        (("--context", "0", "--context-heads", "client_talk"), "needs a session coder"),
         (("--context", "8", "--context-heads", "client_talk,talk"), "names talk; expected"),
         (("--context", "8", "--context-heads", ","), "names no task"),
     ],
@@ -327,6 +327,42 @@ def test_session_rows_must_be_consecutive(tiny_base):
 def test_context_options_are_checked(tmp_path, run_cli, command, args, says):
     code, _, err = run_cli(*command, *args)
     assert code == 2 and says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "context", "heads"),
+    [
+        ((), 8, ("therapist_behaviour", "client_talk")),
+        (("--context", "4"), 4, ("therapist_behaviour", "client_talk")),
+        (("--context-heads", "all"), 8, None),
+        (("--context", "0"), 0, None),
+    ],
+)
+def test_the_options_replace_only_their_own_setting(run_cli, monkeypatch, args, context, heads):
+    import attunement.benchmarks.coding as bench
+
+    seen = {}
+
+    def fake(annomi, **kwargs):
+        seen.update(kwargs)
+        return pd.DataFrame({"measure": ["x"], "value": [1.0]})
+
+    monkeypatch.setattr(bench, "run_coding_benchmark", fake)
+    code, _, err = run_cli("benchmark", "coding", "--no-quality", "--transformer-cv", *args)
+    assert code == 0, err
+    config = seen["transformer_config"]
+    assert (config.context, config.context_heads) == (context, heads)
+
+
+def test_training_reproduces_the_shipped_coder_settings():
+    from dataclasses import asdict
+
+    from attunement.coding.neural import load_transformer
+    from attunement.coding.train_transformer import shipped_config
+
+    shipped = load_transformer().meta["config"]
+    for name, value in asdict(shipped_config()).items():
+        assert shipped[name] == (list(value) if isinstance(value, tuple) else value), name
 
 
 def test_the_benchmark_gets_the_session_coder_asked_for(run_cli, monkeypatch):
@@ -354,7 +390,12 @@ def test_a_session_coder_says_so_in_the_methods(session_coder, tmp_path):
 
     export_onnx(session_coder, tmp_path)
     text = coding_method(tmp_path)["description"]
-    assert "beside the 2 utterances before and after it in the session" in text
+    assert "all codes also read the 2 utterances before and after it" in text
+    shipped = coding_method()["description"]
+    assert (
+        "therapist behaviour and client talk type codes also read the 8 utterances "
+        "before and after it in the session" in shipped
+    )
 
 
 def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
@@ -406,3 +447,38 @@ def test_the_benchmark_cross_validates_a_session_coder(tiny_base, tmp_path):
     row = table.loc["macro_f1 client_talk (transformer)"]
     assert 0 <= row["value"] <= 1
     assert "measured now" in row["note"] and "session coder reading 2 utterances" in row["note"]
+
+
+@pytest.fixture(scope="module")
+def pair_coder(fitted, tmp_path_factory):
+    """``fitted`` exported as shipped (int8 ONNX): a pair coder, which codes each (context,
+    utterance) pair alone."""
+    folder = tmp_path_factory.mktemp("pair-coder")
+    export_onnx(fitted, folder)
+    return read_transformer(folder)
+
+
+def test_a_pair_coder_remembers_only_within_a_block(pair_coder):
+    texts = ["you feel sad .", "how do you feel ?", "you feel sad ."]
+    contexts = ["i drink a lot .", "", "i drink a lot ."]
+    with pair_coder.remembering():
+        first = pair_coder.predict_all(texts, contexts)
+        again = pair_coder.predict_all(texts[1:], contexts[1:])
+        assert pair_coder._local.cache  # what was coded is remembered ...
+    assert pair_coder._local.cache is None  # ... only inside the block
+    for task in first:
+        np.testing.assert_array_equal(first[task][0], first[task][2])
+        np.testing.assert_array_equal(again[task], first[task][1:])
+
+
+def test_a_pair_codes_the_same_whatever_is_coded_beside_it(pair_coder):
+    # int8 activations are scaled per ONNX Runtime call, so pairs are coded one at a time
+    texts = ["so .", "it sounds hard , and you are worried about it , and you feel sad .", "ok ."]
+    together = pair_coder.predict_all(texts, [""] * 3)
+    for i, text in enumerate(texts):
+        alone = pair_coder.predict_all([text], [""])
+        for task in together:
+            np.testing.assert_array_equal(alone[task][0], together[task][i])
+    by_session = pair_coder.predict_session(["therapist"] * 3, texts, [""] * 3)
+    for task in together:
+        np.testing.assert_array_equal(by_session[task], together[task])

@@ -28,7 +28,7 @@ HEADS = {
 def test_shipped_model_is_complete_and_small():
     folder = transformer_model_dir()
     assert {p.name for p in folder.iterdir()} >= {
-        "model.onnx", "model.json", "tokenizer.json", "NOTICE", "mi_quality.json"
+        "model.onnx", "sequence.onnx", "model.json", "tokenizer.json", "NOTICE", "mi_quality.json"
     }  # fmt: skip
     assert (folder / "model.onnx").stat().st_size < 30 * 2**20
     meta = load_transformer().meta
@@ -41,40 +41,39 @@ def test_loaded_once_per_process():
     assert load_transformer() is load_transformer(transformer_model_dir())
 
 
+SESSION = [
+    ("therapist", "", "What brings you here today?"),
+    ("client", "What brings you here today?", "I feel like nobody listens to me."),
+    (
+        "therapist",
+        "I feel like nobody listens to me.",
+        "It sounds like you feel really alone with this.",
+    ),
+    ("client", "It sounds like you feel really alone with this.", "My wife says I drink too much."),
+    (
+        "therapist",
+        "My wife says I drink too much.",
+        "You should try cutting down to two drinks a day.",
+    ),
+    ("client", "What would you like to do about your drinking?", "I really want to quit."),
+]
+
+
 def test_known_answers():
     model = load_transformer()
-    pairs = [
-        ("", "What brings you here today?"),
-        ("I feel like nobody listens to me.", "It sounds like you feel really alone with this."),
-        ("My wife says I drink too much.", "You should try cutting down to two drinks a day."),
-        ("What would you like to do about your drinking?", "I really want to quit."),
-        ("Why not stop now?", "I don't want to quit, drinking is the only thing that helps."),
-    ]
-    found = model.predict_all([t for _, t in pairs], [c for c, _ in pairs])
-    label = {t: np.asarray(v)[found[t].argmax(axis=1)] for t, v in HEADS.items()}
-    assert label["therapist_behaviour"][:3].tolist() == [
+    assert model.reads_sessions  # the shipped coder reads each utterance beside its neighbours
+    roles, contexts, texts = (list(column) for column in zip(*SESSION, strict=True))
+    found = model.predict_session(roles, texts, contexts)
+    label = {t: np.asarray(v)[np.nan_to_num(found[t]).argmax(axis=1)] for t, v in HEADS.items()}
+    assert label["therapist_behaviour"][[0, 2, 4]].tolist() == [
         "question",
         "reflection",
         "therapist_input",
     ]
     assert label["question_type"][0] == "open"
-    assert label["client_talk"][3:].tolist() == ["change", "sustain"]
-    for probs in found.values():
+    assert label["client_talk"][5] == "change"
+    for probs in found.values():  # every head codes every utterance of either role
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
-
-
-def test_remembered_only_within_a_block():
-    model = load_transformer()
-    texts = ["You feel stuck.", "How often do you drink?", "You feel stuck."]
-    contexts = ["I can't stop.", "", "I can't stop."]
-    with model.remembering():
-        first = model.predict_all(texts, contexts)
-        again = model.predict_all(texts[1:], contexts[1:])
-        assert model._local.cache  # what was coded is remembered ...
-    assert model._local.cache is None  # ... only inside the block
-    for task in HEADS:
-        np.testing.assert_array_equal(first[task][0], first[task][2])
-        np.testing.assert_array_equal(again[task], first[task][1:])
 
 
 def test_a_session_codes_the_same_whatever_was_coded_before():
@@ -85,17 +84,6 @@ def test_a_session_codes_the_same_whatever_was_coded_before():
     alone = code_utterances(frame, coder=coder)
     code_utterances(pd.concat([frame] * 20, ignore_index=True), coder=coder)
     pd.testing.assert_frame_equal(code_utterances(frame, coder=coder), alone)
-
-
-def test_an_utterance_codes_the_same_whatever_is_coded_beside_it():
-    # int8 activations are scaled per ONNX Runtime call, so utterances are coded one at a time
-    model = load_transformer()
-    texts = ["Okay.", "So you have been drinking more since the divorce, and you worry.", "Yes."]
-    together = model.predict_all(texts, [""] * 3)
-    for i, text in enumerate(texts):
-        alone = model.predict_all([text], [""])
-        for task in HEADS:
-            np.testing.assert_array_equal(alone[task][0], together[task][i])
 
 
 def test_code_utterances_with_the_transformer_fills_every_column():
@@ -160,7 +148,8 @@ def test_threads_from_the_environment(monkeypatch, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = read_transformer(transformer_model_dir())
-    assert model.predict_all(["Why?"], [""])["question_type"].shape == (1, 2)
+    found = model.predict_session(["therapist"], ["Why?"], [""])
+    assert found["question_type"].shape == (1, 2)
 
 
 def test_mismatched_lengths():
@@ -171,11 +160,12 @@ def test_mismatched_lengths():
 def test_calls_side_by_side_give_the_same_numbers(monkeypatch):
     texts = ["Why now?", "You feel torn.", "I want to stop.", "Tell me more.", "Okay."] * 3
     contexts = ["", "I drink.", "What do you want?", "It is hard.", "Fine."] * 3
+    roles = ["therapist", "therapist", "client", "therapist", "client"] * 3
     found = {}
     for threads in ("1", "3"):
         monkeypatch.setenv("ATTUNEMENT_THREADS", threads)
         model = read_transformer(transformer_model_dir())
         assert model.threads == int(threads)
-        found[threads] = model.predict_all(texts, contexts)
+        found[threads] = model.predict_session(roles, texts, contexts)
     for task, values in found["1"].items():
         np.testing.assert_array_equal(found["3"][task], values)

@@ -112,6 +112,14 @@ _TRANSFORMER_TEXT = (
 )
 
 
+_CODE_NAMES = {
+    "therapist_behaviour": "therapist behaviour",
+    "client_talk": "client talk type",
+    "reflection_type": "simple/complex reflections",
+    "question_type": "open/closed questions",
+}
+
+
 def _coder_facts(coder: str | Path | None) -> tuple[str, str, dict[str, float], str]:
     """(kind, description, task -> CV macro-F1, protocol) of a coder, from its JSON alone."""
     directory = coder_dir(coder)
@@ -124,9 +132,13 @@ def _coder_facts(coder: str | Path | None) -> tuple[str, str, dict[str, float], 
                 max_len=meta["config"]["max_len"],
             )
             if meta["config"].get("context"):
+                heads = meta["config"].get("context_heads")
+                which = (
+                    " and ".join(_CODE_NAMES.get(h, h) for h in heads) + " codes" if heads else ""
+                )
                 text = text[:-1] + (
-                    f"; then read beside the {meta['config']['context']} utterances before and "
-                    "after it in the session)"
+                    f"; {which or 'all codes'} also read the "
+                    f"{meta['config']['context']} utterances before and after it in the session)"
                 )
             return "transformer", text, found, "5-fold cross-validation grouped by video"
         meta = json.loads((directory / f"{ARTIFACT_NAME}.json").read_text(encoding="utf-8"))
@@ -140,12 +152,7 @@ def _coder_facts(coder: str | Path | None) -> tuple[str, str, dict[str, float], 
 def _method(coder: str | None = None) -> dict[str, Any]:
     scores = ""
     kind, coder_text, found, protocol = _coder_facts(coder)
-    names = {
-        "therapist_behaviour": "therapist behaviour",
-        "client_talk": "client talk type",
-        "reflection_type": "simple/complex reflections",
-        "question_type": "open/closed questions",
-    }
+    names = _CODE_NAMES
     if found:
         scores = (
             f" Macro-F1 under {protocol}: "

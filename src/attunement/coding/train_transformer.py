@@ -55,10 +55,17 @@ HEADS: dict[str, list[str]] = {task: list(spec[3]) for task, spec in TASKS.items
 
 def shipped_config():
     """The shipped AnnoMI coder's fine-tuning: 64 tokens (the utterance's first 48 at most,
-    then the other person's last words), for speed on two CPU cores."""
+    then the other person's last words), for speed on two CPU cores; a session coder whose
+    behaviour and client-talk heads also read the 8 utterances before and after each one."""
     from attunement.coding.finetune import FinetuneConfig
 
-    return FinetuneConfig(epochs=4, max_len=64, max_text=48)
+    return FinetuneConfig(
+        epochs=4,
+        max_len=64,
+        max_text=48,
+        context=8,
+        context_heads=("therapist_behaviour", "client_talk"),
+    )
 
 
 def multitask_tables(
@@ -388,9 +395,10 @@ def train_transformer(
     video-grouped cross-validation (stored in ``model.json`` as ``evaluation``) and the
     MI-quality model trained on its out-of-fold codes (``mi_quality.json``).
 
-    Minutes on a GPU; on two CPU cores about 20 minutes per model, so about two hours with
-    ``evaluate``. ``config`` (a :class:`~attunement.coding.finetune.FinetuneConfig`) replaces
-    the shipped coder's fine-tuning.
+    About 5 minutes on one H100 GPU with ``evaluate``; on two CPU cores about half an hour per
+    model, so about three hours. ``config`` (a
+    :class:`~attunement.coding.finetune.FinetuneConfig`) replaces the shipped coder's
+    fine-tuning.
     """
     from attunement.coding.finetune import export_onnx, fit_multitask, fit_sessions
 
