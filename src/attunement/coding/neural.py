@@ -2,16 +2,18 @@
 
 The shipped model (``models/annomi_transformer``) is all-MiniLM-L6-v2 (Apache-2.0) fine-tuned on
 AnnoMI by :mod:`attunement.coding.finetune`, with four heads: therapist behaviour, reflection
-type, question type and client talk type. It reads each utterance with the other person's
-preceding turn (:func:`attunement.coding.tokens.encode_pairs`); one forward pass gives every
-head's probabilities, so an utterance is encoded once however many codes it gets
-(:meth:`TransformerCoder.remembering`).
+type, question type and client talk type. ``model.onnx`` encodes each utterance with the other
+person's preceding turn (:func:`attunement.coding.tokens.encode_pairs`), one utterance per call;
+it is a *session coder*: ``sequence.onnx`` then reads each utterance's vector beside those of
+the 8 utterances before and after it in the session (who spoke each included) and gives every
+head's probabilities (:meth:`TransformerCoder.predict_session`; the behaviour and client-talk
+heads read the neighbours, the subtype heads the utterance's own vector).
 
 A folder with ``model.onnx``, ``tokenizer.json`` and ``model.json`` (as written by
-``attunement train --transformer``) can replace it. A *session coder* (trained with
-``--context N``, :func:`attunement.coding.finetune.fit_sessions`) also has ``sequence.onnx``:
-each utterance's vector from ``model.onnx`` is then read beside those of the N utterances
-before and after it in the session (:meth:`TransformerCoder.predict_session`). Nothing here
+``attunement train --transformer``) can replace it. A *pair coder* (trained with ``--context
+0``) has no ``sequence.onnx``: its ``model.onnx`` gives every head's probabilities for each
+(context, utterance) pair alone (:meth:`TransformerCoder.predict_all`), so an utterance is
+encoded once however many codes it gets (:meth:`TransformerCoder.remembering`). Nothing here
 needs PyTorch, and nothing is fetched: the model and its tokenizer are files on disk.
 """
 
