@@ -146,6 +146,15 @@ ContextOpt = Annotated[
         show_default=False,
     ),
 ]
+FineTuneSeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--fine-tune-seed",
+        help="With --transformer or --transformer-cv: the seed of the fine-tuning (its "
+        "initialisation, order and dropout; 0, as shipped). Another seed shows how much a "
+        "score moves by chance.",
+    ),
+]
 ContextHeadsOpt = Annotated[
     str | None,
     typer.Option(
@@ -721,6 +730,7 @@ def train(
     ] = None,
     context: ContextOpt = None,
     context_heads: ContextHeadsOpt = None,
+    fine_tune_seed: FineTuneSeedOpt = 0,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
     shipped models (with --epitome, the EPITOME empathy model too; with --transformer, the
@@ -729,7 +739,7 @@ def train(
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.train import train_annomi
 
-    config = _transformer_config(context, context_heads)
+    config = _transformer_config(context, context_heads, fine_tune_seed)
     target = train_annomi(
         annomi if annomi is not None else default_annomi_dir(),
         out if out is not None else default_model_dir(),
@@ -769,14 +779,14 @@ def train(
         out_console.print(f"transformer coder: {found.parent}", markup=False)
 
 
-def _transformer_config(context: int | None, context_heads: str | None):
-    """The shipped transformer coder's fine-tuning, with --context and --context-heads in
-    place of its own."""
+def _transformer_config(context: int | None, context_heads: str | None, seed: int = 0):
+    """The shipped transformer coder's fine-tuning, with --context, --context-heads and
+    --fine-tune-seed in place of its own."""
     from dataclasses import replace
 
     from attunement.coding.train_transformer import HEADS, shipped_config
 
-    config = shipped_config()
+    config = replace(shipped_config(), seed=seed)
     if context is not None:
         if context < 0 or context % 2:
             raise typer.BadParameter(
@@ -850,6 +860,7 @@ def benchmark_coding(
     ] = False,
     context: ContextOpt = None,
     context_heads: ContextHeadsOpt = None,
+    fine_tune_seed: FineTuneSeedOpt = 0,
     base: Annotated[
         str | None,
         typer.Option(
@@ -871,7 +882,7 @@ def benchmark_coding(
 
     if seeds < 1:
         raise typer.BadParameter(f"is {seeds}; expected at least 1", param_hint="--seeds")
-    config = _transformer_config(context, context_heads)
+    config = _transformer_config(context, context_heads, fine_tune_seed)
     table = run_coding_benchmark(
         annomi if annomi is not None else default_annomi_dir(),
         n_splits=folds,

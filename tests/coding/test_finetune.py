@@ -330,15 +330,17 @@ def test_context_options_are_checked(tmp_path, run_cli, command, args, says):
 
 
 @pytest.mark.parametrize(
-    ("args", "context", "heads"),
+    ("args", "context", "heads", "seed"),
     [
-        ((), 8, ("therapist_behaviour", "client_talk")),
-        (("--context", "4"), 4, ("therapist_behaviour", "client_talk")),
-        (("--context-heads", "all"), 8, None),
-        (("--context", "0"), 0, None),
+        ((), 8, ("therapist_behaviour", "client_talk"), 0),
+        (("--context", "4"), 4, ("therapist_behaviour", "client_talk"), 0),
+        (("--context-heads", "all"), 8, None, 0),
+        (("--context", "0", "--fine-tune-seed", "1"), 0, None, 1),
     ],
 )
-def test_the_options_replace_only_their_own_setting(run_cli, monkeypatch, args, context, heads):
+def test_the_options_replace_only_their_own_setting(
+    run_cli, monkeypatch, args, context, heads, seed
+):
     import attunement.benchmarks.coding as bench
 
     seen = {}
@@ -351,7 +353,7 @@ def test_the_options_replace_only_their_own_setting(run_cli, monkeypatch, args, 
     code, _, err = run_cli("benchmark", "coding", "--no-quality", "--transformer-cv", *args)
     assert code == 0, err
     config = seen["transformer_config"]
-    assert (config.context, config.context_heads) == (context, heads)
+    assert (config.context, config.context_heads, config.seed) == (context, heads, seed)
 
 
 def test_training_reproduces_the_shipped_coder_settings():
