@@ -152,11 +152,10 @@ def _coder_facts(coder: str | Path | None) -> tuple[str, str, dict[str, float], 
 def _method(coder: str | None = None) -> dict[str, Any]:
     scores = ""
     kind, coder_text, found, protocol = _coder_facts(coder)
-    names = _CODE_NAMES
     if found:
         scores = (
             f" Macro-F1 under {protocol}: "
-            + ", ".join(f"{names.get(t, t)} {v:.2f}" for t, v in found.items())
+            + ", ".join(f"{_CODE_NAMES.get(t, t)} {v:.2f}" for t, v in found.items())
             + "."
         )
     empathy = ""

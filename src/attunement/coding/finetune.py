@@ -38,7 +38,6 @@ from attunement.coding.tokens import ROLES, EncodedPairs, encode_pairs, roles_on
 from attunement.errors import InputError
 
 __all__ = [
-    "ROLES",
     "FinetuneConfig",
     "default_base",
     "export_onnx",

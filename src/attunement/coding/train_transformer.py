@@ -17,6 +17,7 @@ Fine-tuning needs the ``train`` extra (PyTorch, transformers); see
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import tempfile
@@ -77,7 +78,8 @@ def multitask_tables(
     -------
     (dict of pandas.DataFrame, pandas.DataFrame)
         Task -> rows (``text``, ``context``, ``label``, ``group``, ``transcript_id``,
-        ``fold``); and :func:`attunement.coding.corpus.annomi_transcripts`' table with
+        ``fold``, and ``row``: the utterance's position in the second table); and
+        :func:`attunement.coding.corpus.annomi_transcripts`' table with
         ``context``, ``fold``, ``session`` (the transcript) and one column per task added, the
         utterance's label for that task (missing where it has none).
     """
@@ -86,8 +88,20 @@ def multitask_tables(
     folds = _folds(per, n_splits, seed)
     by_group = dict(zip(per["group"], folds, strict=True))
     by_transcript = dict(zip(per.index, folds, strict=True))
+    where = {
+        key: i
+        for i, key in enumerate(
+            zip(transcripts["transcript_id"], transcripts["utterance_id"], strict=True)
+        )
+    }
     tables = {
-        task: table.assign(fold=table["group"].map(by_group).astype(int))
+        task: table.assign(
+            fold=table["group"].map(by_group).astype(int),
+            row=[
+                where[key]
+                for key in zip(table["transcript_id"], table["utterance_id"], strict=True)
+            ],
+        )
         for task, table in annomi_tasks(annomi).items()
     }
     ctx: list[str] = []
@@ -99,15 +113,9 @@ def multitask_tables(
         session=transcripts["transcript_id"],
     )
     for task, table in tables.items():
-        found = dict(
-            zip(
-                zip(table["transcript_id"], table["utterance_id"], strict=True),
-                table["label"],
-                strict=True,
-            )
-        )
-        keys = zip(utterances["transcript_id"], utterances["utterance_id"], strict=True)
-        utterances[task] = pd.array([found.get(k) for k in keys], dtype="string")
+        labels = np.full(len(utterances), None, dtype=object)
+        labels[table["row"].to_numpy()] = table["label"].to_numpy()
+        utterances[task] = pd.array(labels, dtype="string")
     return tables, utterances
 
 
@@ -200,17 +208,8 @@ def cross_validate_transformer(
         if progress:
             progress(f"fold {k + 1}/{n_splits} done ({time.perf_counter() - started:.0f} s)")
     if config.context:  # the tasks' rows are utterances: their session codes
-        where = {
-            key: i
-            for i, key in enumerate(
-                zip(utterances["transcript_id"], utterances["utterance_id"], strict=True)
-            )
-        }
         for task, table in tables.items():
-            at = [
-                where[key]
-                for key in zip(table["transcript_id"], table["utterance_id"], strict=True)
-            ]
+            at = table["row"].to_numpy()
             oof[task], oof_fp32[task] = utt[task][at], utt_fp32[task][at]
 
     def pooled(found: Mapping[str, np.ndarray]) -> dict[str, float]:
@@ -253,14 +252,17 @@ def session_probabilities(model: Any, utterances: pd.DataFrame) -> dict[str, np.
     """A loaded coder's probabilities for every row of ``utterances`` (``session``, ``role``,
     ``text``, ``context``; each session's rows consecutive, in spoken order), each session
     coded whole (:meth:`attunement.coding.neural.TransformerCoder.predict_session`)."""
+    from attunement.coding.finetune import _session_starts
+
     out = {t: np.zeros((len(utterances), len(v))) for t, v in model.heads.items()}
-    positions = np.arange(len(utterances))
-    for _, part in utterances.assign(_at=positions).groupby("session", sort=False):
+    starts = [*_session_starts(utterances["session"]).tolist(), len(utterances)]
+    for a, b in itertools.pairwise(starts):
+        part = utterances.iloc[a:b]
         found = model.predict_session(
             part["role"].tolist(), part["text"].tolist(), part["context"].tolist()
         )
         for t in out:
-            out[t][part["_at"].to_numpy()] = found[t]
+            out[t][a:b] = found[t]
     return out
 
 
