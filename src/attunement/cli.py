@@ -786,6 +786,10 @@ def _transformer_config(context: int | None, context_heads: str | None, seed: in
 
     from attunement.coding.train_transformer import HEADS, shipped_config
 
+    if seed < 0:
+        raise typer.BadParameter(
+            f"is {seed}; expected 0 or a positive whole number", param_hint="--fine-tune-seed"
+        )
     config = replace(shipped_config(), seed=seed)
     if context is not None:
         if context < 0 or context % 2:

@@ -322,6 +322,7 @@ def test_session_rows_must_be_consecutive(tiny_base):
         (("--context", "0", "--context-heads", "client_talk"), "needs a session coder"),
         (("--context", "8", "--context-heads", "client_talk,talk"), "names talk; expected"),
         (("--context", "8", "--context-heads", ","), "names no task"),
+        (("--fine-tune-seed", "-1"), "expected 0 or a positive whole number"),
     ],
 )
 def test_context_options_are_checked(tmp_path, run_cli, command, args, says):
