@@ -29,6 +29,18 @@ def test_turns_join_consecutive_utterances():
     assert t["first_index"].tolist() == [0, 1, 3, 4]
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_missing_text_counts_no_words(missing, dtype):
+    # pandas 2 keeps None in an object column, pandas 3's string dtype NaN, nullable ones pd.NA:
+    # each is a text without words, never the word "nan" or "None"
+    t = TIMED.copy()
+    t["text"] = pd.array(["Hello there.", missing, "At all.", "Not at all.", "No."], dtype=dtype)
+    got = turns(t)
+    assert got["n_words"].tolist() == [2, 2, 3, 1]
+    assert got.loc[1, "text"] == " At all."
+
+
 def test_latencies_known_answer():
     lat = response_latencies(turns(TIMED))
     assert lat["role"].tolist() == ["client", "therapist", "client"]

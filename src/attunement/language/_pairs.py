@@ -49,6 +49,24 @@ def require_columns(frame: Any, columns: Sequence[str], what: str) -> pd.DataFra
     return frame
 
 
+def as_text(value: object) -> str:
+    """A cell of a text column as a string: ``""`` for a missing value of any kind.
+
+    pandas 2 keeps ``None`` in an object column, pandas 3's string dtype holds ``NaN``, and
+    nullable columns hold ``pd.NA``; each is missing text, never the word "nan".
+
+    Examples
+    --------
+    >>> [as_text(v) for v in ("Hi", None, float("nan"), pd.NA, 3)]
+    ['Hi', '', '', '', '3']
+    """
+    if isinstance(value, str):
+        return value
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
 def check_options(
     *, n_surrogates: int, seed: int | None, min_pairs: int, max_lag_turns: int
 ) -> None:

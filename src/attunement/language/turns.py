@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from attunement.language._pairs import as_text
+
 __all__ = ["METHOD", "response_latencies", "talk_metrics", "turns"]
 
 METHOD = {
@@ -27,7 +29,7 @@ METHOD = {
 
 
 def _words(text: pd.Series) -> np.ndarray:
-    return text.fillna("").astype(str).str.split().str.len().to_numpy(dtype=float)
+    return np.array([len(as_text(t).split()) for t in text.tolist()], dtype=float)
 
 
 def turns(utterances: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +87,7 @@ def turns(utterances: pd.DataFrame) -> pd.DataFrame:
             "start_s": g["start_s"].first().to_numpy(dtype=float),
             "end_s": np.where(end_missing.to_numpy(), np.nan, g["end_s"].last().to_numpy(float)),
             "n_words": g["_words"].sum().to_numpy(dtype=int),
-            "text": g["text"].agg(lambda t: " ".join(map(str, t))).to_numpy(),
+            "text": g["text"].agg(lambda t: " ".join(map(as_text, t))).to_numpy(),
         }
     )
     return out
