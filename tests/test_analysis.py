@@ -1,12 +1,21 @@
+import dataclasses
 import datetime as dt
 import json
+import re
+import sys
+import warnings
+import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from attunement.analysis import AnalysisConfig, analyze_session
-from attunement.errors import InputError
+from attunement.demo import demo_manifest
+from attunement.errors import AttunementWarning, InputError
+from attunement.io import read_session
 from attunement.model import Session, Signal, Utterance
+from attunement.resonance import ResonanceConfig
 
 
 def make_session(timed=True, signals=()):
@@ -110,3 +119,91 @@ def test_no_coded_therapist_utterance_gives_no_quality_estimate():
     assert d["metrics"]["mi_quality_score"] is None
     assert d["mi_quality"]["score"] is None and d["mi_quality"]["drivers"] == []
     json.dumps(d, allow_nan=False)
+
+
+# -- methods bound to what ran ----------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z_0-9]*\}")
+
+#: Every method a session with transcript, both wristbands and audio runs.
+ALL_METHODS = {
+    "turn_taking",
+    "alignment",
+    "motion_masking",
+    "windowed_cross_lagged_correlation",
+    "surrogate_synchrony_test",
+    "peak_picking",
+    "leader_follower",
+    "eda_process",
+    "marci_sci",
+    "heart_rate",
+    "turn_prosody",
+    "vocal_synchrony",
+    "function_words",
+    "language_style_matching",
+    "affect_alignment",
+    "utterance_coding",
+    "mi_quality",
+}
+
+
+def demo_with_audio(folder, rate=8000):
+    """The bundled demo session, its utterances given end times and a synthetic voice WAV.
+
+    The AnnoMI transcript has start times only; each utterance here lasts until the next one
+    starts (0.5-6 s), and a buzzy tone of the speaker's pitch fills it.
+    """
+    sys.path.insert(0, str(Path(__file__).parent / "prosody"))
+    from voice_fixture import voice
+
+    demo = read_session(demo_manifest())
+    starts = [u.start for u in demo.utterances] + [demo.utterances[-1].start + 3.0]
+    timed = tuple(
+        dataclasses.replace(u, end=u.start + max(0.5, min(starts[i + 1] - u.start, 6.0)))
+        for i, u in enumerate(demo.utterances)
+    )
+    samples = np.zeros(int((starts[-1] + 7.0) * rate))
+    rng = np.random.default_rng(0)
+    for u in timed:
+        base = 110.0 if u.role == "therapist" else 210.0
+        tone = voice(base * 2 ** (rng.uniform(-1, 1) / 6), u.end - u.start - 0.1, rate=rate)
+        first = int(u.start * rate)
+        samples[first : first + tone.size] += tone
+    path = Path(folder) / "session.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return dataclasses.replace(demo, utterances=timed, meta={**demo.meta, "audio": str(path)})
+
+
+def test_no_method_of_a_full_analysis_has_an_unfilled_placeholder(tmp_path):
+    """Physiology, audio and language of the demo session: results.json, the report's methods
+    paragraph and methods_paragraph name every method with its values filled in."""
+    from attunement.report.methods import methods_paragraph
+    from attunement.report.write import write_outputs
+
+    config = AnalysisConfig(resonance=ResonanceConfig(n_surrogates=19))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttunementWarning)
+        results = analyze_session(demo_with_audio(tmp_path), config)
+    assert results.metrics["eda_synchrony"] is not None
+    assert results.metrics["hr_synchrony"] is not None
+    assert results.metrics["vocal_f0_synchrony"] is not None
+    written = write_outputs(results, tmp_path / "out")
+
+    methods = json.loads(written["results.json"].read_text())["provenance"]["methods"]
+    assert {m["name"] for m in methods} == ALL_METHODS
+    for m in methods:
+        assert set(m) >= {"name", "description", "parameters", "citation"}, m["name"]
+        assert m["description"].strip(), m["name"]
+        assert not PLACEHOLDER.search(m["description"]), (m["name"], m["description"])
+    paragraph = methods_paragraph(results)
+    assert not PLACEHOLDER.search(paragraph)
+    html = written["report.html"].read_text()
+    shown = re.search(r"<h2>Methods</h2>\s*<p>(.*?)</p>", html, re.S)
+    assert shown is not None
+    assert not PLACEHOLDER.search(shown.group(1))
+    assert "windows of 30 s stepped by 10 s, at every lag up to +-5 s" in shown.group(1)
+    assert "with 19 surrogates" in shown.group(1)

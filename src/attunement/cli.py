@@ -512,6 +512,7 @@ def sync(
                 ),
             )
         )
+    rows += [("note", note) for note in result.notes]
     for name, value in rows:
         table.add_row(name, value)
     _print_table(table)

@@ -16,13 +16,12 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.language import affect, lsm
+from attunement.language import affect, function_words, lsm
 from attunement.model import Session
 from attunement.signals import motion
 from attunement.signals.align import AlignedPair, _number, prepare_pair
 from attunement.synchrony import concordance, leader, surrogates
-from attunement.synchrony.wclc import METHOD as WCLC_METHOD
-from attunement.synchrony.wclc import WCLCResult, wclc
+from attunement.synchrony.wclc import WCLCResult, wclc, wclc_method
 
 __all__ = [
     "PhysiologySynchrony",
@@ -97,6 +96,11 @@ class PhysiologySynchrony:
     leader: dict[str, Any]
     marci: concordance.MarciResult | None = None
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the chance test noted of the data (undefined windows, few surrogates)."""
+        return self.test.notes
+
 
 def _quiet(func, *args, **kwargs):
     """Run a measure whose own warnings are summarised by the caller."""
@@ -119,12 +123,16 @@ def physiology_synchrony(pair: AlignedPair, config: ResonanceConfig) -> Physiolo
         lag_s=config.lag_s,
         step_s=config.step_s,
     )
-    test = surrogates.surrogate_test(
+    # What the test would warn of (undefined windows, few surrogates) is kept in its notes,
+    # which the report and `attunement sync` show beside the figure.
+    test = _quiet(
+        surrogates.surrogate_test,
         pair.therapist,
         pair.client,
         **opts,
         fisher_z=True,
         absolute=True,
+        statistic="grand_average",
         method=config.surrogate_method,
         n_surrogates=config.n_surrogates,
         seed=config.seed,
@@ -226,6 +234,54 @@ def motion_masked_pair(
     return _masked(session, kind, flags), shares
 
 
+#: Turn features of vocal synchrony -> the prefix of their metrics.
+_VOCAL_FEATURES: tuple[tuple[str, str], ...] = (
+    ("f0_mean_hz", "vocal_f0"),
+    ("intensity_mean_db", "vocal_intensity"),
+)
+
+
+def _physiology_methods(
+    config: ResonanceConfig, *, kinds: tuple[str, ...], masked: bool
+) -> list[dict[str, Any]]:
+    """The methods-paragraph entries of :func:`physiology_synchrony` run with ``config``, for
+    the signal ``kinds`` measured, with movement ``masked`` or not.
+
+    What :func:`physiology_synchrony` and :func:`~attunement.signals.align.prepare_pair` leave
+    at their defaults (the alignment's gaps, the peak picking, Marci's windows) is recorded
+    with those values (the method functions' defaults are those of the measures).
+    """
+    from attunement.signals import align, eda, heart
+    from attunement.synchrony import peaks
+
+    methods = [align.alignment_method()]
+    if masked:
+        methods.append(
+            motion.masking_method(
+                threshold_g=config.motion_threshold_g, window_s=config.motion_window_s
+            )
+        )
+    methods += [
+        wclc_method(
+            window_s=config.window_s, lag_s=config.lag_s, step_s=config.step_s, fisher_z=True
+        ),
+        surrogates.surrogate_test_method(
+            n_surrogates=config.n_surrogates,
+            method=config.surrogate_method,
+            statistic="grand_average",
+            absolute=True,
+            seed=config.seed,
+        ),
+        peaks.peak_picking_method(),
+        leader.leader_follower_method(),
+    ]
+    if "eda" in kinds:
+        methods += [eda.eda_method(component="clean"), concordance.marci_sci_method()]
+    if "hr" in kinds:
+        methods.append(heart.heart_rate_method())
+    return methods
+
+
 def _finite(x: Any) -> float | None:
     if x is None:
         return None
@@ -260,8 +316,6 @@ def resonance(
         None without an accelerometer or with masking off.
     """
     from attunement.prosody import features, vocal
-    from attunement.signals import align, eda, heart
-    from attunement.synchrony import peaks
 
     metrics: dict[str, Any] = dict.fromkeys(PHYSIOLOGY_METRICS + TURN_METRICS)
     methods: list[dict[str, Any]] = []
@@ -292,18 +346,7 @@ def resonance(
             metrics["eda_lead_s"] = _finite(result.leader["lead_s"])
             metrics["marci_sci"] = _finite(result.marci.sci) if result.marci else None
     if physiology:
-        methods.append(align.METHOD)
-        if flags:
-            methods.append(
-                motion.masking_method(
-                    threshold_g=config.motion_threshold_g, window_s=config.motion_window_s
-                )
-            )
-        methods += [WCLC_METHOD, surrogates.METHOD, peaks.METHOD, leader.METHOD]
-        if "eda" in physiology:
-            methods += [eda.METHOD, concordance.METHOD]
-        if "hr" in physiology:
-            methods.append(heart.METHOD)
+        methods += _physiology_methods(config, kinds=tuple(physiology), masked=bool(flags))
 
     turn_features = None
     timed = not turns.empty and turns["start_s"].notna().all() and turns["end_s"].notna().all()
@@ -316,14 +359,21 @@ def resonance(
         )
     elif audio is not None:
         turn_features = features.turn_prosody(audio, turns)
-        for feature, name in (("f0_mean_hz", "vocal_f0"), ("intensity_mean_db", "vocal_intensity")):
+        for feature, name in _VOCAL_FEATURES:
             got = vocal.vocal_synchrony(
                 turn_features, feature=feature, n_surrogates=config.n_surrogates, seed=config.seed
             )
             metrics[f"{name}_synchrony"] = _finite(got.summary.observed)
             metrics[f"{name}_synchrony_effect_size"] = _finite(got.summary.effect_size)
             metrics[f"{name}_synchrony_p_value"] = _finite(got.summary.p_value)
-        methods += [features.METHOD, vocal.METHOD]
+        methods += [
+            features.turn_prosody_method(),
+            vocal.vocal_synchrony_method(
+                features=[feature for feature, _ in _VOCAL_FEATURES],
+                n_surrogates=config.n_surrogates,
+                seed=config.seed,
+            ),
+        ]
 
     if (turns["role"] == "therapist").any() and (turns["role"] == "client").any():
         metrics["language_style_matching"] = _finite(lsm.session_lsm(turns))
@@ -355,5 +405,11 @@ def resonance(
         metrics["affect_alignment"] = _finite(aligned.summary.observed)
         metrics["affect_alignment_effect_size"] = _finite(aligned.summary.effect_size)
         metrics["affect_alignment_p_value"] = _finite(aligned.summary.p_value)
-        methods += [lsm.METHOD, affect.METHOD]
+        methods += [
+            function_words.METHOD,
+            lsm.lsm_method(n_surrogates=config.n_surrogates, seed=config.seed),
+            affect.affect_alignment_method(
+                max_lag_turns=config.turn_lags, n_surrogates=config.n_surrogates, seed=config.seed
+            ),
+        ]
     return Resonance(metrics, physiology, turn_features, methods)

@@ -1,4 +1,6 @@
+import inspect
 import math
+import re
 import warnings
 
 import numpy as np
@@ -11,7 +13,12 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.language import affect
-from attunement.language.affect import METHOD, affect_alignment, turn_valence, valence
+from attunement.language.affect import (
+    affect_alignment,
+    affect_alignment_method,
+    turn_valence,
+    valence,
+)
 
 POSITIVE = [
     "I feel wonderful today.",
@@ -57,7 +64,7 @@ def test_long_turns_do_not_saturate_by_sentence():
     assert valence(text, by_sentence=False) > 0.99
 
 
-@pytest.mark.parametrize("text", ["", "   ", "[laughs]", "...", None])
+@pytest.mark.parametrize("text", ["", "   ", "[laughs]", "...", None, float("nan"), pd.NA])
 def test_valence_of_no_words_is_nan(text):
     assert math.isnan(valence(text))
 
@@ -196,5 +203,31 @@ def test_any_text_gives_a_valence_in_range(text):
 
 
 def test_method():
-    assert set(METHOD) == {"name", "description", "parameters", "citation"}
-    assert "Hutto" in METHOD["citation"] and "VADER" in METHOD["citation"]
+    m = affect_alignment_method()
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert "Hutto" in m["citation"] and "VADER" in m["citation"]
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = affect_alignment_method(
+        max_lag_turns=3, n_surrogates=50, seed=4, min_pairs=6, by_sentence=False
+    )
+    assert m["parameters"] == {
+        "by_sentence": False,
+        "max_lag_turns": 3,
+        "n_surrogates": 50,
+        "seed": 4,
+        "min_pairs": 6,
+    }
+    text = m["description"]
+    assert "score of the whole turn" in text and "up to 3 exchanges later" in text
+    assert "50 shuffles" in text and "(random seed 4)" in text and "fewer than 6 pairs" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    assert "later" not in affect_alignment_method(max_lag_turns=0)["description"]
+
+
+def test_method_has_the_options_of_affect_alignment():
+    measure = inspect.signature(affect_alignment).parameters
+    for name, p in inspect.signature(affect_alignment_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

@@ -1,4 +1,6 @@
+import inspect
 import math
+import re
 import warnings
 
 import numpy as np
@@ -12,9 +14,9 @@ from attunement.language.function_words import CATEGORIES
 from attunement.language.lsm import (
     BOTH_ABSENT,
     EPSILON,
-    METHOD,
     category_lsm,
     lsm,
+    lsm_method,
     session_lsm,
     turn_lsm,
     turn_lsm_test,
@@ -280,7 +282,37 @@ def test_text_column_with_missing_values():
         assert turn_lsm(t)["lsm"].isna().all()
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_missing_text_is_no_words_in_any_dtype(missing, dtype):
+    t = frame(
+        pd.array(["I see it", missing, "You do"], dtype=dtype), ["therapist", "client", "therapist"]
+    )
+    with pytest.warns(AttunementWarning, match="2 of 2 turn pairs"):
+        assert turn_lsm(t)["lsm"].isna().all()
+
+
 def test_registry_and_method():
     assert set(BOTH_ABSENT) == {"match", "skip"}
-    assert set(METHOD) == {"name", "description", "parameters", "citation"}
-    assert "0.0001" in METHOD["description"]
+    m = lsm_method()
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert "0.0001" in m["description"]
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = lsm_method(min_words=3, both_absent="skip", n_surrogates=50, seed=2)
+    assert m["parameters"] == {"min_words": 3, "both_absent": "skip", "n_surrogates": 50, "seed": 2}
+    text = m["description"]
+    assert "fewer than 3 words" in text and BOTH_ABSENT["skip"] in text
+    assert "50 shuffles" in text and "(random seed 2)" in text
+    assert f"the {len(CATEGORIES)} categories" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    with pytest.raises(InputError, match="both_absent"):
+        lsm_method(both_absent="ignore")
+
+
+def test_method_has_the_options_of_turn_lsm_test():
+    measure = inspect.signature(turn_lsm_test).parameters
+    for name, p in inspect.signature(lsm_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

@@ -1,3 +1,5 @@
+import inspect
+import re
 import shutil
 import subprocess
 import warnings
@@ -15,11 +17,11 @@ from attunement.io.audio import read_audio
 from attunement.language.turns import turns as make_turns
 from attunement.model import Signal
 from attunement.prosody.features import (
-    METHOD,
     PITCH_METHODS,
     PROSODY_COLUMNS,
     signals_from_audio,
     turn_prosody,
+    turn_prosody_method,
 )
 
 SPEC = [
@@ -311,8 +313,39 @@ def test_signals_bad_input(options, message):
 
 
 def test_method_paragraph():
-    assert set(METHOD) == {"name", "description", "parameters", "citation"}
-    assert "Praat" in METHOD["description"] and "Parselmouth" in METHOD["citation"]
+    m = turn_prosody_method()
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert "Praat" in m["description"] and "Parselmouth" in m["citation"]
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = turn_prosody_method(
+        pitch_floor=60,
+        pitch_ceiling=400,
+        pitch_ranges={"client": (100, 500)},
+        time_step=0.005,
+        pitch_method="cc",
+    )
+    assert m["parameters"] == {
+        "pitch_floor": 60.0,
+        "pitch_ceiling": 400.0,
+        "time_step": 0.005,
+        "pitch_method": "cc",
+        "pitch_ranges": {"client": [100.0, 500.0]},
+    }
+    text = m["description"]
+    assert "pitch by cross-correlation (pitch floor 60 Hz, ceiling 400 Hz, 5 ms steps" in text
+    assert "for the client's turns, floor 100 Hz and ceiling 500 Hz" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    with pytest.raises(InputError, match="pitch_method"):
+        turn_prosody_method(pitch_method="shs")
+
+
+def test_method_has_the_options_of_turn_prosody():
+    measure = inspect.signature(turn_prosody).parameters
+    for name, p in inspect.signature(turn_prosody_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")

@@ -1,3 +1,5 @@
+import inspect
+import re
 import warnings
 
 import numpy as np
@@ -9,7 +11,7 @@ from voice_fixture import RATE, dialogue
 from attunement.errors import AttunementWarning, InputError
 from attunement.language._pairs import ALIGNMENT_COLUMNS, TurnAlignment
 from attunement.prosody.features import turn_prosody
-from attunement.prosody.vocal import FEATURES, METHOD, vocal_synchrony
+from attunement.prosody.vocal import FEATURES, vocal_synchrony, vocal_synchrony_method
 
 
 def table(values, roles=None, speakers=None):
@@ -215,5 +217,37 @@ def test_bad_input(frame, options, message):
 
 def test_features_and_method():
     assert FEATURES == ("f0_mean_hz", "f0_median_hz", "intensity_mean_db")
-    assert set(METHOD) == {"name", "description", "parameters", "citation"}
-    assert "Levitan" in METHOD["citation"] and "Imel" in METHOD["citation"]
+    m = vocal_synchrony_method()
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert "Levitan" in m["citation"] and "Imel" in m["citation"]
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = vocal_synchrony_method(
+        features=("f0_median_hz", "intensity_mean_db"),
+        n_surrogates=50,
+        seed=3,
+        min_pairs=8,
+        max_lag_turns=1,
+    )
+    assert m["parameters"] == {
+        "features": ["f0_median_hz", "intensity_mean_db"],
+        "n_surrogates": 50,
+        "seed": 3,
+        "min_pairs": 8,
+        "max_lag_turns": 1,
+    }
+    text = m["description"]
+    assert "median F0 and mean intensity" in text and "up to 1 exchange later" in text
+    assert "50 shuffles" in text and "(random seed 3)" in text and "fewer than 8 pairs" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    assert "no chance level" in vocal_synchrony_method(n_surrogates=0)["description"]
+    with pytest.raises(InputError, match="features"):
+        vocal_synchrony_method(features="pitch")
+
+
+def test_method_has_the_options_of_vocal_synchrony():
+    measure = inspect.signature(vocal_synchrony).parameters
+    for name, p in inspect.signature(vocal_synchrony_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure["feature" if name == "features" else name].default == p.default, name

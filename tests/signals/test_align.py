@@ -1,3 +1,4 @@
+import inspect
 import re
 import warnings
 
@@ -8,7 +9,13 @@ from hypothesis import strategies as st
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Session, Signal
-from attunement.signals.align import AlignedPair, Gap, align_pair, prepare_pair
+from attunement.signals.align import (
+    AlignedPair,
+    Gap,
+    align_pair,
+    alignment_method,
+    prepare_pair,
+)
 
 
 def sig(values, rate=4.0, start=0.0, role="therapist", kind="eda"):
@@ -283,3 +290,20 @@ def test_prepare_pair_none_when_a_person_lacks_the_signal():
 def test_prepare_pair_bad_arguments(kind, kwargs, match):
     with pytest.raises(InputError, match=match):
         prepare_pair(session_with(), kind, **kwargs)
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = alignment_method(sampling_rate=2, max_gap_s=4, min_overlap_s=30)
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert m["parameters"] == {"sampling_rate": 2.0, "max_gap_s": 4.0, "min_overlap_s": 30.0}
+    text = m["description"]
+    assert "at 2 Hz" in text and "(at least 30 s)" in text and "longer than 4 s" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    assert "lower of their sampling rates" in alignment_method()["description"]
+
+
+def test_method_has_the_options_of_align_pair():
+    measure = inspect.signature(align_pair).parameters
+    for name, p in inspect.signature(alignment_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

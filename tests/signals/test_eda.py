@@ -1,3 +1,5 @@
+import inspect
+import re
 import warnings
 
 import numpy as np
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.signals.eda import MIN_SEGMENT_SAMPLES, eda_process
+from attunement.signals.eda import MIN_SEGMENT_SAMPLES, eda_method, eda_process
 
 RATE = 4.0
 
@@ -169,3 +171,47 @@ def test_fuzz_nan_patterns(x):
         assert np.isfinite(clean).all()
     if not np.isfinite(x).any():
         assert np.isnan(clean).all()
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = eda_method(lowpass_hz=0.5, order=2, max_interp_s=3, phasic_method="smoothmedian")
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert m["parameters"] == {
+        "lowpass_hz": 0.5,
+        "order": 2,
+        "max_interp_s": 3.0,
+        "phasic_method": "smoothmedian",
+    }
+    text = m["description"]
+    assert "low-pass filtered at 0.5 Hz (zero-phase order-2 Butterworth" in text
+    assert "running median" in text and "holes of up to 3 s" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    assert "NeuroKit2" in m["citation"]
+    used = eda_method(component="clean")
+    assert used["parameters"]["component"] == "clean"
+    assert "Synchrony was computed on the low-passed skin conductance" in used["description"]
+
+
+def test_info_method_is_that_of_the_run():
+    _, info = eda_process(slow_eda()[1], sampling_rate=RATE, max_interp_s=1.0)
+    assert info["method"] == eda_method(max_interp_s=1.0)
+    _, info = eda_process(slow_eda(n=400, rate=2.0)[1], sampling_rate=2.0)
+    assert info["method"]["parameters"]["lowpass_hz"] is None
+    assert "not low-pass filtered" in info["method"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"phasic_method": "cvx"}, "phasic_method"), ({"component": "x"}, "component")],
+)
+def test_method_refuses_unknown_choices(kwargs, field):
+    with pytest.raises(InputError, match=field):
+        eda_method(**kwargs)
+
+
+def test_method_has_the_options_of_eda_process():
+    measure = inspect.signature(eda_process).parameters
+    for name, p in inspect.signature(eda_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        if name != "component":
+            assert measure[name].default == p.default, name

@@ -1,9 +1,12 @@
+import inspect
+import re
+
 import numpy as np
 import pytest
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Signal
-from attunement.signals.heart import heart_rate
+from attunement.signals.heart import heart_rate, heart_rate_method
 
 
 def ibi_signal(intervals, first_beat=10.0, role="client"):
@@ -103,3 +106,24 @@ def test_too_few_beats_give_none():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(InputError, match=match):
         heart_rate(**{"ibi": ibi_signal(np.full(10, 0.8)), **kwargs})
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = heart_rate_method(sampling_rate=2, max_gap_s=3)
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert m["parameters"] == {
+        "sampling_rate": 2.0,
+        "min_interval_s": 0.3,
+        "max_interval_s": 2.0,
+        "max_gap_s": 3.0,
+    }
+    assert "regular 2 Hz grid" in m["description"]
+    assert "for more than 3 s" in m["description"] and "0.3-2 s" in m["description"]
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+
+
+def test_method_has_the_options_of_heart_rate():
+    measure = inspect.signature(heart_rate).parameters
+    for name, p in inspect.signature(heart_rate_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

@@ -1,11 +1,13 @@
+import inspect
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.concordance import marci_sci
+from attunement.synchrony.concordance import SLOPE_METHODS, marci_sci, marci_sci_method
 
 RATE = 4.0
 
@@ -185,3 +187,40 @@ def test_on_an_aligned_pair_of_different_devices():
     direct = marci_sci(x, y, sampling_rate=4.0).sci
     aligned = marci_sci(pair.therapist, pair.client, sampling_rate=pair.sampling_rate).sci
     assert aligned == pytest.approx(direct, abs=0.3)
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = marci_sci_method(
+        slope_window_s=4,
+        slope_step_s=2,
+        corr_window_s=20,
+        corr_step_s=2,
+        slope_method="least_squares",
+        min_windows=5,
+    )
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert m["parameters"] == {
+        "slope_window_s": 4.0,
+        "slope_step_s": 2.0,
+        "corr_window_s": 20.0,
+        "corr_step_s": 2.0,
+        "slope_method": "least_squares",
+        "min_windows": 5,
+    }
+    text = m["description"]
+    assert "in 4 s windows moved by 2 s" in text and "in 20 s windows moved by 2 s" in text
+    assert SLOPE_METHODS["least_squares"] in text and "fewer than 5 defined" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    assert "Marci" in m["citation"]
+
+
+def test_method_refuses_an_unknown_slope_method():
+    with pytest.raises(InputError, match="slope_method"):
+        marci_sci_method(slope_method="median")
+
+
+def test_method_has_the_options_of_marci_sci():
+    measure = inspect.signature(marci_sci).parameters
+    for name, p in inspect.signature(marci_sci_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

@@ -1,3 +1,5 @@
+import inspect
+import re
 import warnings
 
 import numpy as np
@@ -5,7 +7,7 @@ import pandas as pd
 import pytest
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.leader import leader_follower
+from attunement.synchrony.leader import leader_follower, leader_follower_method
 
 
 def naive_wclc(x, y, *, rate, window_s=30.0, lag_s=5.0, step_s=10.0):
@@ -138,3 +140,19 @@ def test_with_wclc():
     assert out["lead_s"] == pytest.approx(3.0, abs=0.25)
     naive = leader_follower(naive_wclc(t, c, rate=4.0))
     assert naive["leader"] == out["leader"] and naive["lead_s"] == out["lead_s"]
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = leader_follower_method(alpha=0.01, min_size=3, span_s=4)
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert m["parameters"] == {"alpha": 0.01, "min_size": 3, "span_s": 4.0, "search_lag_s": None}
+    assert "p < 0.01" in m["description"] and "the 3 lags on each side" in m["description"]
+    assert "over 4 s of lags" in m["description"]
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+
+
+def test_method_has_the_options_of_leader_follower():
+    measure = inspect.signature(leader_follower).parameters
+    for name, p in inspect.signature(leader_follower_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

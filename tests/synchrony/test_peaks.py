@@ -1,3 +1,5 @@
+import inspect
+import re
 from pathlib import Path
 
 import numpy as np
@@ -5,7 +7,7 @@ import pandas as pd
 import pytest
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.peaks import peak_picking
+from attunement.synchrony.peaks import peak_picking, peak_picking_method
 
 DATA = Path(__file__).parent / "data"
 LAGS = np.arange(-5, 6) * 1.0
@@ -193,3 +195,21 @@ def test_with_wclc_recovers_the_lag(rate):
     np.testing.assert_array_equal(out["start_s"], res.matrix["start_s"])
     assert np.nanmedian(out["peak_lag_s"]) == 3.0
     assert (np.abs(out["peak_lag_s"] - 3.0) <= 1 / rate).mean() > 0.6
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = peak_picking_method(span_s=3, min_size=1, search_lag_s=4)
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert m["parameters"] == {"span_s": 3.0, "min_size": 1, "search_lag_s": 4.0}
+    assert "over 3 s of lags" in m["description"]
+    assert "among the lags up to +-4 s" in m["description"]
+    assert "the 1 lag on each side" in m["description"]
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
+    assert "Boker" in m["citation"]
+
+
+def test_method_has_the_options_of_peak_picking():
+    measure = inspect.signature(peak_picking).parameters
+    for name, p in inspect.signature(peak_picking_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

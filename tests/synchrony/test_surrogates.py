@@ -1,4 +1,5 @@
-import warnings
+import inspect
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,6 @@ from scipy import signal, stats
 from attunement.errors import AttunementWarning, InputError
 from attunement.synchrony.stats import SurrogateSummary
 from attunement.synchrony.surrogates import (
-    METHOD,
     STATISTICS,
     SURROGATE_METHODS,
     SurrogateTest,
@@ -19,6 +19,7 @@ from attunement.synchrony.surrogates import (
     pseudo_dyad_test,
     segment_shuffle,
     surrogate_test,
+    surrogate_test_method,
 )
 from attunement.synchrony.wclc import _plan, wclc, wclc_batch
 
@@ -361,10 +362,48 @@ def test_pseudo_dyads_warn_once_when_a_pair_is_undefined():
 
 
 def test_method_describes_itself():
-    assert set(METHOD) == {"name", "description", "parameters", "citation"}
-    assert "Tschacher" in METHOD["citation"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        METHOD["description"].format(
-            n_surrogates=1000, method_text=SURROGATE_METHODS["segment_shuffle"]
-        )
+    m = surrogate_test_method()
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert "Tschacher" in m["citation"]
+    assert m["parameters"] == {
+        "n_surrogates": 1000,
+        "method": "segment_shuffle",
+        "statistic": "grand_average",
+        "absolute": True,
+        "seed": 0,
+    }
+
+
+@pytest.mark.parametrize("method", sorted(SURROGATE_METHODS))
+@pytest.mark.parametrize("statistic", sorted(STATISTICS))
+@pytest.mark.parametrize("absolute", [True, False])
+def test_method_is_written_from_the_parameters_that_ran(method, statistic, absolute):
+    m = surrogate_test_method(
+        n_surrogates=50, method=method, statistic=statistic, absolute=absolute, seed=7
+    )
+    text = m["description"]
+    assert "with 50 surrogates (random seed 7)" in text
+    assert SURROGATE_METHODS[method] in text and STATISTICS[statistic] in text
+    assert ("on absolute values" in text) is absolute
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", text)
+    assert m["parameters"]["method"] == method and m["parameters"]["statistic"] == statistic
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"method": "bootstrap"}, "method"),
+        ({"statistic": "max"}, "statistic"),
+        ({"n_surrogates": 0}, "n_surrogates"),
+    ],
+)
+def test_method_refuses_what_surrogate_test_refuses(kwargs, field):
+    with pytest.raises(InputError, match=field):
+        surrogate_test_method(**kwargs)
+
+
+def test_method_has_the_options_of_surrogate_test():
+    measure = inspect.signature(surrogate_test).parameters
+    for name, p in inspect.signature(surrogate_test_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

@@ -1,4 +1,6 @@
+import inspect
 import math
+import re
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.wclc import METHOD, WCLCResult, wclc, wclc_batch
+from attunement.synchrony.wclc import WCLCResult, wclc, wclc_batch, wclc_method
 
 DATA = Path(__file__).parent / "data"
 RUNS = {"z_signed": (True, False), "z_abs": (True, True), "r_signed": (False, False)}
@@ -406,5 +408,31 @@ def test_accepts_pandas_with_missing_values():
 
 
 def test_method_describes_itself():
-    assert set(METHOD) == {"name", "description", "parameters", "citation"}
-    assert "rMEA" in METHOD["description"] and "Boker" in METHOD["citation"]
+    m = wclc_method(window_s=30, lag_s=5, step_s=10)
+    assert set(m) == {"name", "description", "parameters", "citation"}
+    assert "rMEA" in m["description"] and "Boker" in m["citation"]
+
+
+def test_method_is_written_from_the_parameters_that_ran():
+    m = wclc_method(window_s=60, lag_s=3, step_s=20, absolute=True)
+    assert m["parameters"] == {
+        "window_s": 60.0,
+        "lag_s": 3.0,
+        "step_s": 20.0,
+        "fisher_z": True,
+        "absolute": True,
+    }
+    text = m["description"]
+    assert "windows of 60 s stepped by 20 s, at every lag up to +-3 s" in text
+    assert "Fisher z-transformed (clipped to +-10) and taken as absolute values" in text
+    assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", text)
+    assert (
+        "Fisher" not in wclc_method(window_s=30, lag_s=5, step_s=10, fisher_z=False)["description"]
+    )
+
+
+def test_method_has_the_options_of_wclc():
+    measure = inspect.signature(wclc).parameters
+    for name, p in inspect.signature(wclc_method).parameters.items():
+        assert p.kind is p.KEYWORD_ONLY
+        assert measure[name].default == p.default, name

@@ -16,39 +16,22 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from attunement.errors import AttunementWarning
-from attunement.language._pairs import TurnAlignment, align_turn_values, require_columns
+from attunement.language._pairs import (
+    TurnAlignment,
+    align_turn_values,
+    as_text,
+    require_columns,
+)
 from attunement.language.function_words import tokenize
 
-__all__ = ["METHOD", "affect_alignment", "turn_valence", "valence"]
-
-METHOD = {
-    "name": "affect_alignment",
-    "description": (
-        "Each turn's valence was the mean VADER compound score of its sentences (Hutto & "
-        "Gilbert, 2014); affect alignment was the Pearson correlation of within-speaker "
-        "z-scored valence across adjacent therapist-client turn pairs, and with the other "
-        "person's turns up to two exchanges later, compared with pairs formed after shuffling "
-        "the client's turns."
-    ),
-    "parameters": {
-        "by_sentence": True,
-        "max_lag_turns": 2,
-        "n_surrogates": 1000,
-        "seed": 0,
-        "min_pairs": 5,
-    },
-    "citation": (
-        "Hutto, C. J., & Gilbert, E. (2014). VADER: A parsimonious rule-based model for "
-        "sentiment analysis of social media text. Proceedings of the Eighth International AAAI "
-        "Conference on Weblogs and Social Media (ICWSM-14), 216-225."
-    ),
-}
+__all__ = ["affect_alignment", "affect_alignment_method", "turn_valence", "valence"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -78,7 +61,7 @@ def valence(text: str, *, by_sentence: bool = True) -> float:
     >>> valence("I feel awful."), valence("That is great!"), valence("We met on Tuesday.")
     (-0.4588, 0.6588, 0.0)
     """
-    text = "" if text is None or text is pd.NA else str(text)
+    text = as_text(text)
     if not tokenize(text):
         return float("nan")
     analyzer = _analyzer()
@@ -169,7 +152,7 @@ def affect_alignment(
 
     References
     ----------
-    Hutto & Gilbert (2014) (see :data:`METHOD`).
+    Hutto & Gilbert (2014) (see :func:`affect_alignment_method`).
 
     Examples
     --------
@@ -202,3 +185,70 @@ def affect_alignment(
         },
         stacklevel=3,
     )
+
+
+def affect_alignment_method(
+    *,
+    max_lag_turns: int = 2,
+    n_surrogates: int = 1000,
+    seed: int | None = 0,
+    min_pairs: int = 5,
+    by_sentence: bool = True,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`affect_alignment` run with these parameters.
+
+    Parameters
+    ----------
+    max_lag_turns, n_surrogates, seed, min_pairs, by_sentence
+        As given to :func:`affect_alignment`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('affect_alignment'), ``description`` (written from the parameters),
+        ``parameters`` (``by_sentence``, ``max_lag_turns``, ``n_surrogates``, ``seed``,
+        ``min_pairs``) and ``citation``.
+
+    Examples
+    --------
+    >>> "up to 3 exchanges later" in affect_alignment_method(max_lag_turns=3)["description"]
+    True
+    """
+    k, n_sur = int(max_lag_turns), int(n_surrogates)
+    scored = (
+        "the mean VADER compound score of its sentences"
+        if by_sentence
+        else "the VADER compound score of the whole turn"
+    )
+    later = (
+        ""
+        if k <= 0
+        else f", and with the other person's turns up to {k} exchange{'' if k == 1 else 's'} later"
+    )
+    chance = (
+        f", compared with {n_sur} shuffle{'' if n_sur == 1 else 's'} of the client's turns"
+        + ("" if seed is None else f" (random seed {seed})")
+        if n_sur > 0
+        else ", without a chance level"
+    )
+    return {
+        "name": "affect_alignment",
+        "description": (
+            f"Each turn's valence was {scored} (Hutto & Gilbert, 2014); affect alignment was "
+            "the Pearson correlation of within-speaker z-scored valence across adjacent "
+            f"therapist-client turn pairs{later}{chance}; it was left undefined with fewer "
+            f"than {int(min_pairs)} pairs."
+        ),
+        "parameters": {
+            "by_sentence": bool(by_sentence),
+            "max_lag_turns": k,
+            "n_surrogates": n_sur,
+            "seed": seed,
+            "min_pairs": int(min_pairs),
+        },
+        "citation": (
+            "Hutto, C. J., & Gilbert, E. (2014). VADER: A parsimonious rule-based model for "
+            "sentiment analysis of social media text. Proceedings of the Eighth International "
+            "AAAI Conference on Weblogs and Social Media (ICWSM-14), 216-225."
+        ),
+    }

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.language._pairs import (
+    as_text,
     check_options,
     direction_of,
     require_columns,
@@ -47,9 +49,9 @@ from attunement.synchrony.stats import SurrogateSummary
 
 __all__ = [
     "BOTH_ABSENT",
-    "METHOD",
     "category_lsm",
     "lsm",
+    "lsm_method",
     "session_lsm",
     "turn_lsm",
     "turn_lsm_test",
@@ -64,22 +66,75 @@ BOTH_ABSENT: Mapping[str, str] = {
     "skip": "is left out of the mean",
 }
 
-METHOD = {
-    "name": "language_style_matching",
-    "description": (
-        "Language style matching was computed per function-word category as "
-        "1 - |p1 - p2| / (p1 + p2 + 0.0001), p being the category's percentage of each "
-        "person's words, and averaged over the nine categories (Ireland & Pennebaker, 2010), "
-        "for the whole session and for each adjacent therapist-client turn pair; the mean "
-        "turn-pair LSM was compared with pairs formed after shuffling the client's turns."
-    ),
-    "parameters": {"min_words": 1, "both_absent": "match", "n_surrogates": 1000, "seed": 0},
-    "citation": (
-        "Ireland, M. E., & Pennebaker, J. W. (2010). Language style matching in writing: "
-        "Synchrony in essays, correspondence, and poetry. Journal of Personality and Social "
-        "Psychology, 99(3), 549-571."
-    ),
-}
+
+def lsm_method(
+    *,
+    min_words: int = 1,
+    both_absent: str = "match",
+    n_surrogates: int = 1000,
+    seed: int | None = 0,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`session_lsm` and :func:`turn_lsm_test` run with
+    these parameters.
+
+    Parameters
+    ----------
+    min_words, both_absent, n_surrogates, seed
+        As given to :func:`turn_lsm_test`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('language_style_matching'), ``description`` (written from the parameters),
+        ``parameters`` (``min_words``, ``both_absent``, ``n_surrogates``, ``seed``) and
+        ``citation``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``both_absent`` (the message lists the choices).
+
+    Examples
+    --------
+    >>> "100 shuffles" in lsm_method(n_surrogates=100)["description"]
+    True
+    """
+    _check_absent(both_absent)
+    n_sur = int(n_surrogates)
+    short = (
+        ""
+        if int(min_words) <= 1
+        else f", leaving out pairs with a turn of fewer than {int(min_words)} words"
+    )
+    chance = (
+        f" was compared with {n_sur} shuffle{'' if n_sur == 1 else 's'} of the client's turns"
+        + ("" if seed is None else f" (random seed {seed})")
+        if n_sur > 0
+        else " was not compared with a chance level"
+    )
+    return {
+        "name": "language_style_matching",
+        "description": (
+            "Language style matching was computed per function-word category as "
+            f"1 - |p1 - p2| / (p1 + p2 + {EPSILON:g}), p being the category's percentage of "
+            f"each person's words, and averaged over the {len(CATEGORIES)} categories (Ireland "
+            "& Pennebaker, 2010), for the whole session and for each adjacent therapist-client "
+            f"turn pair{short}; at the turn level a category neither turn uses "
+            f"{BOTH_ABSENT[both_absent]}, and the mean turn-pair LSM{chance}."
+        ),
+        "parameters": {
+            "min_words": int(min_words),
+            "both_absent": both_absent,
+            "n_surrogates": n_sur,
+            "seed": seed,
+        },
+        "citation": (
+            "Ireland, M. E., & Pennebaker, J. W. (2010). Language style matching in writing: "
+            "Synchrony in essays, correspondence, and poetry. Journal of Personality and Social "
+            "Psychology, 99(3), 549-571."
+        ),
+    }
+
 
 _TURN_COLUMNS = (
     "first_turn",
@@ -203,7 +258,7 @@ def _turn_counts(turns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     counts = np.zeros((len(turns), len(CATEGORIES)))
     totals = np.zeros(len(turns))
     for i, text in enumerate(turns["text"].tolist()):
-        c, n = category_counts("" if text is None or text is pd.NA else str(text))
+        c, n = category_counts(as_text(text))
         counts[i], totals[i] = c, n
     return roles, counts, totals
 

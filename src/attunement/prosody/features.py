@@ -20,7 +20,13 @@ import parselmouth
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import ROLES, Signal
 
-__all__ = ["METHOD", "PITCH_METHODS", "PROSODY_COLUMNS", "signals_from_audio", "turn_prosody"]
+__all__ = [
+    "PITCH_METHODS",
+    "PROSODY_COLUMNS",
+    "signals_from_audio",
+    "turn_prosody",
+    "turn_prosody_method",
+]
 
 #: ``pitch_method`` -> the parselmouth.Sound method that runs Praat's pitch analysis.
 PITCH_METHODS: Mapping[str, str] = {
@@ -42,27 +48,80 @@ PROSODY_COLUMNS: tuple[str, ...] = (
     "intensity_mean_db",
 )
 
-METHOD = {
-    "name": "turn_prosody",
-    "description": (
-        "Fundamental frequency (F0) and intensity were computed with Praat (Boersma & Weenink) "
-        "through Parselmouth (Jadoul et al., 2018): pitch by autocorrelation (pitch floor 75 Hz, "
-        "ceiling 500 Hz, 10 ms steps) and intensity with the same floor; for each turn, mean and "
-        "median F0 over its voiced frames and the energy-averaged mean intensity in dB."
-    ),
-    "parameters": {
-        "pitch_floor": 75.0,
-        "pitch_ceiling": 500.0,
-        "time_step": 0.01,
-        "pitch_method": "ac",
-    },
-    "citation": (
-        "Boersma, P. (1993). Accurate short-term analysis of the fundamental frequency and the "
-        "harmonics-to-noise ratio of a sampled sound. Proceedings of the Institute of Phonetic "
-        "Sciences, 17, 97-110. Jadoul, Y., Thompson, B., & de Boer, B. (2018). Introducing "
-        "Parselmouth: A Python interface to Praat. Journal of Phonetics, 71, 1-15."
-    ),
-}
+#: ``pitch_method`` -> how a methods paragraph names Praat's analysis.
+_PITCH_METHOD_TEXT: Mapping[str, str] = {"ac": "autocorrelation", "cc": "cross-correlation"}
+
+
+def turn_prosody_method(
+    *,
+    pitch_floor: float = 75.0,
+    pitch_ceiling: float = 500.0,
+    pitch_ranges: Mapping[str, tuple[float, float]] | None = None,
+    time_step: float = 0.01,
+    pitch_method: str = "ac",
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`turn_prosody` run with these parameters.
+
+    Parameters
+    ----------
+    pitch_floor, pitch_ceiling, pitch_ranges, time_step, pitch_method
+        As given to :func:`turn_prosody`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('turn_prosody'), ``description`` (written from the parameters),
+        ``parameters`` (``pitch_floor``, ``pitch_ceiling``, ``time_step``, ``pitch_method``,
+        and ``pitch_ranges`` when given, as role -> [floor, ceiling]) and ``citation``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``pitch_method`` (the message lists the choices).
+
+    Examples
+    --------
+    >>> "pitch floor 100 Hz" in turn_prosody_method(pitch_floor=100)["description"]
+    True
+    """
+    if pitch_method not in PITCH_METHODS:
+        raise InputError(
+            f"is {pitch_method!r}; expected one of {', '.join(PITCH_METHODS)}",
+            field="pitch_method",
+        )
+    floor, ceiling, step = float(pitch_floor), float(pitch_ceiling), float(time_step)
+    ranges = {str(role): [float(lo), float(hi)] for role, (lo, hi) in (pitch_ranges or {}).items()}
+    per_role = "".join(
+        f"; for the {role}'s turns, floor {lo:g} Hz and ceiling {hi:g} Hz"
+        for role, (lo, hi) in ranges.items()
+    )
+    parameters: dict[str, Any] = {
+        "pitch_floor": floor,
+        "pitch_ceiling": ceiling,
+        "time_step": step,
+        "pitch_method": pitch_method,
+    }
+    if ranges:
+        parameters["pitch_ranges"] = ranges
+    return {
+        "name": "turn_prosody",
+        "description": (
+            "Fundamental frequency (F0) and intensity were computed with Praat (Boersma & "
+            f"Weenink) through Parselmouth (Jadoul et al., 2018): pitch by "
+            f"{_PITCH_METHOD_TEXT[pitch_method]} (pitch floor {floor:g} Hz, ceiling "
+            f"{ceiling:g} Hz, {step * 1000:g} ms steps{per_role}) and intensity with the pitch "
+            "floor; for each turn, mean and median F0 over its voiced frames and the "
+            "energy-averaged mean intensity in dB."
+        ),
+        "parameters": parameters,
+        "citation": (
+            "Boersma, P. (1993). Accurate short-term analysis of the fundamental frequency and "
+            "the harmonics-to-noise ratio of a sampled sound. Proceedings of the Institute of "
+            "Phonetic Sciences, 17, 97-110. Jadoul, Y., Thompson, B., & de Boer, B. (2018). "
+            "Introducing Parselmouth: A Python interface to Praat. Journal of Phonetics, 71, 1-15."
+        ),
+    }
+
 
 SoundLike = parselmouth.Sound | tuple[np.ndarray, float]
 

@@ -15,33 +15,18 @@ put in random order (the therapist's stay in place) and ``r`` recomputed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pandas as pd
 
 from attunement.errors import InputError
 from attunement.language._pairs import TurnAlignment, align_turn_values, require_columns
 
-__all__ = ["FEATURES", "METHOD", "vocal_synchrony"]
+__all__ = ["FEATURES", "vocal_synchrony", "vocal_synchrony_method"]
 
 #: Features of :func:`attunement.prosody.features.turn_prosody` that synchrony can be computed on.
 FEATURES: tuple[str, ...] = ("f0_mean_hz", "f0_median_hz", "intensity_mean_db")
-
-METHOD = {
-    "name": "vocal_synchrony",
-    "description": (
-        "Vocal synchrony was the Pearson correlation, over adjacent therapist-client turn pairs, "
-        "between a turn's mean F0 (or intensity) and that of the other person's next turn, each "
-        "z-scored within speaker (Levitan & Hirschberg, 2011; Imel et al., 2014); chance was "
-        "estimated by shuffling the order of the client's turns."
-    ),
-    "parameters": {"feature": "f0_mean_hz", "n_surrogates": 1000, "seed": 0, "min_pairs": 5},
-    "citation": (
-        "Levitan, R., & Hirschberg, J. (2011). Measuring acoustic-prosodic entrainment with "
-        "respect to multiple levels and dimensions. Proceedings of Interspeech 2011, 3081-3084. "
-        "Imel, Z. E., Barco, J. S., Brown, H. J., Baucom, B. R., Baer, J. S., Kircher, J. C., & "
-        "Atkins, D. C. (2014). The association of therapist empathy and synchrony in vocally "
-        "encoded arousal. Journal of Counseling Psychology, 61(1), 146-153."
-    ),
-}
 
 
 def vocal_synchrony(
@@ -84,7 +69,7 @@ def vocal_synchrony(
 
     References
     ----------
-    Levitan & Hirschberg (2011); Imel et al. (2014) (see :data:`METHOD`).
+    Levitan & Hirschberg (2011); Imel et al. (2014) (see :func:`vocal_synchrony_method`).
 
     Examples
     --------
@@ -119,3 +104,96 @@ def vocal_synchrony(
         },
         stacklevel=3,
     )
+
+
+#: How a methods paragraph names each feature.
+_FEATURE_TEXT: dict[str, str] = {
+    "f0_mean_hz": "mean F0",
+    "f0_median_hz": "median F0",
+    "intensity_mean_db": "mean intensity",
+}
+
+
+def _exchanges(max_lag_turns: int) -> str:
+    k = int(max_lag_turns)
+    if k <= 0:
+        return ""
+    return f", and with the other person's turns up to {k} exchange{'' if k == 1 else 's'} later"
+
+
+def vocal_synchrony_method(
+    *,
+    features: str | Sequence[str] = "f0_mean_hz",
+    n_surrogates: int = 1000,
+    seed: int | None = 0,
+    min_pairs: int = 5,
+    max_lag_turns: int = 0,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`vocal_synchrony` run with these parameters.
+
+    Parameters
+    ----------
+    features : str or sequence of str
+        The ``feature`` (or several, each run with the same options) given to
+        :func:`vocal_synchrony`.
+    n_surrogates, seed, min_pairs, max_lag_turns
+        As given to :func:`vocal_synchrony`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('vocal_synchrony'), ``description`` (written from the parameters),
+        ``parameters`` (``features``, ``n_surrogates``, ``seed``, ``min_pairs``,
+        ``max_lag_turns``) and ``citation``.
+
+    Raises
+    ------
+    InputError
+        For an unknown feature (the message lists the choices).
+
+    Examples
+    --------
+    >>> m = vocal_synchrony_method(features=["f0_mean_hz", "intensity_mean_db"], n_surrogates=50)
+    >>> "mean F0 and mean intensity" in m["description"], "50 shuffles" in m["description"]
+    (True, True)
+    """
+    chosen = [features] if isinstance(features, str) else list(features)
+    unknown = [f for f in chosen if f not in FEATURES]
+    if unknown or not chosen:
+        raise InputError(
+            f"is {features!r}; expected one or more of {', '.join(FEATURES)}", field="features"
+        )
+    names = [_FEATURE_TEXT[f] for f in chosen]
+    named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    n_sur = int(n_surrogates)
+    chance = (
+        f"; chance was estimated from {n_sur} shuffle{'' if n_sur == 1 else 's'} of the order "
+        "of the client's turns" + ("" if seed is None else f" (random seed {seed})")
+        if n_sur > 0
+        else "; no chance level was estimated"
+    )
+    return {
+        "name": "vocal_synchrony",
+        "description": (
+            "Vocal synchrony was the Pearson correlation, over adjacent therapist-client turn "
+            f"pairs{_exchanges(max_lag_turns)}, between a turn's {named} (each feature on its "
+            "own) and that of the other person's next turn, each z-scored within speaker "
+            f"(Levitan & Hirschberg, 2011; Imel et al., 2014){chance}; it was left undefined "
+            f"with fewer than {int(min_pairs)} pairs."
+        ),
+        "parameters": {
+            "features": chosen,
+            "n_surrogates": n_sur,
+            "seed": seed,
+            "min_pairs": int(min_pairs),
+            "max_lag_turns": int(max_lag_turns),
+        },
+        "citation": (
+            "Levitan, R., & Hirschberg, J. (2011). Measuring acoustic-prosodic entrainment with "
+            "respect to multiple levels and dimensions. Proceedings of Interspeech 2011, "
+            "3081-3084. Imel, Z. E., Barco, J. S., Brown, H. J., Baucom, B. R., Baer, J. S., "
+            "Kircher, J. C., & Atkins, D. C. (2014). The association of therapist empathy and "
+            "synchrony in vocally encoded arousal. Journal of Counseling Psychology, 61(1), "
+            "146-153."
+        ),
+    }

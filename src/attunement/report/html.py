@@ -392,6 +392,7 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
             "kind": kind,
             "plot": plots.get(f"resonance-{kind}"),
             "moments": figures.resonant_moments(results, kind),
+            "notes": results.resonance.physiology[kind].notes,
         }
         for kind in ("eda", "hr")
         if f"resonance-{kind}" in plots

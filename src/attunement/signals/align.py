@@ -26,7 +26,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -36,7 +36,14 @@ from attunement.model import Signal
 if TYPE_CHECKING:
     from attunement.model import Session
 
-__all__ = ["METHOD", "PAIR_KINDS", "AlignedPair", "Gap", "align_pair", "prepare_pair"]
+__all__ = [
+    "PAIR_KINDS",
+    "AlignedPair",
+    "Gap",
+    "align_pair",
+    "alignment_method",
+    "prepare_pair",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,20 +53,6 @@ PAIR_KINDS: tuple[str, ...] = ("eda", "hr")
 #: Which EDA series :func:`prepare_pair` pairs, by name.
 EDA_COMPONENTS: tuple[str, ...] = ("clean", "phasic", "tonic", "raw")
 
-METHOD = {
-    "name": "alignment",
-    "description": (
-        "Both people's signals were placed on one regular grid on the session clock, at the "
-        "lower of their sampling rates, and trimmed to the time both were recording; faster "
-        "series were anti-alias filtered (zero-phase 8th-order Butterworth low-pass at 0.8 "
-        "times the grid's Nyquist frequency), then read at the grid times by linear "
-        "interpolation. Gaps longer than max_gap_s (default 2 s) were left missing; shorter "
-        "ones were bridged linearly."
-    ),
-    "parameters": {"max_gap_s": 2.0},
-    "citation": None,
-}
-
 _TIME_TOL = 1e-9
 #: Anti-alias low-pass before reading a faster series at a slower grid: Butterworth of this
 #: order (zero-phase, so in effect twice that), cut off at this fraction of the grid's Nyquist
@@ -67,6 +60,56 @@ _TIME_TOL = 1e-9
 #: level of slow signals exactly).
 ANTI_ALIAS_ORDER = 8
 ANTI_ALIAS_FRACTION = 0.8
+
+
+def alignment_method(
+    *, sampling_rate: float | None = None, max_gap_s: float = 2.0, min_overlap_s: float = 0.0
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`align_pair` run with these parameters.
+
+    Parameters
+    ----------
+    sampling_rate : float, optional
+        The grid rate given (Hz); None: the lower of the two rates.
+    max_gap_s, min_overlap_s : float
+        As given to :func:`align_pair`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('alignment'), ``description`` (written from the parameters), ``parameters``
+        (``sampling_rate``, ``max_gap_s``, ``min_overlap_s``) and ``citation`` (None).
+
+    Examples
+    --------
+    >>> alignment_method(max_gap_s=4)["description"][-75:]
+    'Gaps longer than 4 s were left missing; shorter ones were bridged linearly.'
+    """
+    grid = (
+        "at the lower of their sampling rates"
+        if sampling_rate is None
+        else f"at {float(sampling_rate):g} Hz"
+    )
+    overlap = (
+        f" (at least {float(min_overlap_s):g} s)" if min_overlap_s and min_overlap_s > 0 else ""
+    )
+    return {
+        "name": "alignment",
+        "description": (
+            f"Both people's signals were placed on one regular grid on the session clock, {grid}, "
+            f"and trimmed to the time both were recording{overlap}; faster series were "
+            f"anti-alias filtered (zero-phase order-{ANTI_ALIAS_ORDER} Butterworth low-pass at "
+            f"{ANTI_ALIAS_FRACTION:g} times the grid's Nyquist frequency), then read at the grid "
+            "times by linear interpolation. Gaps longer than "
+            f"{float(max_gap_s):g} s were left missing; shorter ones were bridged linearly."
+        ),
+        "parameters": {
+            "sampling_rate": None if sampling_rate is None else float(sampling_rate),
+            "max_gap_s": float(max_gap_s),
+            "min_overlap_s": float(min_overlap_s),
+        },
+        "citation": None,
+    }
 
 
 class Gap(NamedTuple):

@@ -37,7 +37,7 @@ import pandas as pd
 from attunement.errors import AttunementWarning, InputError
 from attunement.signals.align import _check_rate, _check_seconds, _number
 
-__all__ = ["METHOD", "PHASIC_METHODS", "eda_process"]
+__all__ = ["PHASIC_METHODS", "eda_method", "eda_process"]
 
 #: ``phasic_method`` name -> NeuroKit2's name for it.
 PHASIC_METHODS: dict[str, str] = {"highpass": "highpass", "smoothmedian": "smoothmedian"}
@@ -45,26 +45,101 @@ PHASIC_METHODS: dict[str, str] = {"highpass": "highpass", "smoothmedian": "smoot
 #: Fewest samples a segment needs for the zero-phase filters (their edge padding).
 MIN_SEGMENT_SAMPLES = 16
 
-METHOD = {
-    "name": "eda_process",
-    "description": (
-        "Skin conductance was low-pass filtered at 1 Hz (zero-phase 4th-order Butterworth) and "
-        "split into tonic and phasic parts with a 0.05 Hz zero-phase Butterworth high-pass "
-        "(NeuroKit2); holes of up to 2 s were bridged linearly and longer ones left missing."
-    ),
-    "parameters": {
-        "lowpass_hz": 1.0,
-        "order": 4,
-        "max_interp_s": 2.0,
-        "phasic_method": "highpass",
-    },
-    "citation": (
-        "Makowski, D., et al. (2021). NeuroKit2: A Python toolbox for neurophysiological signal "
-        "processing. Behavior Research Methods, 53, 1689-1696; Taylor, S., et al. (2015). "
-        "Automatic identification of artifacts in electrodermal activity data. IEEE EMBC, "
-        "1934-1937."
-    ),
+#: ``component`` of :func:`eda_method` -> the series synchrony was computed on.
+_COMPONENT_TEXT: dict[str, str] = {
+    "clean": "the low-passed skin conductance",
+    "phasic": "the phasic part",
+    "tonic": "the tonic part",
+    "raw": "the raw skin conductance",
 }
+
+
+def eda_method(
+    *,
+    lowpass_hz: float | None = 1.0,
+    order: int = 4,
+    max_interp_s: float = 2.0,
+    phasic_method: str = "highpass",
+    component: str | None = None,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`eda_process` run with these parameters.
+
+    Parameters
+    ----------
+    lowpass_hz, order, max_interp_s, phasic_method
+        As given to :func:`eda_process`; ``lowpass_hz`` None when the low-pass was skipped
+        (a recording sampled at twice the cut-off or less).
+    component : {'clean', 'phasic', 'tonic', 'raw'}, optional
+        The column that later measures used (e.g.
+        :func:`attunement.signals.align.prepare_pair`'s ``eda_component``); named in the
+        description when given.
+
+    Returns
+    -------
+    dict
+        ``name`` ('eda_process'), ``description`` (written from the parameters),
+        ``parameters`` (``lowpass_hz``, ``order``, ``max_interp_s``, ``phasic_method``, and
+        ``component`` when given) and ``citation``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``phasic_method`` or ``component`` (the message lists the choices).
+
+    Examples
+    --------
+    >>> eda_method(lowpass_hz=0.5)["description"][:58]
+    'Skin conductance was low-pass filtered at 0.5 Hz (zero-pha'
+    """
+    if phasic_method not in PHASIC_METHODS:
+        raise InputError(
+            f"is {phasic_method!r}; expected one of {', '.join(PHASIC_METHODS)}",
+            field="phasic_method",
+        )
+    if component is not None and component not in _COMPONENT_TEXT:
+        raise InputError(
+            f"is {component!r}; expected one of {', '.join(_COMPONENT_TEXT)}", field="component"
+        )
+    if lowpass_hz is None:
+        cleaned = "Skin conductance was not low-pass filtered (its sampling rate left no content "
+        cleaned += "above the cut-off)"
+    else:
+        cleaned = (
+            f"Skin conductance was low-pass filtered at {float(lowpass_hz):g} Hz (zero-phase "
+            f"order-{int(order)} Butterworth; skipped for recordings sampled at "
+            f"{2 * float(lowpass_hz):g} Hz or less)"
+        )
+    phasic = (
+        "a 0.05 Hz zero-phase Butterworth high-pass"
+        if phasic_method == "highpass"
+        else "a 4 s running median as the tonic part"
+    )
+    used = "" if component is None else f" Synchrony was computed on {_COMPONENT_TEXT[component]}."
+    parameters: dict[str, Any] = {
+        "lowpass_hz": None if lowpass_hz is None else float(lowpass_hz),
+        "order": int(order),
+        "max_interp_s": float(max_interp_s),
+        "phasic_method": phasic_method,
+    }
+    if component is not None:
+        parameters["component"] = component
+    return {
+        "name": "eda_process",
+        "description": (
+            f"{cleaned}, and was split into tonic and phasic parts with {phasic} (NeuroKit2); "
+            "holes "
+            f"of up to {float(max_interp_s):g} s were bridged linearly and longer ones left "
+            f"missing.{used}"
+        ),
+        "parameters": parameters,
+        "citation": (
+            "Makowski, D., et al. (2021). NeuroKit2: A Python toolbox for neurophysiological "
+            "signal processing. Behavior Research Methods, 53, 1689-1696; Taylor, S., et al. "
+            "(2015). Automatic identification of artifacts in electrodermal activity data. IEEE "
+            "EMBC, 1934-1937."
+        ),
+    }
+
 
 _COLUMNS = ("eda_raw", "eda_clean", "eda_tonic", "eda_phasic")
 
@@ -139,7 +214,8 @@ def eda_process(
     info : dict
         ``sampling_rate``, ``lowpass_hz`` (None when skipped), ``order``, ``phasic_method``,
         ``n_interpolated`` (samples bridged), ``gaps`` (list of ``(from_s, to_s)`` seconds from
-        sample 0: the finite samples around each hole left NaN) and ``method`` (:data:`METHOD`).
+        sample 0: the finite samples around each hole left NaN) and ``method``
+        (:func:`eda_method` of these parameters).
 
     Raises
     ------
@@ -182,7 +258,12 @@ def eda_process(
         "phasic_method": phasic_method,
         "n_interpolated": 0,
         "gaps": [],
-        "method": METHOD,
+        "method": eda_method(
+            lowpass_hz=cutoff if use_lowpass else None,
+            order=int(order),
+            max_interp_s=max_interp_s,
+            phasic_method=phasic_method,
+        ),
     }
     clean = np.full(x.size, np.nan)
     tonic = np.full(x.size, np.nan)

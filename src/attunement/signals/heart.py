@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -22,27 +23,11 @@ from attunement.errors import AttunementWarning, InputError
 from attunement.model import Signal
 from attunement.signals.align import _check_rate, _check_seconds, _describe_gaps, _on_grid
 
-__all__ = ["MAX_INTERVAL_S", "METHOD", "MIN_INTERVAL_S", "heart_rate"]
+__all__ = ["MAX_INTERVAL_S", "MIN_INTERVAL_S", "heart_rate", "heart_rate_method"]
 
 #: Shortest and longest plausible inter-beat interval (s): 200 and 30 beats per minute.
 MIN_INTERVAL_S = 0.3
 MAX_INTERVAL_S = 2.0
-
-METHOD = {
-    "name": "heart_rate",
-    "description": (
-        "Heart rate was taken from the wristband's heart-rate series or, without one, computed "
-        "as 60 / inter-beat interval at each beat and interpolated linearly onto a regular "
-        "grid; intervals outside 0.3-2.0 s were dropped as implausible and stretches without a "
-        "beat for more than 5 s were left missing."
-    ),
-    "parameters": {
-        "min_interval_s": MIN_INTERVAL_S,
-        "max_interval_s": MAX_INTERVAL_S,
-        "max_gap_s": 5.0,
-    },
-    "citation": None,
-}
 
 
 def _check_kind(sig: Signal | None, kind: str, name: str) -> None:
@@ -64,6 +49,47 @@ def _warn_gaps(role: str, gaps: list[tuple[float, float]], max_gap_s: float) -> 
             AttunementWarning,
             stacklevel=3,
         )
+
+
+def heart_rate_method(*, sampling_rate: float = 1.0, max_gap_s: float = 5.0) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`heart_rate` run with these parameters.
+
+    Parameters
+    ----------
+    sampling_rate, max_gap_s : float
+        As given to :func:`heart_rate`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('heart_rate'), ``description`` (written from the parameters), ``parameters``
+        (``sampling_rate``, ``min_interval_s``, ``max_interval_s``, ``max_gap_s``) and
+        ``citation`` (None).
+
+    Examples
+    --------
+    >>> heart_rate_method(max_gap_s=3)["parameters"]["max_gap_s"]
+    3.0
+    """
+    rate, max_gap_s = float(sampling_rate), float(max_gap_s)
+    return {
+        "name": "heart_rate",
+        "description": (
+            "Heart rate was taken from the wristband's heart-rate series or, without one, "
+            "computed as 60 / inter-beat interval at each beat, and read onto a regular "
+            f"{rate:g} Hz grid by linear interpolation; intervals outside "
+            f"{MIN_INTERVAL_S:g}-{MAX_INTERVAL_S:g} s (heart rates outside "
+            f"{60 / MAX_INTERVAL_S:g}-{60 / MIN_INTERVAL_S:g} bpm) were dropped as implausible "
+            f"and stretches without a beat for more than {max_gap_s:g} s were left missing."
+        ),
+        "parameters": {
+            "sampling_rate": rate,
+            "min_interval_s": MIN_INTERVAL_S,
+            "max_interval_s": MAX_INTERVAL_S,
+            "max_gap_s": max_gap_s,
+        },
+        "citation": None,
+    }
 
 
 def heart_rate(

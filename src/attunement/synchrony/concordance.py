@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from attunement.errors import AttunementWarning, InputError
 
-__all__ = ["METHOD", "SLOPE_METHODS", "MarciResult", "marci_sci"]
+__all__ = ["SLOPE_METHODS", "MarciResult", "marci_sci", "marci_sci_method"]
 
 #: ``slope_method`` name -> what it computes.
 SLOPE_METHODS: dict[str, str] = {
@@ -51,29 +52,6 @@ MIN_PAIRS = 3
 #: Relative spread below which a window of slopes counts as constant (rounding noise).
 _FLAT = 1e-9
 _TINY = 1e-12
-
-METHOD = {
-    "name": "marci_sci",
-    "description": (
-        "Skin-conductance concordance was computed as in Marci et al. (2007): the average "
-        "slope of each person's skin conductance in 5 s windows moved by 1 s, the Pearson "
-        "correlation of the two slope series in 15 s windows moved by 1 s, and the index "
-        "SCI = ln(sum of positive correlations / |sum of negative correlations|)."
-    ),
-    "parameters": {
-        "slope_window_s": 5.0,
-        "slope_step_s": 1.0,
-        "corr_window_s": 15.0,
-        "corr_step_s": 1.0,
-        "slope_method": "mean_difference",
-        "min_windows": 10,
-    },
-    "citation": (
-        "Marci, C. D., Ham, J., Moran, E., & Orr, S. P. (2007). Physiologic correlates of "
-        "perceived therapist empathy and social-emotional process during psychotherapy. The "
-        "Journal of Nervous and Mental Disease, 195(2), 103-111."
-    ),
-}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -314,3 +292,69 @@ def marci_sci(
         return MarciResult(nan, n_negative=n_neg, **result)
     sci = math.log(float(finite[finite > 0].sum()) / abs(float(finite[finite < 0].sum())))
     return MarciResult(sci, n_negative=n_neg, **result)
+
+
+def marci_sci_method(
+    *,
+    slope_window_s: float = 5.0,
+    slope_step_s: float = 1.0,
+    corr_window_s: float = 15.0,
+    corr_step_s: float = 1.0,
+    slope_method: str = "mean_difference",
+    min_windows: int = 10,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`marci_sci` run with these parameters.
+
+    Parameters
+    ----------
+    slope_window_s, slope_step_s, corr_window_s, corr_step_s, slope_method, min_windows
+        As given to :func:`marci_sci`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('marci_sci'), ``description`` (written from the parameters), ``parameters``
+        (the six above) and ``citation``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``slope_method`` (the message lists the choices).
+
+    Examples
+    --------
+    >>> "in 20 s windows moved by 2 s" in marci_sci_method(corr_window_s=20,
+    ...                                                    corr_step_s=2)["description"]
+    True
+    """
+    if slope_method not in SLOPE_METHODS:
+        raise InputError(
+            f"is {slope_method!r}; expected one of {', '.join(SLOPE_METHODS)}",
+            field="slope_method",
+        )
+    p = {
+        "slope_window_s": float(slope_window_s),
+        "slope_step_s": float(slope_step_s),
+        "corr_window_s": float(corr_window_s),
+        "corr_step_s": float(corr_step_s),
+        "slope_method": slope_method,
+        "min_windows": int(min_windows),
+    }
+    return {
+        "name": "marci_sci",
+        "description": (
+            "Skin-conductance concordance was computed as in Marci et al. (2007): the average "
+            f"slope of each person's skin conductance, as the {SLOPE_METHODS[slope_method]}, "
+            f"in {p['slope_window_s']:g} s windows moved by {p['slope_step_s']:g} s, the Pearson "
+            f"correlation of the two slope series in {p['corr_window_s']:g} s windows moved by "
+            f"{p['corr_step_s']:g} s, and the index SCI = ln(sum of positive correlations / "
+            "|sum of negative correlations|), left undefined with fewer than "
+            f"{p['min_windows']} defined correlations."
+        ),
+        "parameters": p,
+        "citation": (
+            "Marci, C. D., Ham, J., Moran, E., & Orr, S. P. (2007). Physiologic correlates of "
+            "perceived therapist empathy and social-emotional process during psychotherapy. The "
+            "Journal of Nervous and Mental Disease, 195(2), 103-111."
+        ),
+    }

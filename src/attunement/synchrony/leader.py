@@ -24,27 +24,11 @@ from typing import Any
 import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.peaks import _lag_matrix, peak_picking
+from attunement.synchrony.peaks import _BOKER_2002, _lag_matrix, _peak_rule, peak_picking
 
-__all__ = ["LEADERS", "METHOD", "leader_follower"]
+__all__ = ["LEADERS", "leader_follower", "leader_follower_method"]
 
 LEADERS: tuple[str, ...] = ("therapist", "client", "none")
-
-METHOD = {
-    "name": "leader_follower",
-    "description": (
-        "Leadership was read from the lag of each window's cross-correlation peak (positive: "
-        "the client follows the therapist): the leader is the person the median peak lag "
-        "points to, named only when the median is more than one sample from 0 and a two-sided "
-        "sign test over windows gives p < 0.05."
-    ),
-    "parameters": {"alpha": 0.05, "min_size": 2, "span_s": 2.0, "search_lag_s": None},
-    "citation": (
-        "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and "
-        "peak picking for the analysis of variability in the association between behavioral "
-        "time series. Psychological Methods, 7(3), 338-355."
-    ),
-}
 
 
 def _sign_test(n_positive: int, n_negative: int) -> float:
@@ -157,3 +141,47 @@ def leader_follower(
         elif median < 0 and n_neg > n_pos:
             out["leader"] = "client"
     return out
+
+
+def leader_follower_method(
+    *,
+    alpha: float = 0.05,
+    min_size: int = 2,
+    span_s: float = 2.0,
+    search_lag_s: float | None = None,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`leader_follower` run with these parameters.
+
+    Parameters
+    ----------
+    alpha, min_size, span_s, search_lag_s
+        As given to :func:`leader_follower`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('leader_follower'), ``description`` (written from the parameters),
+        ``parameters`` (``alpha``, ``min_size``, ``span_s``, ``search_lag_s``) and ``citation``.
+
+    Examples
+    --------
+    >>> "p < 0.01" in leader_follower_method(alpha=0.01)["description"]
+    True
+    """
+    rule = _peak_rule(span_s=span_s, min_size=min_size, search_lag_s=search_lag_s)
+    return {
+        "name": "leader_follower",
+        "description": (
+            "Leadership was read from the lag of each window's cross-correlation peak "
+            f"(positive: the client follows the therapist), picked {rule}: the leader is the "
+            "person the median peak lag points to, named only when the median is more than one "
+            f"sample from 0 and a two-sided sign test over windows gives p < {float(alpha):g}."
+        ),
+        "parameters": {
+            "alpha": float(alpha),
+            "min_size": int(min_size),
+            "span_s": float(span_s),
+            "search_lag_s": None if search_lag_s is None else float(search_lag_s),
+        },
+        "citation": _BOKER_2002,
+    }

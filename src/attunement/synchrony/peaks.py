@@ -25,23 +25,7 @@ import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 
-__all__ = ["METHOD", "peak_picking"]
-
-METHOD = {
-    "name": "peak_picking",
-    "description": (
-        "In each window, the peak of the cross-correlation function closest to lag 0 was picked "
-        "(Boker et al., 2002): after smoothing the function with a local quadratic fit over "
-        "2 s of lags, the lag whose value exceeds those of the two lags on each side; windows "
-        "without such a peak were left undefined."
-    ),
-    "parameters": {"span_s": 2.0, "min_size": 2, "search_lag_s": None},
-    "citation": (
-        "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and "
-        "peak picking for the analysis of variability in the association between behavioral "
-        "time series. Psychological Methods, 7(3), 338-355."
-    ),
-}
+__all__ = ["peak_picking", "peak_picking_method"]
 
 #: Columns of a lag matrix that are not lags.
 _NOT_LAGS = frozenset({"start_s", "end_s", "mid_s", "window"})
@@ -296,3 +280,59 @@ def peak_picking(
             stacklevel=2,
         )
     return pd.DataFrame({"start_s": starts, "peak_r": peak_r, "peak_lag_s": peak_lag})
+
+
+_BOKER_2002 = (
+    "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and "
+    "peak picking for the analysis of variability in the association between behavioral time "
+    "series. Psychological Methods, 7(3), 338-355."
+)
+
+
+def _peak_rule(*, span_s: float, min_size: int, search_lag_s: float | None) -> str:
+    """The clause of a methods paragraph that says how a peak was picked."""
+    where = "" if search_lag_s is None else f" among the lags up to +-{float(search_lag_s):g} s"
+    return (
+        f"after smoothing the function with a local quadratic fit over {float(span_s):g} s of "
+        "lags (none where that spans 3 lags or fewer), a peak being a lag"
+        f"{where} whose value exceeds those of the {int(min_size)} "
+        f"lag{'' if int(min_size) == 1 else 's'} on each side"
+    )
+
+
+def peak_picking_method(
+    *, span_s: float = 2.0, min_size: int = 2, search_lag_s: float | None = None
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`peak_picking` run with these parameters.
+
+    Parameters
+    ----------
+    span_s, min_size, search_lag_s
+        As given to :func:`peak_picking`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('peak_picking'), ``description`` (written from the parameters),
+        ``parameters`` (``span_s``, ``min_size``, ``search_lag_s``) and ``citation``.
+
+    Examples
+    --------
+    >>> peak_picking_method(min_size=3)["parameters"]
+    {'span_s': 2.0, 'min_size': 3, 'search_lag_s': None}
+    """
+    return {
+        "name": "peak_picking",
+        "description": (
+            "In each window, the peak of the cross-correlation function closest to lag 0 was "
+            f"picked (Boker et al., 2002): "
+            f"{_peak_rule(span_s=span_s, min_size=min_size, search_lag_s=search_lag_s)}; "
+            "windows without such a peak were left undefined."
+        ),
+        "parameters": {
+            "span_s": float(span_s),
+            "min_size": int(min_size),
+            "search_lag_s": None if search_lag_s is None else float(search_lag_s),
+        },
+        "citation": _BOKER_2002,
+    }

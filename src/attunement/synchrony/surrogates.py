@@ -37,6 +37,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,6 @@ from attunement.synchrony.wclc import (
 )
 
 __all__ = [
-    "METHOD",
     "STATISTICS",
     "SURROGATE_METHODS",
     "SurrogateTest",
@@ -67,32 +67,8 @@ __all__ = [
     "pseudo_dyad_test",
     "segment_shuffle",
     "surrogate_test",
+    "surrogate_test_method",
 ]
-
-METHOD = {
-    "name": "surrogate_synchrony_test",
-    "description": (
-        "Synchrony was tested against chance with {n_surrogates} surrogates in which the "
-        "client's series was {method_text}; the effect size is the observed figure minus the "
-        "surrogate mean, divided by the surrogate standard deviation, and the one-sided p-value "
-        "is (1 + number of surrogates at least as large) / (1 + number of surrogates)."
-    ),
-    "parameters": {
-        "n_surrogates": 1000,
-        "method": "segment_shuffle",
-        "statistic": "grand_average",
-        "absolute": True,
-    },
-    "citation": (
-        "Ramseyer, F., & Tschacher, W. (2011). Nonverbal synchrony in psychotherapy: Coordinated "
-        "body movement reflects relationship quality and outcome. Journal of Consulting and "
-        "Clinical Psychology, 79(3), 284-295. Tschacher, W., & Meier, D. (2020). Physiological "
-        "synchrony in psychotherapy sessions. Psychotherapy Research, 30(5), 558-573. Moulder, "
-        "R. G., Boker, S. M., Ramseyer, F., & Tschacher, W. (2018). Determining synchrony between "
-        "behavioral time series: An application of surrogate data generation for establishing "
-        "falsifiable null-hypotheses. Psychological Methods, 23(4), 757-773."
-    ),
-}
 
 #: Surrogate generators for :func:`surrogate_test`, with the text a methods paragraph uses.
 SURROGATE_METHODS: dict[str, str] = {
@@ -142,6 +118,9 @@ class SurrogateTest:
         ``n_surrogates``, ``seed``, ``n_possible_surrogates`` (how many different surrogates
         the recording allows; None when there are too many to count),
         ``segment_s`` or ``min_shift_s``, ``band_percentiles``.
+    notes : tuple of str
+        What the test also warned of: windows left undefined (and why), or a recording too
+        short for many different surrogates; a report shows them beside the figure.
     """
 
     observed: WCLCResult
@@ -151,6 +130,7 @@ class SurrogateTest:
     surrogates: np.ndarray
     band: pd.DataFrame
     parameters: dict[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 # -- surrogate generators ----------------------------------------------------------------------
@@ -557,17 +537,17 @@ def surrogate_test(
         possible = _possible_orders(plan, per_segment)
     else:
         possible = x.size - 2 * m + 1
+    notes = []
     if possible is not None and possible < min(n_sur, _FEW_DISTINCT):
-        warnings.warn(
+        notes.append(
             f"only {possible} different surrogates exist for a recording this short with "
-            f"method={method!r}, so the p-value cannot go below about {1 / (possible + 1):.2g}",
-            AttunementWarning,
-            stacklevel=2,
+            f"method={method!r}, so the p-value cannot go below about {1 / (possible + 1):.2g}"
         )
     observed, undefined = _compute(x, y, plan, fisher_z=fisher_z, absolute=absolute)
     if undefined.total:
-        message = _undefined_message(undefined, observed.values.size)
-        warnings.warn(message, AttunementWarning, stacklevel=2)
+        notes.append(_undefined_message(undefined, observed.values.size))
+    for note in notes:
+        warnings.warn(note, AttunementWarning, stacklevel=2)
     z = observed.values
     stat = float(_statistic(z, statistic, plan.lag))
     sur, figures = _batch_statistics(
@@ -604,7 +584,83 @@ def surrogate_test(
             **settings,
             "band_percentiles": (low_q, high_q),
         },
+        notes=tuple(notes),
     )
+
+
+def surrogate_test_method(
+    *,
+    n_surrogates: int = 1000,
+    method: str = "segment_shuffle",
+    statistic: str = "grand_average",
+    absolute: bool = True,
+    seed: int | None = 0,
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`surrogate_test` run with these parameters.
+
+    Parameters
+    ----------
+    n_surrogates : int, default 1000
+    method : {"segment_shuffle", "circular_shift"}, default "segment_shuffle"
+        How the surrogates were made (:data:`SURROGATE_METHODS`).
+    statistic : {"grand_average", "peak", "lag_zero"}, default "grand_average"
+        The figure tested (:data:`STATISTICS`).
+    absolute : bool, default True
+    seed : int or None, default 0
+        As given to :func:`surrogate_test`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('surrogate_synchrony_test'), ``description`` (written from the parameters),
+        ``parameters`` (``n_surrogates``, ``method``, ``statistic``, ``absolute``, ``seed``) and
+        ``citation``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``method`` or ``statistic`` (the message lists the choices), or a
+        ``n_surrogates`` that is not a positive integer.
+
+    Examples
+    --------
+    >>> m = surrogate_test_method(n_surrogates=50, method="circular_shift")
+    >>> m["description"][:69]
+    'Synchrony was tested against chance with 50 surrogates (random seed 0'
+    """
+    _check_choice(method, SURROGATE_METHODS, "method")
+    _check_choice(statistic, STATISTICS, "statistic")
+    n_sur = _count(n_surrogates, "n_surrogates")
+    values = "absolute values" if absolute else "signed values (in-phase synchrony)"
+    seeded = "" if seed is None else f" (random seed {seed})"
+    return {
+        "name": "surrogate_synchrony_test",
+        "description": (
+            f"Synchrony was tested against chance with {n_sur} surrogate"
+            f"{'' if n_sur == 1 else 's'}{seeded} in which the client's series was "
+            f"{SURROGATE_METHODS[method]}; the figure tested was the {STATISTICS[statistic]}, "
+            f"on {values}. The effect size is the observed figure minus the surrogate mean, "
+            "divided by the surrogate standard deviation, and the one-sided p-value is (1 + "
+            "number of surrogates at least as large) / (1 + number of surrogates)."
+        ),
+        "parameters": {
+            "n_surrogates": n_sur,
+            "method": method,
+            "statistic": statistic,
+            "absolute": bool(absolute),
+            "seed": seed,
+        },
+        "citation": (
+            "Ramseyer, F., & Tschacher, W. (2011). Nonverbal synchrony in psychotherapy: "
+            "Coordinated body movement reflects relationship quality and outcome. Journal of "
+            "Consulting and Clinical Psychology, 79(3), 284-295. Tschacher, W., & Meier, D. "
+            "(2020). Physiological synchrony in psychotherapy sessions. Psychotherapy Research, "
+            "30(5), 558-573. Moulder, R. G., Boker, S. M., Ramseyer, F., & Tschacher, W. (2018). "
+            "Determining synchrony between behavioral time series: An application of surrogate "
+            "data generation for establishing falsifiable null-hypotheses. Psychological "
+            "Methods, 23(4), 757-773."
+        ),
+    }
 
 
 def pseudo_dyad_test(

@@ -35,6 +35,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,27 +43,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from attunement.errors import AttunementWarning, InputError
 
-__all__ = ["METHOD", "WCLCResult", "wclc", "wclc_batch"]
+__all__ = ["WCLCResult", "wclc", "wclc_batch", "wclc_method"]
 
-METHOD = {
-    "name": "windowed_cross_lagged_correlation",
-    "description": (
-        "Synchrony was computed as windowed cross-lagged correlation (Boker et al., 2002) with "
-        "the semantics of rMEA's MEAccf (Kleinbub & Ramseyer, 2021): Pearson correlations "
-        "between the two series in windows of {window_s} s stepped by {step_s} s, at every lag "
-        "up to +-{lag_s} s one sample apart, on complete pairs; windows with more than half of "
-        "either series missing were left undefined, and correlations were Fisher z-transformed "
-        "(clipped to +-10)."
-    ),
-    "parameters": {"window_s": 30.0, "lag_s": 5.0, "step_s": 10.0, "fisher_z": True},
-    "citation": (
-        "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation and "
-        "peak picking for the analysis of variability in the association between behavioral "
-        "time series. Psychological Methods, 7(3), 338-355. Kleinbub, J. R., & Ramseyer, F. T. "
-        "(2021). rMEA: An R package to assess nonverbal synchronization in motion energy "
-        "analysis time-series. Psychotherapy Research, 31(6), 817-830."
-    ),
-}
 
 #: rMEA bounds Fisher's z to +-10 (``atanh(+-1)`` is infinite).
 Z_BOUND = 10.0
@@ -292,6 +274,66 @@ def wclc(
         message = _undefined_message(undefined, result.values.size)
         warnings.warn(message, AttunementWarning, stacklevel=2)
     return result
+
+
+def wclc_method(
+    *, window_s: float, lag_s: float, step_s: float, fisher_z: bool = True, absolute: bool = False
+) -> dict[str, Any]:
+    """The methods-paragraph entry of :func:`wclc` run with these parameters.
+
+    Parameters
+    ----------
+    window_s, lag_s, step_s : float
+        Seconds, as given to :func:`wclc`.
+    fisher_z, absolute : bool
+        As given to :func:`wclc`.
+
+    Returns
+    -------
+    dict
+        ``name`` ('windowed_cross_lagged_correlation'), ``description`` (sentences for a methods
+        paragraph, written from the parameters), ``parameters`` (``window_s``, ``lag_s``,
+        ``step_s``, ``fisher_z``, ``absolute``) and ``citation``.
+
+    Examples
+    --------
+    >>> m = wclc_method(window_s=60, lag_s=3, step_s=20)
+    >>> m["parameters"]["window_s"], "windows of 60 s stepped by 20 s" in m["description"]
+    (60.0, True)
+    """
+    window_s, lag_s, step_s = float(window_s), float(lag_s), float(step_s)
+    transform = (
+        f", and correlations were Fisher z-transformed (clipped to +-{Z_BOUND:g})"
+        if fisher_z
+        else ""
+    )
+    if absolute:
+        transform += " and taken as absolute values" if fisher_z else ", taken as absolute values"
+    return {
+        "name": "windowed_cross_lagged_correlation",
+        "description": (
+            "Synchrony was computed as windowed cross-lagged correlation (Boker et al., 2002) "
+            "with the semantics of rMEA's MEAccf (Kleinbub & Ramseyer, 2021): Pearson "
+            f"correlations between the two series in windows of {window_s:g} s stepped by "
+            f"{step_s:g} s, at every lag up to +-{lag_s:g} s one sample apart, on complete pairs; "
+            "windows with more than half of either series missing were left undefined"
+            f"{transform}."
+        ),
+        "parameters": {
+            "window_s": window_s,
+            "lag_s": lag_s,
+            "step_s": step_s,
+            "fisher_z": bool(fisher_z),
+            "absolute": bool(absolute),
+        },
+        "citation": (
+            "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation "
+            "and peak picking for the analysis of variability in the association between "
+            "behavioral time series. Psychological Methods, 7(3), 338-355. Kleinbub, J. R., & "
+            "Ramseyer, F. T. (2021). rMEA: An R package to assess nonverbal synchronization in "
+            "motion energy analysis time-series. Psychotherapy Research, 31(6), 817-830."
+        ),
+    }
 
 
 def wclc_batch(
