@@ -155,7 +155,8 @@ def test_a_base_that_is_not_a_model_is_named(tmp_path, content):
         (base / "config.json").write_bytes(content)
     from attunement.errors import InputError
 
-    with pytest.raises(InputError, match=rf"{base}: could not be loaded as a base model"):
+    found = "is not a folder" if content is None else "could not be loaded as a base model"
+    with pytest.raises(InputError, match=rf"{base}: {found}"):
         fit_multitask(tables(6), base=str(base), device="cpu")
 
 
@@ -175,7 +176,8 @@ def test_train_transformer_cli_with_a_bad_base(tmp_path, run_cli):
         "--base", tmp_path / "nowhere",
     )  # fmt: skip
     assert code == 1
-    assert "nowhere: could not be loaded as a base model" in err and "Traceback" not in err
+    # a missing folder is refused at once, not taken for a hub name to fetch
+    assert "nowhere: is not a folder; expected a local folder" in err and "Traceback" not in err
 
 
 # --- session coders: each utterance read beside its neighbours --------------------------------

@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -113,10 +114,35 @@ def _tokenizer(base: str):
     return AutoTokenizer.from_pretrained(base).backend_tokenizer
 
 
+def _names_a_folder(base: str) -> bool:
+    """Whether ``base`` is written as a path (absolute, ``./``, ``~``, or more than one ``/``)
+    rather than a Hugging Face model name such as ``sentence-transformers/all-MiniLM-L6-v2``.
+
+    Examples
+    --------
+    >>> [_names_a_folder(b) for b in ("org/model", "bert-base-uncased", "/m", "./m", "a/b/c")]
+    [False, False, True, True, True]
+    """
+    text = str(base)
+    return (
+        Path(text).is_absolute()
+        or text.startswith((".", "~"))
+        or text.count("/") > 1
+        or os.sep in text.replace("/", "")
+    )
+
+
 def _load_base(torch, base: str):
     """The base model's tokenizer and encoder, or a clear error naming ``base``."""
     from transformers import AutoModel
 
+    if _names_a_folder(base) and not Path(base).expanduser().is_dir():
+        # transformers would take a missing folder for a hub name and try to fetch it
+        raise InputError(
+            "is not a folder; expected a local folder with config.json, the weights and "
+            "tokenizer.json, or a Hugging Face model name (organisation/name)",
+            path=base,
+        )
     try:
         return _tokenizer(base), AutoModel.from_pretrained(base, dtype=torch.float32)
     except Exception as exc:  # transformers and tokenizers raise many types for a bad model
