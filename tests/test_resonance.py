@@ -46,8 +46,10 @@ def coupled_eda(seconds=600, rate=4.0, lag_s=2.0, seed=1):
 def test_coupled_eda_is_found_above_chance_with_the_right_leader():
     session = Session("s", transcript(), coupled_eda())
     m = analyze_session(session, FAST).metrics
-    assert m["eda_synchrony"] > 0.3
+    assert m["eda_synchrony"] > 0.2  # first-differenced: the noise weighs more
+    assert m["eda_wclc_abs_z"] > 0.3
     assert m["eda_synchrony_p_value"] == pytest.approx(0.01)  # (1 + 0) / (1 + 99)
+    assert m["eda_synchrony_chance_test"] == "circular shifts of at least 25 s, 99 surrogates"
     assert m["eda_synchrony_effect_size"] > 3
     assert m["eda_leader"] == "therapist"
     assert m["eda_lead_s"] == pytest.approx(2.0, abs=0.25)
@@ -160,8 +162,9 @@ def _lag_zero(result, start_s):
 
 
 def _window(result, start_s):
-    band = result.test.band
-    return band.loc[np.isclose(band["start_s"], start_s)].iloc[0]
+    """The rMEA-style WCLC window (mean |z| over lags) that starts at ``start_s``."""
+    summary = result.classic.summary
+    return summary.loc[np.isclose(summary["start_s"], start_s)].iloc[0]
 
 
 @pytest.mark.parametrize("kind", ["eda", "hr"])
@@ -176,9 +179,9 @@ def test_motion_masking_removes_a_shared_movement_artefact(kind):
     for start in (120.0, 130.0, 140.0):
         assert _lag_zero(raw, start) > 2.0  # r > 0.96: the shared spike
         assert abs(_lag_zero(masked, start)) < 1.0  # computed from the samples left
-        assert _window(raw, start)["observed"] > 0.75  # mean |z| over lags
-        assert _window(masked, start)["observed"] < 0.6
-    assert on.metrics[f"{kind}_synchrony"] < off.metrics[f"{kind}_synchrony"] - 0.04
+        assert _window(raw, start)["all_lags"] > 0.75  # mean |z| over lags
+        assert _window(masked, start)["all_lags"] < 0.6
+    assert on.metrics[f"{kind}_wclc_abs_z"] < off.metrics[f"{kind}_wclc_abs_z"] - 0.04
     # The masked samples are exactly the grid points inside the movement burst.
     pair = masked.pair
     inside = (pair.times() >= BURST[0]) & (pair.times() < BURST[1])
@@ -186,10 +189,10 @@ def test_motion_masking_removes_a_shared_movement_artefact(kind):
     assert np.isnan(pair.therapist[inside]).all() and np.isnan(pair.client[inside]).all()
     assert np.isfinite(pair.therapist[~inside]).all()
     np.testing.assert_array_equal(pair.client[~inside], raw.pair.client[~inside])
-    # The chance control saw the same masked series as the signed correlations.
-    np.testing.assert_allclose(
-        masked.test.observed.values, np.abs(masked.signed.values), equal_nan=True
-    )
+    # The rMEA-style figure and the chance test saw the same masked series as the signed
+    # correlations.
+    np.testing.assert_allclose(masked.classic.values, np.abs(masked.signed.values), equal_nan=True)
+    assert np.isnan(masked.headline.test.band["observed"]).any()
 
 
 def test_motion_over_more_than_half_a_window_leaves_it_undefined():
@@ -198,10 +201,10 @@ def test_motion_over_more_than_half_a_window_leaves_it_undefined():
     # said in the report (the test's notes), not as a warning
     assert any("more than half of a series is missing" in note for note in phys.notes)
     # Each window reads 35 s (30 s plus the 5 s lag).
-    assert np.isnan(_window(phys, 130.0)["observed"])  # 130-165 s: all masked
-    assert np.isnan(_window(phys, 90.0)["observed"])  # 90-125 s: 25 of 35 s masked
-    assert np.isfinite(_window(phys, 80.0)["observed"])  # 80-115 s: 15 of 35 s masked
-    assert np.isfinite(_window(phys, 0.0)["observed"])
+    assert np.isnan(_window(phys, 130.0)["all_lags"])  # 130-165 s: all masked
+    assert np.isnan(_window(phys, 90.0)["all_lags"])  # 90-125 s: 25 of 35 s masked
+    assert np.isfinite(_window(phys, 80.0)["all_lags"])  # 80-115 s: 15 of 35 s masked
+    assert np.isfinite(_window(phys, 0.0)["all_lags"])
 
 
 def test_motion_shares_metrics_and_only_the_wearer_is_masked():
@@ -309,16 +312,23 @@ def test_provenance_methods_follow_a_non_default_config():
     assert (wclc["parameters"]["window_s"], wclc["parameters"]["step_s"]) == (60.0, 20.0)
     assert wclc["parameters"]["lag_s"] == 3.0
     assert "windows of 60 s stepped by 20 s, at every lag up to +-3 s" in wclc["description"]
-    test = methods["surrogate_synchrony_test"]
+    test = methods["eda_headline_synchrony"]
     assert test["parameters"] == {
+        "preparation": "difference",
+        "window_s": 15.0,
+        "step_s": 10.0,
+        "lag_s": 5.0,
+        "min_windows": 57,
         "n_surrogates": 50,
         "method": "circular_shift",
         "statistic": "grand_average",
         "absolute": True,
         "seed": 11,
+        "min_shift_s": 25.0,
     }
     assert "with 50 surrogates (random seed 11)" in test["description"]
-    assert "circularly shifted" in test["description"]
+    assert "circularly shifted by a random offset of at least 25 s" in test["description"]
+    assert methods["hr_headline_synchrony"]["parameters"]["band_lag_s"] == 2.5
     for name in ("language_style_matching", "affect_alignment"):
         assert methods[name]["parameters"]["n_surrogates"] == 50, name
         assert methods[name]["parameters"]["seed"] == 11, name

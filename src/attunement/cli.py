@@ -414,15 +414,24 @@ def sync(
         Path, typer.Argument(help="The client's E4 export (zip or folder) or signal CSV.")
     ],
     kind: Annotated[str, typer.Option("--kind", help="Signal: eda or hr.")] = "eda",
-    window: Annotated[float, typer.Option("--window", help="Window length, seconds.")] = 30.0,
-    lag: Annotated[float, typer.Option("--lag", help="Largest lag either way, seconds.")] = 5.0,
-    step: Annotated[float, typer.Option("--step", help="Step between windows, seconds.")] = 10.0,
+    window: Annotated[
+        float, typer.Option("--window", help="Window length of the rMEA WCLC figure, seconds.")
+    ] = 30.0,
+    lag: Annotated[float, typer.Option("--lag", help="Its largest lag either way, seconds.")] = 5.0,
+    step: Annotated[
+        float, typer.Option("--step", help="Its step between windows, seconds.")
+    ] = 10.0,
     surrogates: Annotated[
-        int, typer.Option("--surrogates", help="Number of surrogate pairings.")
+        int, typer.Option("--surrogates", help="Number of surrogates of the headline's test.")
     ] = 1000,
     method: Annotated[
-        str, typer.Option("--method", help="Surrogates: segment_shuffle or circular_shift.")
-    ] = "segment_shuffle",
+        str,
+        typer.Option(
+            "--method",
+            help="Surrogates of the headline's test: circular_shift (calibrated) or "
+            "segment_shuffle (liberal below about 20 minutes; for comparison).",
+        ),
+    ] = "circular_shift",
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the surrogates.")] = 0,
     csv: Annotated[
         Path | None,
@@ -440,6 +449,9 @@ def sync(
 ) -> None:
     """Synchrony of two people's signals, tested against surrogates.
 
+    The headline figure (validated: first-differenced EDA, high-passed heart rate; 15 s
+    windows) is tested against circular shifts of the client's series; --window, --lag and
+    --step set the rMEA-style WCLC figure shown beside it and the leader.
     Both files are placed on one clock by their own start times (E4 exports carry them).
     Where an E4 export has its accelerometer, that person's movement is masked first, as in
     `analyze` (--no-mask-motion keeps every sample).
@@ -471,20 +483,25 @@ def sync(
             field="--kind",
         )
     result = physiology_synchrony(pair, config)
-    s = result.test.summary
-    table = Table(box=None, pad_edge=False, show_header=False)
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
+    found = result.headline
+    s = found.test.summary
     rows = [
         ("aligned", f"{pair.duration:.0f} s at {pair.sampling_rate:g} Hz"),
-        ("windows", f"{len(result.test.band)} of {window:g} s, step {step:g} s, lags ±{lag:g} s"),
-        ("synchrony (mean |z|)", f"{s.observed:.3f}"),
+        ("synchrony (headline)", f"{found.value:.3f}: {found.spec.label}"),
+        ("chance test", found.chance_test),
+    ]
+    if found.reason is None:
+        rows += [
+            ("chance (surrogates)", f"{s.surrogate_mean:.3f} ± {s.surrogate_sd:.3f}"),
+            ("effect size (z)", f"{found.effect_size:.2f}"),
+            ("p-value", f"{found.p_value:.4f}"),
+        ]
+    rows += [
         (
-            "chance (surrogates)",
-            f"{s.surrogate_mean:.3f} ± {s.surrogate_sd:.3f} ({s.n_surrogates} {method})",
+            "rMEA WCLC (mean |z|)",
+            f"{result.classic.grand_average:.3f} ({len(result.classic.summary)} windows of "
+            f"{window:g} s, step {step:g} s, lags ±{lag:g} s; not tested)",
         ),
-        ("effect size (z)", f"{s.effect_size:.2f}"),
-        ("p-value", f"{s.p_value:.4f}"),
         (
             "leader",
             str(result.leader["leader"])
@@ -513,6 +530,9 @@ def sync(
             )
         )
     rows += [("note", note) for note in result.notes]
+    table = Table(box=None, pad_edge=False, show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     for name, value in rows:
         table.add_row(name, value)
     _print_table(table)
@@ -571,6 +591,78 @@ def _print_table(table: Table) -> None:
     one line instead of being folded or cut to the 80 characters a pipe is given."""
     wide = out_console if out_console.is_terminal else Console(highlight=False, width=1000)
     wide.print(table)
+
+
+@benchmark_app.command("synchrony-validity")
+def benchmark_synchrony_validity(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Real recordings of pairs in the EmoPairCompete layout (DAY/team_info.csv, "
+            "DAY/ID_n/round_r/phaseP/{EDA,HR}.csv), e.g. ../shared/datasets/emopair-dev; "
+            "without it only the simulated part runs.",
+            show_default=False,
+        ),
+    ] = None,
+    kind: Annotated[str, typer.Option(help="eda, hr or both.")] = "both",
+    surrogates: Annotated[
+        int, typer.Option(help="Surrogates per test on the real recordings.")
+    ] = 199,
+    sim_pairs: Annotated[
+        int, typer.Option(help="Simulated independent pairs per length (0: none).")
+    ] = 200,
+    sim_surrogates: Annotated[int, typer.Option(help="Surrogates per simulated test.")] = 99,
+    lengths: Annotated[
+        str, typer.Option(help="Simulated recording lengths in minutes, comma-separated.")
+    ] = "3,5,10,20,45,90",
+    seed: Annotated[int, typer.Option(help="Seed of the simulations and surrogates.")] = 0,
+) -> None:
+    """Does each synchrony figure tell real pairs from chance, and is its chance test
+    calibrated? Real pairs against pseudo-pairs from other days and other teams (AUC, effect
+    size, false-positive rate), and independent simulated pairs of 3 to 90 minutes (the
+    headline test beside the previous one), in one run."""
+    from attunement.benchmarks.synchrony_validity import run_calibration, run_validity
+    from attunement.errors import InputError
+
+    kinds = {"both": ("eda", "hr"), "eda": ("eda",), "hr": ("hr",)}.get(kind)
+    if kinds is None:
+        raise typer.BadParameter(f"is {kind!r}; expected eda, hr or both", param_hint="--kind")
+    try:
+        minutes = tuple(float(m) for m in lengths.split(",") if m.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"is {lengths!r}; expected minutes separated by commas", param_hint="--lengths"
+        ) from None
+    for name, value, low in (
+        ("--surrogates", surrogates, 1),
+        ("--sim-pairs", sim_pairs, 0),
+        ("--sim-surrogates", sim_surrogates, 1),
+    ):
+        if value < low:
+            raise typer.BadParameter(f"is {value}; expected at least {low}", param_hint=name)
+    if any(m <= 0 for m in minutes):
+        raise InputError(f"is {lengths!r}; expected positive minutes", field="--lengths")
+
+    def say(text: str) -> None:
+        err_console.print(text, style="dim")
+
+    if data is not None:
+        table = run_validity(data, kinds=kinds, n_surrogates=surrogates, seed=seed, progress=say)
+        _print_frame(
+            table,
+            title=f"real pairs vs pseudo-pairs ({data}; fpr: chance test on other-day pairs)",
+        )
+    if sim_pairs:
+        table = run_calibration(
+            kinds=kinds,
+            lengths_min=minutes,
+            n_pairs=sim_pairs,
+            n_surrogates=sim_surrogates,
+            seed=seed,
+            progress=say,
+        )
+        _print_frame(table, title="false-positive rates on simulated independent pairs")
 
 
 @benchmark_app.command("batch")

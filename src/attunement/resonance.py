@@ -20,7 +20,7 @@ from attunement.language import affect, function_words, lsm
 from attunement.model import Session
 from attunement.signals import motion
 from attunement.signals.align import AlignedPair, _number, prepare_pair
-from attunement.synchrony import concordance, leader, surrogates
+from attunement.synchrony import concordance, headline, leader, surrogates
 from attunement.synchrony.wclc import WCLCResult, wclc, wclc_method
 
 __all__ = [
@@ -36,18 +36,24 @@ __all__ = [
 class ResonanceConfig:
     """Options of the resonance measures (seconds throughout).
 
-    The defaults follow the psychotherapy literature for wrist EDA and heart rate: 30 s windows
-    stepped by 10 s with lags up to ±5 s (Ramseyer & Tschacher, 2011; rMEA's defaults), 1,000
-    surrogates.
+    The windows of the rMEA-style WCLC figures (``eda_wclc_abs_z``, the leader, peak picking)
+    follow the psychotherapy literature for wrist EDA and heart rate: 30 s windows stepped by
+    10 s with lags up to ±5 s (Ramseyer & Tschacher, 2011; rMEA's defaults). The headline
+    figures ``eda_synchrony`` and ``hr_synchrony`` have validated settings of their own
+    (:data:`attunement.synchrony.headline.HEADLINES`). 1,000 surrogates.
 
     Parameters
     ----------
     window_s, lag_s, step_s : float
-        Windowed cross-lagged correlation (:func:`attunement.synchrony.wclc.wclc`).
+        Windowed cross-lagged correlation (:func:`attunement.synchrony.wclc.wclc`) of the
+        rMEA-style figures.
     n_surrogates : int
         Surrogates of every chance control.
-    surrogate_method : str
-        :func:`attunement.synchrony.surrogates.surrogate_test`'s ``method``.
+    surrogate_method : str, default "circular_shift"
+        The surrogates of the headline EDA and heart-rate tests
+        (:func:`attunement.synchrony.headline.headline_test`): circular shifts, the scheme
+        found calibrated; ``segment_shuffle`` is liberal for recordings under about 20 minutes
+        and is kept for comparison only.
     seed : int
         Seed of the surrogates.
     turn_lags : int
@@ -73,7 +79,7 @@ class ResonanceConfig:
     lag_s: float = 5.0
     step_s: float = 10.0
     n_surrogates: int = 1000
-    surrogate_method: str = "segment_shuffle"
+    surrogate_method: str = "circular_shift"
     seed: int = 0
     turn_lags: int = 2
     motion_threshold_g: float | None = 0.1
@@ -95,6 +101,8 @@ class PhysiologySynchrony:
     signed: WCLCResult
     leader: dict[str, Any]
     marci: concordance.MarciResult | None = None
+    headline: headline.HeadlineTest | None = None
+    classic: WCLCResult | None = None
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -110,12 +118,17 @@ def _quiet(func, *args, **kwargs):
 
 
 def physiology_synchrony(pair: AlignedPair, config: ResonanceConfig) -> PhysiologySynchrony:
-    """WCLC with surrogates (absolute Fisher z), its signed counterpart, leader and SCI.
+    """The headline synchrony with its chance test, the rMEA-style WCLC figure, the signed WCLC,
+    leader and (for EDA) SCI.
+
+    The headline (:mod:`attunement.synchrony.headline`) has its own validated windows; the
+    WCLC figure, the signed matrix and the leader use ``config``'s windows, lags and steps.
 
     Raises
     ------
     InputError
-        When the aligned recording is too short for one window plus the lag.
+        When the aligned recording is too short for one window plus the lag, or for the
+        headline test's smallest circular shift.
     """
     opts = dict(
         sampling_rate=pair.sampling_rate,
@@ -125,18 +138,16 @@ def physiology_synchrony(pair: AlignedPair, config: ResonanceConfig) -> Physiolo
     )
     # What the test would warn of (undefined windows, few surrogates) is kept in its notes,
     # which the report and `attunement sync` show beside the figure.
-    test = _quiet(
-        surrogates.surrogate_test,
+    found = headline.headline_test(
         pair.therapist,
         pair.client,
-        **opts,
-        fisher_z=True,
-        absolute=True,
-        statistic="grand_average",
-        method=config.surrogate_method,
+        kind=pair.kind,
+        sampling_rate=pair.sampling_rate,
         n_surrogates=config.n_surrogates,
         seed=config.seed,
+        method=config.surrogate_method,
     )
+    classic = _quiet(wclc, pair.therapist, pair.client, **opts, fisher_z=True, absolute=True)
     signed = _quiet(wclc, pair.therapist, pair.client, **opts, fisher_z=True, absolute=False)
     who = _quiet(leader.leader_follower, signed)
     marci = None
@@ -144,7 +155,7 @@ def physiology_synchrony(pair: AlignedPair, config: ResonanceConfig) -> Physiolo
         marci = _quiet(
             concordance.marci_sci, pair.therapist, pair.client, sampling_rate=pair.sampling_rate
         )
-    return PhysiologySynchrony(pair.kind, pair, test, signed, who, marci)
+    return PhysiologySynchrony(pair.kind, pair, found.test, signed, who, marci, found, classic)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -164,6 +175,10 @@ PHYSIOLOGY_METRICS = (
     "hr_synchrony",
     "hr_synchrony_effect_size",
     "hr_synchrony_p_value",
+    "eda_synchrony_chance_test",
+    "hr_synchrony_chance_test",
+    "eda_wclc_abs_z",
+    "hr_wclc_abs_z",
     "marci_sci",
     "eda_leader",
     "eda_lead_s",
@@ -242,10 +257,11 @@ _VOCAL_FEATURES: tuple[tuple[str, str], ...] = (
 
 
 def _physiology_methods(
-    config: ResonanceConfig, *, kinds: tuple[str, ...], masked: bool
+    config: ResonanceConfig, physiology: dict[str, PhysiologySynchrony], *, masked: bool
 ) -> list[dict[str, Any]]:
     """The methods-paragraph entries of :func:`physiology_synchrony` run with ``config``, for
-    the signal ``kinds`` measured, with movement ``masked`` or not.
+    the signal kinds measured, with movement ``masked`` or not; each headline's entry is the
+    one its test wrote.
 
     What :func:`physiology_synchrony` and :func:`~attunement.signals.align.prepare_pair` leave
     at their defaults (the alignment's gaps, the peak picking, Marci's windows) is recorded
@@ -261,16 +277,11 @@ def _physiology_methods(
                 threshold_g=config.motion_threshold_g, window_s=config.motion_window_s
             )
         )
+    kinds = tuple(physiology)
+    methods += [found.headline.method for found in physiology.values()]
     methods += [
         wclc_method(
             window_s=config.window_s, lag_s=config.lag_s, step_s=config.step_s, fisher_z=True
-        ),
-        surrogates.surrogate_test_method(
-            n_surrogates=config.n_surrogates,
-            method=config.surrogate_method,
-            statistic="grand_average",
-            absolute=True,
-            seed=config.seed,
         ),
         peaks.peak_picking_method(),
         leader.leader_follower_method(),
@@ -337,16 +348,18 @@ def resonance(
             )
             continue
         physiology[kind] = result
-        s = result.test.summary
-        metrics[f"{kind}_synchrony"] = _finite(s.observed)
-        metrics[f"{kind}_synchrony_effect_size"] = _finite(s.effect_size)
-        metrics[f"{kind}_synchrony_p_value"] = _finite(s.p_value)
+        found = result.headline
+        metrics[f"{kind}_synchrony"] = _finite(found.value)
+        metrics[f"{kind}_synchrony_effect_size"] = found.effect_size
+        metrics[f"{kind}_synchrony_p_value"] = found.p_value
+        metrics[f"{kind}_synchrony_chance_test"] = found.chance_test
+        metrics[f"{kind}_wclc_abs_z"] = _finite(result.classic.grand_average)
         if kind == "eda":
             metrics["eda_leader"] = result.leader["leader"]
             metrics["eda_lead_s"] = _finite(result.leader["lead_s"])
             metrics["marci_sci"] = _finite(result.marci.sci) if result.marci else None
     if physiology:
-        methods += _physiology_methods(config, kinds=tuple(physiology), masked=bool(flags))
+        methods += _physiology_methods(config, physiology, masked=bool(flags))
 
     turn_features = None
     timed = not turns.empty and turns["start_s"].notna().all() and turns["end_s"].notna().all()

@@ -164,7 +164,7 @@ def test_columns_pair_only_sessions_at_the_same_rate(tmp_path: Path, caplog) -> 
         store.put(f"k{i}", "f", {"hr": (rate, t, c), **({"eda": (1.0, t, c)} if i < 1 else {})})
     sessions = [(f"k{i}", "f", f"s{i}") for i in range(5)] + [None]
     with caplog.at_level(logging.INFO, logger="attunement.batch.pseudo"):
-        cols = pseudo_dyad_columns(sessions, store, partners=10, **WINDOWS)
+        cols = pseudo_dyad_columns(sessions, store, partners=10)
     assert list(cols) == list(PSEUDO_COLUMNS)
     p = cols["hr_synchrony_pseudo_p_value"]
     assert p[:4] == [pytest.approx(1 / 7)] * 4 and p[4:] == [None, None]
@@ -250,9 +250,16 @@ def test_true_pairs_beat_their_pseudo_dyads(wearable_batch) -> None:
     floor = 1 / (2 * (len(WITH_PAIRS) - 1) + 1)  # every pseudo-pair below the true pair
     for kind in ("eda", "hr"):
         paired = table.loc[WITH_PAIRS]
-        p = paired[f"{kind}_synchrony_pseudo_p_value"].tolist()
-        assert p == pytest.approx([floor] * len(WITH_PAIRS))
-        assert (paired[f"{kind}_synchrony_pseudo_effect_size"] > 2).all()
+        p = paired[f"{kind}_synchrony_pseudo_p_value"]
+        effect = paired[f"{kind}_synchrony_pseudo_effect_size"]
+        if kind == "eda":
+            assert p.tolist() == pytest.approx([floor] * len(WITH_PAIRS))
+            assert (effect > 2).all()
+        else:
+            # 3 minutes of 1 Hz heart rate hold 17 of the headline's windows: the true pairs
+            # still beat (nearly) every pseudo-dyad, by less
+            assert p.median() == pytest.approx(floor) and (p <= 2 * floor + 1e-12).all()
+            assert (effect > 1).all()
         assert paired[f"{kind}_synchrony"].notna().all()
         rest = table.drop(index=WITH_PAIRS)
         assert rest[[f"{kind}_synchrony_pseudo_p_value"]].isna().all().all()

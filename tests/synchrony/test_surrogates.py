@@ -204,6 +204,8 @@ def test_statistics_and_band(statistic):
         "grand_average": z.mean(axis=1),
         "peak": z.max(axis=1),
         "lag_zero": z[:, z.shape[1] // 2],
+        # the lags within +-2.5 s at 4 Hz: ten either side of lag 0
+        "lag_band": z[:, z.shape[1] // 2 - 10 : z.shape[1] // 2 + 11].mean(axis=1),
     }[statistic]
     np.testing.assert_allclose(res.band["observed"], figure)
     assert res.summary.observed == pytest.approx(
@@ -258,7 +260,10 @@ Y = np.random.default_rng(0).standard_normal(200)
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"statistic": "max"}, "unknown statistic 'max'; expected one of: grand_average, lag_zero"),
+        (
+            {"statistic": "max"},
+            "unknown statistic 'max'; expected one of: grand_average, lag_band, lag_zero",
+        ),
         ({"method": "iaaft"}, "unknown method 'iaaft'; expected one of: circular_shift, segment"),
         ({"n_surrogates": 0}, "n_surrogates: expected a positive whole number"),
         ({"n_surrogates": 2.5}, "n_surrogates"),
@@ -407,3 +412,30 @@ def test_method_has_the_options_of_surrogate_test():
     for name, p in inspect.signature(surrogate_test_method).parameters.items():
         assert p.kind is p.KEYWORD_ONLY
         assert measure[name].default == p.default, name
+
+
+def test_lag_band_averages_the_lags_near_zero_at_1_hz():
+    # at 1 Hz the lags within +-2.5 s are -2 ... +2
+    t, c = coupled(np.random.default_rng(3), seconds=600, rate=1.0)
+    res = surrogate_test(
+        t, c, sampling_rate=1.0, window_s=30, lag_s=5, step_s=10, n_surrogates=20,
+        statistic="lag_band", absolute=False, method="circular_shift",
+    )  # fmt: skip
+    z = res.observed.values
+    np.testing.assert_allclose(res.band["observed"], z[:, 3:8].mean(axis=1))
+    assert res.parameters["band_lag_s"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"band_lag_s": 1.0}, "band_lag_s applies to statistic='lag_band'"),
+        ({"statistic": "lag_band", "band_lag_s": 6.0}, "at most the largest lag, 5 s"),
+        ({"statistic": "lag_band", "band_lag_s": -1}, "expected seconds >= 0"),
+        ({"statistic": "lag_band", "band_lag_s": "x"}, "expected seconds >= 0"),
+    ],
+)
+def test_lag_band_options_are_checked(kwargs, message):
+    t, c = coupled(np.random.default_rng(3), seconds=300)
+    with pytest.raises(InputError, match=re.escape(message)):
+        surrogate_test(t, c, sampling_rate=4.0, **GEOMETRY, n_surrogates=5, **kwargs)

@@ -3,9 +3,11 @@
 A session's EDA or heart-rate synchrony is compared with the synchrony of *pseudo-dyads*: its
 therapist with the clients of other sessions, and the therapists of other sessions with its
 client (Bernieri, Reznick & Rosenthal, 1988), as :func:`attunement.synchrony.pseudo_dyad_test`
-does. The figure is the one the session's own test uses: the grand average of the absolute
-Fisher z of the windowed cross-lagged correlation, with the windows, lags and steps of
-:class:`attunement.resonance.ResonanceConfig`. A pseudo-pair is truncated to the shorter of its
+does. The figure is the session's own headline (:data:`attunement.synchrony.headline.HEADLINES`):
+each series prepared as the headline prepares it (EDA first-differenced, heart rate
+high-passed), then the grand average of the absolute (EDA) or the signed mean over the lags
+near zero (heart rate) Fisher z of the windowed cross-lagged correlation, with the headline's
+windows, lags and steps. A pseudo-pair is truncated to the shorter of its
 two series (both start at their first sample).
 
 How a batch does it, in bounded memory:
@@ -67,6 +69,7 @@ from typing import Any
 import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony.headline import HEADLINES, prepare_series
 from attunement.synchrony.stats import SurrogateSummary, summarize_surrogates
 from attunement.synchrony.wclc import wclc_batch
 
@@ -308,9 +311,15 @@ def _n_windows(n: int, opts: dict[str, float]) -> int:
 
 
 def _grand_averages(
-    therapist: np.ndarray, clients: Sequence[np.ndarray], opts: dict[str, float]
+    therapist: np.ndarray,
+    clients: Sequence[np.ndarray],
+    opts: dict[str, float],
+    *,
+    absolute: bool = True,
+    band: int | None = None,
 ) -> np.ndarray:
-    """Grand average of the absolute Fisher z of ``therapist`` with each client series.
+    """Grand average of the (absolute) Fisher z of ``therapist`` with each client series, over
+    all lags or, with ``band``, over the lags within ``band`` samples of zero.
 
     Each pairing counts only the windows of the shorter series, as if both were truncated to
     it. Every window is computed from its own samples, so the client series are cut or padded
@@ -320,7 +329,9 @@ def _grand_averages(
     n = therapist.size
     out = np.full(len(clients), np.nan)
     keep = [_n_windows(min(n, c.size), opts) for c in clients]
-    n_lags = 2 * round(opts["lag_s"] * opts["sampling_rate"]) + 1
+    lag = round(opts["lag_s"] * opts["sampling_rate"])
+    n_lags = 2 * lag + 1
+    lags = slice(None) if band is None else slice(lag - band, lag + band + 1)
     rows = max(1, _CHUNK_BYTES // (8 * n_lags * max(1, _n_windows(n, opts))))
     for lo in range(0, len(clients), rows):
         chunk = clients[lo : lo + rows]
@@ -328,12 +339,12 @@ def _grand_averages(
         for i, c in enumerate(chunk):
             stack[i, : min(n, c.size)] = c[:n]
         try:
-            z = wclc_batch(therapist, stack, **opts, fisher_z=True, absolute=True)
+            z = wclc_batch(therapist, stack, **opts, fisher_z=True, absolute=absolute)
         except InputError as exc:
             logger.debug("pseudo-pairs not computed: %s", exc)
             continue
         for i in range(len(chunk)):
-            cells = z[i, : keep[lo + i]]
+            cells = z[i, : keep[lo + i], lags]
             ok = np.isfinite(cells)
             if ok.any():
                 out[lo + i] = cells[ok].mean()
@@ -350,12 +361,15 @@ def ring_pseudo_dyad_test(
     lag_s: float,
     step_s: float,
     seed: int = 0,
+    absolute: bool = True,
+    band_lag_s: float | None = None,
 ) -> list[SurrogateSummary]:
     """Each session's synchrony against the pseudo-dyads of its :func:`ring_partners`.
 
-    The figure is the grand average of the absolute Fisher z of the windowed cross-lagged
-    correlation; a session's surrogates are its therapist with each partner's client and each
-    partner's therapist with its client, each truncated to the shorter series. With
+    The figure is the grand average of the absolute (or, with ``absolute=False``, signed)
+    Fisher z of the windowed cross-lagged correlation, over every lag or over those within
+    ``band_lag_s`` of zero; a session's surrogates are its therapist with each partner's
+    client and each partner's therapist with its client, each truncated to the shorter series. With
     ``partners >= len(names) - 1`` the result is that of
     :func:`attunement.synchrony.pseudo_dyad_test` (to about 1e-12).
 
@@ -373,6 +387,9 @@ def ring_pseudo_dyad_test(
         As for :func:`attunement.synchrony.wclc`.
     seed : int
         Seed of the partners' choice.
+    absolute : bool, default True
+    band_lag_s : float, optional
+        Average only the lags within this many seconds of zero (lag 0 included).
 
     Returns
     -------
@@ -397,6 +414,7 @@ def ring_pseudo_dyad_test(
         nan = float("nan")
         return [SurrogateSummary(nan, nan, nan, nan, nan, 0) for _ in range(n)]
     opts = {"sampling_rate": sampling_rate, "window_s": window_s, "lag_s": lag_s, "step_s": step_s}
+    band = None if band_lag_s is None else math.floor(band_lag_s * sampling_rate + 1e-9)
     order = _ring_order(names, seed)
     degree = len(_around(0, n, reach))
     observed = np.full(n, np.nan)
@@ -414,7 +432,10 @@ def ring_pseudo_dyad_test(
             for q in sorted(needed - held.keys()):
                 held[q] = fetch(order[q])
             therapist, client = held[p]
-            figures = _grand_averages(therapist, [client] + [held[q][1] for q in around], opts)
+            figures = _grand_averages(
+                therapist, [client] + [held[q][1] for q in around], opts, absolute=absolute,
+                band=band,
+            )  # fmt: skip
             observed[p] = figures[0]
             undefined += int(np.count_nonzero(~np.isfinite(figures[1:])))
             for q, value in zip(around, figures[1:], strict=True):
@@ -443,9 +464,6 @@ def pseudo_dyad_columns(
     store: PairStore,
     *,
     partners: int,
-    window_s: float,
-    lag_s: float,
-    step_s: float,
     seed: int = 0,
 ) -> dict[str, list[float | None]]:
     """The pseudo-dyad columns of a batch's sessions (see the module's description).
@@ -459,8 +477,6 @@ def pseudo_dyad_columns(
         Where the sessions' aligned pairs are.
     partners, seed
         As for :func:`ring_partners`.
-    window_s, lag_s, step_s
-        As for :func:`attunement.synchrony.wclc` (those of the sessions' own synchrony).
 
     Returns
     -------
@@ -500,15 +516,28 @@ def pseudo_dyad_columns(
                 min(len(rows) - 1, 2 * math.ceil(partners / 2)),
             )
             keys = [sessions[row][0] for row in rows]  # type: ignore[index]
+            spec = HEADLINES[kind]
+
+            def fetch(i, keys=keys, kind=kind, rate=rate, spec=spec):
+                return tuple(
+                    prepare_series(
+                        x, preparation=spec.preparation, sampling_rate=rate,
+                        highpass_hz=spec.highpass_hz,
+                    )
+                    for x in store.load(keys[i], kind)
+                )  # fmt: skip
+
             summaries = ring_pseudo_dyad_test(
                 [sessions[row][2] for row in rows],  # type: ignore[index]
-                lambda i, keys=keys, kind=kind: store.load(keys[i], kind),
+                fetch,
                 partners=partners,
                 sampling_rate=rate,
-                window_s=window_s,
-                lag_s=lag_s,
-                step_s=step_s,
+                window_s=spec.window_s,
+                lag_s=spec.lag_s,
+                step_s=spec.step_s,
                 seed=seed,
+                absolute=spec.absolute,
+                band_lag_s=spec.band_lag_s,
             )
             for row, summary in zip(rows, summaries, strict=True):
                 columns[f"{kind}_synchrony_pseudo_effect_size"][row] = _value(summary.effect_size)

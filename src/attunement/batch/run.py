@@ -166,9 +166,6 @@ def _pseudo_dyads(plan, store: PairStore, partners: int, config: AnalysisConfig)
         [(e.key, e.fingerprint, sid) if e.status == "ok" else None for e, sid in plan],
         store,
         partners=partners,
-        window_s=settings.window_s,
-        lag_s=settings.lag_s,
-        step_s=settings.step_s,
         seed=settings.seed,
     )
     logger.info("pseudo-dyads tested in %.1f s", time.perf_counter() - started)

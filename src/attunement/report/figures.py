@@ -209,7 +209,8 @@ def resonance_figure(results: SessionResults, kind: str) -> go.Figure | None:
         row_heights=[0.55, 0.45],
         subplot_titles=[
             f"Both people's {_KIND_TITLES[kind]} (aligned, {pair.sampling_rate:g} Hz)",
-            "Synchrony per window (mean |Fisher z| over lags) and the chance band",
+            "Synchrony per window and the chance band"
+            + (f" ({phys.headline.spec.label})" if phys.headline is not None else ""),
         ],
     )
     t = (pair.start + np.arange(len(pair.therapist)) / pair.sampling_rate) / 60

@@ -100,9 +100,24 @@ METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
         "eda_synchrony": (
             "Skin-conductance synchrony",
             "float2",
-            "Mean |Fisher z| of windowed cross-lagged correlations (30 s windows, ±5 s).",
+            "Mean |Fisher z| of windowed cross-lagged correlations of both people's "
+            "first-differenced skin conductance (15 s windows, lags up to ±5 s), tested "
+            "against circular shifts of the client's series.",
         ),
-        "hr_synchrony": ("Heart-rate synchrony", "float2", "The same for heart rate."),
+        "hr_synchrony": (
+            "Heart-rate synchrony",
+            "float2",
+            "Signed mean Fisher z of windowed cross-lagged correlations of both people's "
+            "high-passed heart rate (15 s windows, lags within ±2.5 s): in-phase changes, "
+            "tested against circular shifts.",
+        ),
+        "eda_wclc_abs_z": (
+            "Skin-conductance WCLC (rMEA)",
+            "float2",
+            "Mean |Fisher z| of the levels (30 s windows, ±5 s), as rMEA computes it; not "
+            "tested, since on real pairs it did not differ from chance pairings.",
+        ),
+        "hr_wclc_abs_z": ("Heart-rate WCLC (rMEA)", "float2", "The same for heart rate."),
         "marci_sci": (
             "Skin-conductance concordance (SCI)",
             "float2",
@@ -171,11 +186,13 @@ def _miti(name: str, value: Any) -> str:
 
 def _chance(name: str, metrics: dict[str, Any]) -> str:
     z, p = metrics.get(f"{name}_effect_size"), metrics.get(f"{name}_p_value")
+    test = metrics.get(f"{name}_chance_test")
     if p is None:
-        return ""
+        return test if isinstance(test, str) and test.startswith("not testable") else ""
     verdict = "above chance" if p < 0.05 else "not above chance"
     z_text = "" if z is None else f"z = {z:.1f}, "
-    return f"{verdict} ({z_text}p = {p:.3f})"
+    against = f"; against {test}" if isinstance(test, str) and test else ""
+    return f"{verdict} ({z_text}p = {p:.3f}{against})"
 
 
 def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -186,7 +203,7 @@ def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         for name, (label, kind, help_text) in infos.items():
             if name not in metrics:
                 continue
-            seen.update({name, f"{name}_effect_size", f"{name}_p_value"})
+            seen.update({name, f"{name}_effect_size", f"{name}_p_value", f"{name}_chance_test"})
             value = metrics[name]
             if kind == "leader":
                 shown = _leader(value, metrics.get("eda_lead_s"))

@@ -90,7 +90,11 @@ STATISTICS: dict[str, str] = {
     "grand_average": "mean of all defined cells of the windowed cross-lagged correlation matrix",
     "peak": "mean over windows of each window's largest value over lags (Boker et al., 2002)",
     "lag_zero": "mean over windows of the lag-0 correlation",
+    "lag_band": "mean over windows of the mean correlation over the lags near zero",
 }
+
+#: Half-width of the lags averaged by ``statistic="lag_band"`` unless ``band_lag_s`` is given.
+DEFAULT_BAND_LAG_S = 2.5
 
 
 @dataclass(frozen=True)
@@ -320,20 +324,49 @@ def _check_choice(value: str, choices: dict[str, str], name: str) -> str:
     return value
 
 
-def _window_figure(z: np.ndarray, statistic: str, lag: int) -> np.ndarray:
-    """(..., n_windows, n_lags) -> (..., n_windows): each window's figure."""
+def _window_figure(z: np.ndarray, statistic: str, lag: int, band: int = 0) -> np.ndarray:
+    """(..., n_windows, n_lags) -> (..., n_windows): each window's figure.
+
+    ``lag`` is the column of lag 0; ``band`` the half-width, in samples, of ``lag_band``.
+    """
     if statistic == "grand_average":
         return _finite_mean(z, axis=-1)
     if statistic == "peak":
         return _row_max(z)
+    if statistic == "lag_band":
+        return _finite_mean(z[..., lag - band : lag + band + 1], axis=-1)
     return z[..., lag]
 
 
-def _statistic(z: np.ndarray, statistic: str, lag: int) -> np.ndarray:
+def _statistic(z: np.ndarray, statistic: str, lag: int, band: int = 0) -> np.ndarray:
     """(..., n_windows, n_lags) -> (...): the synchrony figure."""
     if statistic == "grand_average":
         return _finite_mean(z, axis=(-2, -1))
+    if statistic == "lag_band":
+        return _finite_mean(z[..., lag - band : lag + band + 1], axis=(-2, -1))
     return _finite_mean(_window_figure(z, statistic, lag), axis=-1)
+
+
+def _band_samples(statistic: str, band_lag_s: float | None, plan: _Plan) -> int:
+    """Half-width in samples of the ``lag_band`` lags (0 for the other statistics)."""
+    if statistic != "lag_band":
+        if band_lag_s is not None:
+            raise InputError("band_lag_s applies to statistic='lag_band'", field="band_lag_s")
+        return 0
+    value = DEFAULT_BAND_LAG_S if band_lag_s is None else band_lag_s
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise InputError(f"is {value!r}; expected seconds >= 0", field="band_lag_s")
+    band = math.floor(seconds * plan.sampling_rate + 1e-9)  # the lags within +-band_lag_s
+    if band > plan.lag:
+        raise InputError(
+            f"is {value!r} s; expected at most the largest lag, {plan.lag_s:g} s",
+            field="band_lag_s",
+        )
+    return band
 
 
 def _batch_statistics(
@@ -344,6 +377,7 @@ def _batch_statistics(
     statistic: str,
     fisher_z: bool,
     absolute: bool,
+    band: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Statistic (n_series,) and window figures (n_series, n_windows) of many client series.
 
@@ -356,8 +390,8 @@ def _batch_statistics(
         for lo in range(0, n_series, kernel.chunk_rows):
             hi = min(n_series, lo + kernel.chunk_rows)
             z = _transform(compute(lo, hi), fisher_z=fisher_z, absolute=absolute)
-            stats[lo:hi] = _statistic(z, statistic, lag)
-            figures[lo:hi] = _window_figure(z, statistic, lag)
+            stats[lo:hi] = _statistic(z, statistic, lag, band)
+            figures[lo:hi] = _window_figure(z, statistic, lag, band)
     return stats, figures
 
 
@@ -428,6 +462,7 @@ def surrogate_test(
     seed: int = 0,
     segment_s: float | None = None,
     min_shift_s: float | None = None,
+    band_lag_s: float | None = None,
     band_percentiles: tuple[float, float] = (2.5, 97.5),
 ) -> SurrogateTest:
     """Windowed cross-lagged synchrony of a pair, tested against surrogates of the client.
@@ -441,7 +476,7 @@ def surrogate_test(
     absolute : bool, default True
         Test synchrony strength (absolute values, in-phase and anti-phase alike); False tests
         signed, in-phase synchrony.
-    statistic : {"grand_average", "peak", "lag_zero"}
+    statistic : {"grand_average", "peak", "lag_zero", "lag_band"}
         The synchrony figure (see :data:`STATISTICS`).
     method : {"segment_shuffle", "circular_shift"}
         How the client's surrogates are made (see :data:`SURROGATE_METHODS`).
@@ -457,6 +492,9 @@ def surrogate_test(
     min_shift_s : float, optional
         Smallest shift for ``circular_shift``; by default one window, so that no lag of any
         window sees the true alignment.
+    band_lag_s : float, optional
+        For ``statistic="lag_band"``: the lags averaged are those within this many seconds of
+        zero, lag 0 included (default :data:`DEFAULT_BAND_LAG_S`; at most ``lag_s``).
     band_percentiles : (float, float), default (2.5, 97.5)
         Percentiles of the surrogates' window figures that bound the band.
 
@@ -504,6 +542,7 @@ def surrogate_test(
     plan = _plan(x.size, sampling_rate=sampling_rate, window_s=window_s, lag_s=lag_s, step_s=step_s)
     _check_choice(statistic, STATISTICS, "statistic")
     _check_choice(method, SURROGATE_METHODS, "method")
+    half = _band_samples(statistic, band_lag_s, plan)
     n_sur = _count(n_surrogates, "n_surrogates")
     low_q, high_q = _percentiles(band_percentiles)
     rng = np.random.default_rng(seed)
@@ -549,7 +588,7 @@ def surrogate_test(
     for note in notes:
         warnings.warn(note, AttunementWarning, stacklevel=2)
     z = observed.values
-    stat = float(_statistic(z, statistic, plan.lag))
+    stat = float(_statistic(z, statistic, plan.lag, half))
     sur, figures = _batch_statistics(
         kernel,
         n_sur,
@@ -557,6 +596,7 @@ def surrogate_test(
         statistic=statistic,
         fisher_z=fisher_z,
         absolute=absolute,
+        band=half,
     )
     _warn_undefined_surrogates(sur, "surrogates")
     low, median, high = _band(figures, (low_q, 50.0, high_q))
@@ -564,7 +604,7 @@ def surrogate_test(
         {
             "start_s": observed.summary["start_s"],
             "end_s": observed.summary["end_s"],
-            "observed": _window_figure(z, statistic, plan.lag),
+            "observed": _window_figure(z, statistic, plan.lag, half),
             "surrogate_low": low,
             "surrogate_median": median,
             "surrogate_high": high,
@@ -582,6 +622,7 @@ def surrogate_test(
             "seed": seed,
             "n_possible_surrogates": possible,
             **settings,
+            **({"band_lag_s": half / plan.sampling_rate} if statistic == "lag_band" else {}),
             "band_percentiles": (low_q, high_q),
         },
         notes=tuple(notes),
@@ -595,6 +636,8 @@ def surrogate_test_method(
     statistic: str = "grand_average",
     absolute: bool = True,
     seed: int | None = 0,
+    min_shift_s: float | None = None,
+    band_lag_s: float | None = None,
 ) -> dict[str, Any]:
     """The methods-paragraph entry of :func:`surrogate_test` run with these parameters.
 
@@ -607,6 +650,10 @@ def surrogate_test_method(
         The figure tested (:data:`STATISTICS`).
     absolute : bool, default True
     seed : int or None, default 0
+    min_shift_s : float, optional
+        The smallest circular shift, when it is not one window.
+    band_lag_s : float, optional
+        The half-width of ``lag_band``'s lags (default :data:`DEFAULT_BAND_LAG_S`).
         As given to :func:`surrogate_test`.
 
     Returns
@@ -633,12 +680,19 @@ def surrogate_test_method(
     n_sur = _count(n_surrogates, "n_surrogates")
     values = "absolute values" if absolute else "signed values (in-phase synchrony)"
     seeded = "" if seed is None else f" (random seed {seed})"
+    how = SURROGATE_METHODS[method]
+    if method == "circular_shift" and min_shift_s is not None:
+        how = f"circularly shifted by a random offset of at least {min_shift_s:g} s"
+    what = STATISTICS[statistic]
+    band = DEFAULT_BAND_LAG_S if band_lag_s is None else float(band_lag_s)
+    if statistic == "lag_band":
+        what += f" (the lags within +-{band:g} s)"
     return {
         "name": "surrogate_synchrony_test",
         "description": (
             f"Synchrony was tested against chance with {n_sur} surrogate"
             f"{'' if n_sur == 1 else 's'}{seeded} in which the client's series was "
-            f"{SURROGATE_METHODS[method]}; the figure tested was the {STATISTICS[statistic]}, "
+            f"{how}; the figure tested was the {what}, "
             f"on {values}. The effect size is the observed figure minus the surrogate mean, "
             "divided by the surrogate standard deviation, and the one-sided p-value is (1 + "
             "number of surrogates at least as large) / (1 + number of surrogates)."
@@ -649,6 +703,8 @@ def surrogate_test_method(
             "statistic": statistic,
             "absolute": bool(absolute),
             "seed": seed,
+            **({"min_shift_s": float(min_shift_s)} if min_shift_s is not None else {}),
+            **({"band_lag_s": band} if statistic == "lag_band" else {}),
         },
         "citation": (
             "Ramseyer, F., & Tschacher, W. (2011). Nonverbal synchrony in psychotherapy: "
