@@ -204,7 +204,7 @@ def test_turn_lsm_test_known_observed():
     )
     s = turn_lsm_test(t, n_surrogates=200)
     assert s.observed == pytest.approx(turn_lsm(t)["lsm"].mean(), abs=1e-12)
-    assert s.n_surrogates == 200
+    assert s.n_surrogates == 3  # 6 client turns: the rotations by 2, 3 and 4 turns, each once
 
 
 def _styled_conversation(n_pairs, seed, matched):
@@ -227,7 +227,8 @@ def _styled_conversation(n_pairs, seed, matched):
 
 def test_turn_lsm_test_detects_turn_by_turn_matching():
     s = turn_lsm_test(_styled_conversation(30, 0, matched=True), n_surrogates=300, seed=1)
-    assert s.p_value < 0.01 and s.effect_size > 2
+    assert s.n_surrogates == 27  # every rotation of 30 client turns by 2 to 28 turns
+    assert s.p_value == pytest.approx(1 / 28) and s.effect_size > 2
 
 
 def test_turn_lsm_test_p_values_uniform_when_unmatched():
@@ -241,7 +242,7 @@ def test_turn_lsm_test_p_values_uniform_when_unmatched():
 
 
 def test_turn_lsm_test_reproducible():
-    t = _styled_conversation(10, 3, matched=False)
+    t = _styled_conversation(150, 3, matched=False)  # more rotations than surrogates: drawn
     a = turn_lsm_test(t, n_surrogates=100, seed=5)
     assert a == turn_lsm_test(t, n_surrogates=100, seed=5)
     assert a != turn_lsm_test(t, n_surrogates=100, seed=6)
@@ -304,7 +305,7 @@ def test_method_is_written_from_the_parameters_that_ran():
     assert m["parameters"] == {"min_words": 3, "both_absent": "skip", "n_surrogates": 50, "seed": 2}
     text = m["description"]
     assert "fewer than 3 words" in text and BOTH_ABSENT["skip"] in text
-    assert "50 shuffles" in text and "(random seed 2)" in text
+    assert "50 rotations" in text and "(random seed 2)" in text
     assert f"the {len(CATEGORIES)} categories" in text
     assert not re.search(r"\{[A-Za-z_][A-Za-z_0-9]*\}", m["description"])
     with pytest.raises(InputError, match="both_absent"):

@@ -31,7 +31,7 @@ def test_paragraph_says_the_parameters_that_ran():
     text = methods_paragraph(analyze_session(session(), AnalysisConfig(resonance=config)))
     assert "windows of 60 s stepped by 20 s, at every lag up to +-3 s" in text
     assert "with 50 surrogates (random seed 5)" in text
-    assert "compared with 50 shuffles of the client's turns" in text
+    assert "compared with 50 rotations of the client's turns" in text
     assert "Marci et al. (2007)" in text and "in 5 s windows moved by 1 s" in text
     assert not PLACEHOLDER.search(text)
 

@@ -24,10 +24,12 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from attunement.errors import AttunementWarning
 from attunement.language._pairs import (
+    MIN_ROTATION_TURNS,
     TurnAlignment,
     align_turn_values,
     as_text,
     require_columns,
+    rotation_text,
 )
 from attunement.language.function_words import tokenize
 
@@ -117,7 +119,7 @@ def affect_alignment(
     min_pairs: int = 5,
     by_sentence: bool = True,
 ) -> TurnAlignment:
-    """Correlation of valence across therapist/client turn pairs, against turn shuffles.
+    """Correlation of valence across therapist/client turn pairs, against turn rotations.
 
     Parameters
     ----------
@@ -128,9 +130,9 @@ def affect_alignment(
         Also correlate each turn with the other person's turn up to this many exchanges later
         (lag 1: a client turn and the therapist's turn after the client's next one).
     n_surrogates : int
-        Turn shuffles for the chance level (0 for none).
+        Rotations of the client's turns for the chance level (0 for none).
     seed : int or None
-        Seed of the shuffles.
+        Seed of the rotations.
     min_pairs : int
         Fewest pairs with values for which ``r`` is computed; below, ``r`` is NaN (warned).
     by_sentence : bool
@@ -226,8 +228,7 @@ def affect_alignment_method(
         else f", and with the other person's turns up to {k} exchange{'' if k == 1 else 's'} later"
     )
     chance = (
-        f", compared with {n_sur} shuffle{'' if n_sur == 1 else 's'} of the client's turns"
-        + ("" if seed is None else f" (random seed {seed})")
+        ", compared with " + rotation_text(n_sur, seed, min_shift=k + MIN_ROTATION_TURNS)
         if n_sur > 0
         else ", without a chance level"
     )

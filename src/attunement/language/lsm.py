@@ -17,8 +17,9 @@ Three levels:
 * :func:`session_lsm`: all the therapist's words against all the client's, as Ireland &
   Pennebaker compute LSM for a conversation;
 * :func:`turn_lsm` for every adjacent therapist/client turn pair, and :func:`turn_lsm_test`,
-  whose mean is compared with turn-shuffled pairs (the client's turns in random order), a
-  chance level the session-level figure cannot have (it ignores turn order).
+  whose mean is compared with pairs of the client's turns rotated along the session (circular
+  shifts, which keep each person's drift), a chance level the session-level figure cannot have
+  (it ignores turn order).
 
 Short turns use few categories, and a category neither turn uses scores 1, so turn-level LSM of
 short turns is high by construction; ``both_absent="skip"`` averages only the categories at least
@@ -36,11 +37,13 @@ import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.language._pairs import (
+    MIN_ROTATION_TURNS,
     as_text,
     check_options,
     direction_of,
     require_columns,
-    shuffled_positions,
+    rotated_positions,
+    rotation_text,
     summarize,
     turn_pairs,
 )
@@ -96,7 +99,7 @@ def lsm_method(
 
     Examples
     --------
-    >>> "100 shuffles" in lsm_method(n_surrogates=100)["description"]
+    >>> "100 rotations" in lsm_method(n_surrogates=100)["description"]
     True
     """
     _check_absent(both_absent)
@@ -107,8 +110,7 @@ def lsm_method(
         else f", leaving out pairs with a turn of fewer than {int(min_words)} words"
     )
     chance = (
-        f" was compared with {n_sur} shuffle{'' if n_sur == 1 else 's'} of the client's turns"
-        + ("" if seed is None else f" (random seed {seed})")
+        " was compared with " + rotation_text(n_sur, seed, min_shift=MIN_ROTATION_TURNS)
         if n_sur > 0
         else " was not compared with a chance level"
     )
@@ -395,7 +397,7 @@ def turn_lsm_test(
     n_surrogates : int
         Shuffles (0 for none: the comparison fields are then NaN).
     seed : int or None
-        Seed of the shuffles.
+        Seed of the rotations.
 
     Returns
     -------
@@ -408,8 +410,8 @@ def turn_lsm_test(
     ...                   "text": ["I think I know", "I think so too", "The cat and the dog",
     ...                            "The bird and the fish", "Not now", "Never"]})
     >>> s = turn_lsm_test(t, n_surrogates=100)
-    >>> round(s.observed, 3), s.observed > s.surrogate_mean
-    (0.775, True)
+    >>> round(s.observed, 3), s.n_surrogates  # too few client turns to rotate: no chance level
+    (0.775, 0)
     """
     check_options(n_surrogates=n_surrogates, seed=seed, min_pairs=2, max_lag_turns=0)
     roles, rates, _, eligible, first, second = _pair_scores(turns, min_words, both_absent)
@@ -422,9 +424,9 @@ def turn_lsm_test(
         )
         return summarize(float("nan"), np.full(max(n_surrogates, 1), np.nan))
     observed = float(np.nanmean(_mean(_scores(rates[a], rates[b], both_absent))))
-    index = shuffled_positions(roles, eligible, n_surrogates, np.random.default_rng(seed))
-    surrogates = np.empty(n_surrogates)
-    for s in range(0, n_surrogates, 64):
+    index = rotated_positions(roles, eligible, n_surrogates, np.random.default_rng(seed))
+    surrogates = np.empty(index.shape[0])
+    for s in range(0, index.shape[0], 64):
         block = index[s : s + 64]
         pair_means = _mean(_scores(rates[block[:, a]], rates[block[:, b]], both_absent))
         with warnings.catch_warnings():
