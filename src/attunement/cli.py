@@ -622,7 +622,11 @@ def benchmark_synchrony_validity(
     calibrated? Real pairs against pseudo-pairs from other days and other teams (AUC, effect
     size, false-positive rate), and independent simulated pairs of 3 to 90 minutes (the
     headline test beside the previous one), in one run."""
-    from attunement.benchmarks.synchrony_validity import run_calibration, run_validity
+    from attunement.benchmarks.synchrony_validity import (
+        run_calibration,
+        run_turn_calibration,
+        run_validity,
+    )
     from attunement.errors import InputError
 
     kinds = {"both": ("eda", "hr"), "eda": ("eda",), "hr": ("hr",)}.get(kind)
@@ -663,6 +667,13 @@ def benchmark_synchrony_validity(
             progress=say,
         )
         _print_frame(table, title="false-positive rates on simulated independent pairs")
+        say("turn-level tests")
+        table = run_turn_calibration(n_pairs=sim_pairs, n_surrogates=sim_surrogates, seed=seed)
+        _print_frame(
+            table,
+            title="false-positive rates of the turn-level test (vocal, affect, turn LSM) on "
+            "independent drifting speakers",
+        )
 
 
 @benchmark_app.command("batch")

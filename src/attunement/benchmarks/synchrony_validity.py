@@ -25,6 +25,9 @@ Two parts:
    so every p-value at or below alpha is a false positive: the rate at 0.05 and 0.01 and a
    Kolmogorov-Smirnov test of uniform p-values, for the headline test beside the rMEA-style
    figure's segment-shuffle test (the previous default) in the same run.
+3. **Simulated independent speakers, turn by turn** (:func:`run_turn_calibration`): the
+   chance test of the turn-level figures (vocal synchrony, affect alignment, turn-level
+   language style matching) on turn values that drift, beside client-turn shuffles.
 """
 
 from __future__ import annotations
@@ -47,7 +50,14 @@ from attunement.signals.align import prepare_pair
 from attunement.synchrony import concordance, surrogates
 from attunement.synchrony.headline import HEADLINES, headline_test, prepare_series
 
-__all__ = ["CANDIDATES", "Candidate", "run_calibration", "run_validity", "simulated_null"]
+__all__ = [
+    "CANDIDATES",
+    "Candidate",
+    "run_calibration",
+    "run_turn_calibration",
+    "run_validity",
+    "simulated_null",
+]
 
 KINDS = ("eda", "hr")
 RATES = {"eda": 4.0, "hr": 1.0}
@@ -394,4 +404,77 @@ def run_calibration(
                         "ks_p": float(stats.kstest(v[ok] - jitter[ok], "uniform").pvalue),
                     }
                 )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _ar_turns(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    return sps.lfilter([1.0], [1.0, -phi], rng.standard_normal(n))
+
+
+def run_turn_calibration(
+    *,
+    n_turns: tuple[int, ...] = (60, 200, 600),
+    autocorrelations: tuple[float, ...] = (0.0, 0.5, 0.8),
+    n_pairs: int = 200,
+    n_surrogates: int = 99,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """False-positive rates of the turn-level chance test (vocal synchrony, affect alignment and
+    turn LSM share it) on independent speakers whose turn values drift, beside client-turn
+    shuffles (the previous test) in the same run.
+
+    Each pair: therapist and client values per turn, each an independent AR(1) series with
+    turn-to-turn autocorrelation ``phi``, alternating turns. The product's
+    :func:`attunement.language._pairs.align_turn_values` (rotations) gives one p-value; the
+    same z-scored values against ``n_surrogates`` shuffles of the client's turns give the other.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``test``, ``n_turns``, ``autocorrelation``, ``n_pairs``, ``fpr_05``, ``fpr_01``.
+    """
+    from attunement.language._pairs import align_turn_values, rowwise_pearson, turn_pairs
+
+    rows = []
+    rng = np.random.default_rng(seed)
+    for n, phi in itertools.product(n_turns, autocorrelations):
+        roles = np.array(["therapist", "client"] * (n // 2))
+        table = pd.DataFrame({"role": roles, "speaker": roles})
+        first, second = turn_pairs(roles)
+        clients = np.flatnonzero(roles == "client")
+        found: dict[str, list[float]] = {"rotations (headline)": [], "shuffles (previous)": []}
+        for k in range(n_pairs):
+            values = np.empty(roles.size)
+            values[roles == "therapist"] = _ar_turns(rng, clients.size, phi)
+            values[roles == "client"] = _ar_turns(rng, clients.size, phi)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AttunementWarning)
+                got = align_turn_values(
+                    values, table, max_lag_turns=0, n_surrogates=n_surrogates, seed=k,
+                    min_pairs=5, what="benchmark", parameters={}, stacklevel=2,
+                )  # fmt: skip
+            found["rotations (headline)"].append(got.summary.p_value)
+            z = values.copy()
+            for role in ("therapist", "client"):
+                own = roles == role
+                z[own] = (z[own] - z[own].mean()) / z[own].std()
+            index = np.broadcast_to(np.arange(roles.size), (n_surrogates, roles.size)).copy()
+            index[:, clients] = rng.permuted(
+                np.broadcast_to(clients, (n_surrogates, clients.size)), axis=1
+            )
+            observed = rowwise_pearson(z[first], z[second])
+            sur = rowwise_pearson(z[index[:, first]], z[index[:, second]])
+            found["shuffles (previous)"].append((1 + np.sum(sur >= observed)) / (1 + sur.size))
+        for test, p in found.items():
+            v = np.array(p, dtype=float)
+            rows.append(
+                {
+                    "test": test,
+                    "n_turns": n,
+                    "autocorrelation": phi,
+                    "n_pairs": int(np.isfinite(v).sum()),
+                    "fpr_05": float(np.mean(v[np.isfinite(v)] <= 0.05)),
+                    "fpr_01": float(np.mean(v[np.isfinite(v)] <= 0.01)),
+                }
+            )
     return pd.DataFrame(rows)
