@@ -13,6 +13,7 @@ def test_the_table_has_every_task_and_identical_numbers():
         "numpy_loop",
         "neurokit2_signal_synchrony",
         "attunement_surrogates",
+        "attunement_headline_test",
     ]
     assert table.columns.tolist() == [
         "task",

@@ -168,3 +168,47 @@ def test_motion_shares_are_shown_with_physiology():
     assert card and card.group(1) == "5%"
     assert re.search(r'class="card missing" id="metric-therapist_motion_share"', html)
     assert "Windows of wrist movement above 0.1 g ENMO" in html
+
+
+def test_a_headline_says_which_chance_test_ran_or_why_none():
+    from attunement.report.html import _chance
+
+    ran = {
+        "eda_synchrony_effect_size": 2.5,
+        "eda_synchrony_p_value": 0.004,
+        "eda_synchrony_chance_test": "circular shifts of at least 25 s, 1000 surrogates",
+    }
+    assert _chance("eda_synchrony", ran) == (
+        "above chance (z = 2.5, p = 0.004; against circular shifts of at least 25 s, 1000 "
+        "surrogates)"
+    )
+    short = {
+        "eda_synchrony_p_value": None,
+        "eda_synchrony_chance_test": "not testable: 29 windows; at least 57 needed",
+    }
+    assert _chance("eda_synchrony", short) == "not testable: 29 windows; at least 57 needed"
+
+
+def test_a_short_recording_shows_not_testable_in_the_report():
+    rng = np.random.default_rng(4)
+    n = 4 * 300  # five minutes of EDA: fewer than the 57 windows a calibrated test needs
+    drive = np.convolve(rng.standard_normal(n), np.ones(8) / 8, "same")
+    signals = (
+        Signal("eda", "therapist", 4.0, 2 + drive + 0.1 * rng.standard_normal(n), 0.0),
+        Signal("eda", "client", 4.0, 3 + drive + 0.1 * rng.standard_normal(n), 0.0),
+    )
+    utterances = tuple(
+        Utterance(i, "T" if i % 2 else "C", "therapist" if i % 2 else "client", i * 10.0,
+                  i * 10.0 + 8, "How are you feeling today about it all?")
+        for i in range(30)
+    )  # fmt: skip
+    from attunement.analysis import AnalysisConfig
+    from attunement.resonance import ResonanceConfig
+
+    results = analyze_session(
+        Session("s", utterances, signals),
+        AnalysisConfig(resonance=ResonanceConfig(n_surrogates=19)),
+    )
+    assert results.metrics["eda_synchrony_p_value"] is None
+    assert results.metrics["eda_synchrony"] is not None
+    assert "not testable: 29 windows; at least 57 needed" in render_report(results)

@@ -9,7 +9,9 @@ responses; the client's responses follow the therapist's by 2 s), analysed with 
   complete pairs; its numbers must equal attunement's (the largest difference is reported);
 - ``neurokit2_signal_synchrony``: NeuroKit2's rolling correlation, which has no lags;
 - ``attunement_surrogates``: :func:`attunement.synchrony.surrogates.surrogate_test` with
-  ``n_surrogates`` surrogates.
+  ``n_surrogates`` surrogates;
+- ``attunement_headline_test``: :func:`attunement.synchrony.headline.headline_test` of EDA, the
+  test ``analyze`` reports, with ``n_surrogates`` circular shifts.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementError, AttunementWarning
+from attunement.synchrony.headline import headline_test
 from attunement.synchrony.surrogates import surrogate_test
 from attunement.synchrony.wclc import Z_BOUND, wclc
 
@@ -139,7 +142,8 @@ def run_synchrony_benchmark(
     -------
     pandas.DataFrame
         One row per task (``task``: ``attunement_wclc``, ``numpy_loop``,
-        ``neurokit2_signal_synchrony``, ``attunement_surrogates``) with ``what`` (what it
+        ``neurokit2_signal_synchrony``, ``attunement_surrogates``,
+        ``attunement_headline_test``) with ``what`` (what it
         computes), ``seconds`` (median per call), ``peak_mib`` (peak memory allocated during one
         call, by tracemalloc), ``ratio`` (``seconds`` divided by attunement_wclc's: how many
         times longer than attunement's windowed cross-lagged correlation the task takes),
@@ -184,6 +188,11 @@ def run_synchrony_benchmark(
             warnings.simplefilter("ignore", AttunementWarning)
             return surrogate_test(x, y, **params, n_surrogates=n_surrogates, seed=seed)
 
+    def headline() -> object:
+        return headline_test(
+            x, y, kind="eda", sampling_rate=sampling_rate, n_surrogates=n_surrogates, seed=seed
+        )
+
     a, b = ours(), loop()
     if not np.array_equal(np.isnan(a), np.isnan(b)):
         raise AttunementError("the per-window loop and wclc disagree on which cells are NaN")
@@ -220,6 +229,13 @@ def run_synchrony_benchmark(
             surrogates,
             math.nan,
             "observed matrix plus every surrogate's",
+        ),
+        (
+            "attunement_headline_test",
+            f"headline EDA test (first differences, 15 s windows), {n_surrogates} circular shifts",
+            headline,
+            math.nan,
+            "what analyze and sync report; preparation included",
         ),
     ]
     table = []
