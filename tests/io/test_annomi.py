@@ -144,6 +144,13 @@ def test_windows_1252_bytes_name_the_line() -> None:
     assert info.value.line == 2
 
 
+def test_duplicated_column_is_refused_naming_it() -> None:
+    text = _csv("0,0,therapist,,Hello.,other,Hi", header=HEADER + ",utterance_text")
+    with pytest.raises(InputError, match="column 'utterance_text' appears twice") as info:
+        annomi.parse(text, path="a.csv")
+    assert (info.value.path, info.value.line) == ("a.csv", 1)
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 

@@ -52,6 +52,21 @@ def test_footer_variants_are_skipped_and_equal_times_are_fine():
     assert [(s, t, a) for s, t, a, *_ in rows(text)] == [("Ann", "Hi.", 2.0), ("Bob", "Hey.", 2.0)]
 
 
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Transcribed by <https://otter.ai>",
+        "Transcribed by [otter.ai](https://otter.ai)",
+        "transcribed by <https://www.otter.ai/>.",
+        "Transcribed by https://otter.ai.",
+    ],
+)
+def test_markdown_footer_is_skipped(footer):
+    text = f"Ann  0:02\nHi.\n\nBob  0:05\nHey there.\n\n{footer}\n"
+    assert [t for _, t, *_ in rows(text)] == ["Hi.", "Hey there."]
+    assert otter.sniff(f"Ann  0:02\n{footer}\n") is False  # a header without words
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 

@@ -147,6 +147,26 @@ def test_read_transcripts_detects_plain_text(tmp_path):
         assert [u.speaker for u in transcript.utterances][:2] == ["Therapist", "Client"]
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("1\n00:00:01.000 --> 00:00:04.000\nTherapist: Hello.\n", 2),  # WebVTT, no header
+        ("Therapist: Hello.\n\n00:00:04,500 --> 00:00:06,000\nClient: Hi.\n", 3),
+        ("Therapist: Hello.\n-00:00:01,000-->00:00:02,000 X1:10\n", 2),
+    ],
+)
+def test_a_caption_timing_line_is_refused_naming_the_line(text, line):
+    with pytest.raises(
+        InputError, match=r"found the caption cue timing .*looks like WebVTT"
+    ) as info:
+        plaintext.parse(text, path="s.txt")
+    assert (info.value.path, info.value.line) == ("s.txt", line)
+
+
+def test_an_arrow_inside_words_is_not_a_timing():
+    assert rows("Therapist: from 10:00 --> 11:00, then.\n")[0][1] == "from 10:00 --> 11:00, then."
+
+
 # --- round trips and fuzzing -----------------------------------------------------------------
 
 names = st.from_regex(r"[A-Z][a-z]{1,8}( [A-Z][a-z]{1,8}){0,3}", fullmatch=True) | st.sampled_from(

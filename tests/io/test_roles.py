@@ -1,6 +1,8 @@
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.io import read_session
@@ -108,6 +110,25 @@ def test_loose_name_match_for_teams_style_names():
     assert speakers == {"Smith, John": "therapist", "Jane Doe (Guest)": "client"}
 
 
+@pytest.mark.parametrize(
+    "label", ["Ashlee Kupor (SL)", "Ashlee Kupor (she/her)", "Kupor, Ashlee (Host) (Me)"]
+)
+def test_loose_name_match_ignores_trailing_parenthesised_tags(label):
+    r = raw((label, "a"), ("Sam Lee", "b"))
+    _, speakers = assign_roles(r, therapist="Ashlee Kupor", keep_names=True)
+    assert speakers == {label: "therapist", "Sam Lee": "client"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    tag=st.text(st.characters(blacklist_characters="()", blacklist_categories=["Cs"]), max_size=12)
+)
+def test_any_trailing_tag_is_ignored(tag):
+    r = raw((f"Ashlee Kupor ({tag})", "a"), ("Sam Lee", "b"))
+    _, speakers = assign_roles(r, therapist="ashlee kupor", client="Sam Lee")
+    assert speakers == {"Therapist": "therapist", "Client": "client"}
+
+
 def test_ambiguous_loose_match_is_an_error():
     r = raw(("Smith, John", "a"), ("John Smith (Guest)", "b"))
     with pytest.raises(InputError, match="several speakers match 'smith john'"):
@@ -135,3 +156,9 @@ def test_a_session_named_after_the_client_gets_a_pseudonymous_id(tmp_path):
     session = read_session(path, therapist="Dr Lee")
     assert session.id == "client_client_week6"
     assert read_session(path, therapist="Dr Lee", keep_names=True).id == "jane_doe_week6"
+
+
+def test_a_long_name_of_tags_is_matched_in_linear_time():
+    r = raw(("(a)" * 200_000 + "x", "a"), ("Ann (SL)", "b"))
+    _, speakers = assign_roles(r, therapist="Ann", keep_names=True)
+    assert speakers["Ann (SL)"] == "therapist"

@@ -138,6 +138,35 @@ def test_read_transcripts_detects_srt(tmp_path):
         assert len(transcript.utterances) == 6
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "match"),
+    [
+        ("1\n-00:00:01,000 --> 00:00:04,000\nAnn: hi\n", 2, "cue time '-00:00:01,000' is negative"),
+        (CUE + "2\n00:00:01,000 --> -00:00:04,000\nhi\n", 6, "'-00:00:04,000' is negative"),
+    ],
+)
+def test_negative_times_are_refused_naming_the_line(text, line, match):
+    with pytest.raises(InputError, match=match) as info:
+        srt.parse(text, path="s.srt")
+    assert (info.value.path, info.value.line) == ("s.srt", line)
+
+
+def test_cues_going_back_in_time_are_refused_naming_the_line():
+    text = "1\n00:00:10,000 --> 00:00:11,000\nAnn: a\n\n2\n00:00:01,000 --> 00:00:02,000\nBo: b\n"
+    text += "\n3\n00:00:05,000 --> 00:00:06,000\nAnn: c\n"
+    with pytest.raises(
+        InputError,
+        match=r"^s.srt:6: cue starts at 00:00:01.000, before the cue above it \(00:00:10.000, "
+        r"line 2\); expected cues in time order$",
+    ):
+        srt.parse(text, path="s.srt")
+
+
+def test_equal_and_overlapping_starts_are_fine():
+    text = "1\n00:00:01,000 --> 00:00:05,000\nAnn: a\n\n2\n00:00:01,000 --> 00:00:02,000\nBo: b\n"
+    assert [r[2] for r in rows(text)] == [1.0, 1.0]
+
+
 # --- round trips and fuzzing -----------------------------------------------------------------
 
 names = (
@@ -155,7 +184,7 @@ utterances = st.lists(
     st.tuples(names, texts, millis, st.integers(0, 120_000), st.sampled_from(["", ">> ", "["])),
     min_size=1,
     max_size=15,
-)
+).map(lambda items: sorted(items, key=lambda item: item[2]))  # cues in time order
 
 
 def clock(ms: int) -> str:

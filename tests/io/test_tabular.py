@@ -155,6 +155,51 @@ def test_bad_csv_raises_input_error(text: str, line: int, field: str | None, mat
     assert (info.value.path, info.value.line, info.value.field) == ("t.csv", line, field)
 
 
+@pytest.mark.parametrize(
+    ("header", "column", "where"),
+    [
+        ("speaker,text,text", "text", "columns 2 and 3"),
+        ("Speaker,Text,start,text", "Text", "columns 2 and 4"),  # case and spacing are ignored
+        ("speaker;text;Speaker", "speaker", "columns 1 and 3"),
+        ("speaker\ttext\tstart\tStart", "start", "columns 3 and 4"),
+        ("speaker,utterance,start-time,start time", "start-time", "columns 3 and 4"),
+    ],
+)
+def test_duplicated_columns_are_refused_naming_the_column(
+    header: str, column: str, where: str
+) -> None:
+    sep = "\t" if "\t" in header else (";" if ";" in header else ",")
+    text = header + "\n" + sep.join(["A", "Hi", "1", "2"][: header.count(sep) + 1]) + "\n"
+    with pytest.raises(InputError, match=rf"column '{column}' appears twice .*\({where}\)") as info:
+        tabular.parse_csv(text, path="t.csv")
+    assert (info.value.path, info.value.line) == ("t.csv", 1)
+
+
+def test_duplicated_columns_not_read_and_empty_names_are_fine() -> None:
+    [t] = tabular.parse_csv("speaker,text,notes,notes,,\nA,Hi,x,y,,\n", path="t.csv")
+    assert _rows(t.utterances) == [("A", "Hi", None, None)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    names=st.lists(
+        st.sampled_from(["speaker", "text", "start", "end", "notes", "Text", "SPEAKER"]),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_csv_never_drops_a_column_it_reads(names: list[str]) -> None:
+    text = ",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n"
+    keys = [n.lower() for n in names if n.lower() != "notes"]
+    try:
+        tabular.parse_csv(text, path="t.csv")
+    except InputError as exc:
+        if "appears twice" in exc.message:
+            assert len(set(keys)) < len(keys)
+        return
+    assert len(set(keys)) == len(keys)
+
+
 def test_csv_cut_mid_way() -> None:
     text = _fixture("session.csv")
     cut = text[: text.index("Stayed") + 3]

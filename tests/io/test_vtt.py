@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import warnings
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
 from attunement.io import vtt
 from attunement.io._common import decode_text, read_text
 
@@ -205,6 +206,86 @@ def test_read_transcripts_detects_vtt(tmp_path):
             assert transcript.utterances[0].speaker == "Dana Reyes"
 
 
+# --- missing header, time order, unnamed cues --------------------------------------------------
+
+
+def test_file_without_webvtt_line_is_read_with_a_warning():
+    text = "1\n00:00:01.000 --> 00:00:04.000\nAnn: hi\n\n2\n00:00:04.500 --> 00:00:06.000\nBo: ok\n"
+    with pytest.warns(AttunementWarning, match=r"^s.vtt: has no WEBVTT header line"):
+        assert rows(text) == [("Ann", "hi", 1.0, 4.0, 2), ("Bo", "ok", 4.5, 6.0, 6)]
+    with pytest.warns(AttunementWarning, match="has no WEBVTT header line"):
+        assert rows(text.replace("1\n", "", 1))[0] == ("Ann", "hi", 1.0, 4.0, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "match"),
+    [
+        ("1\n-00:00:01.000 --> 00:00:04.000\nAnn: hi\n", 2, "cue time '-00:00:01.000' is negative"),
+        (CUE + "-00:00:01.000 --> 00:00:04.000\nhi\n", 7, "is negative; expected a time at or"),
+        (CUE + "00:00:01.000 --> -00:00:04.000\nhi\n", 7, "cue time '-00:00:04.000' is negative"),
+    ],
+)
+def test_negative_times_are_refused_naming_the_line(text, line, match):
+    with pytest.raises(InputError, match=match) as info:
+        vtt.parse(text, path="s.vtt")
+    assert (info.value.path, info.value.line) == ("s.vtt", line)
+
+
+def test_cues_going_back_in_time_are_refused_naming_the_line():
+    text = "WEBVTT\n\n1\n00:00:10.000 --> 00:00:11.000\nAnn: a\n\n"
+    text += "2\n00:00:01.000 --> 00:00:02.000\nBo: b\n\n3\n00:00:05.000 --> 00:00:06.000\nAnn: c\n"
+    with pytest.raises(
+        InputError,
+        match=r"^s.vtt:8: cue starts at 00:00:01.000, before the cue above it \(00:00:10.000, "
+        r"line 4\); expected cues in time order$",
+    ):
+        vtt.parse(text, path="s.vtt")
+
+
+@settings(max_examples=100, deadline=None)
+@given(starts=st.lists(st.integers(0, 3_600_000), min_size=1, max_size=10))
+def test_cues_out_of_time_order_are_refused_at_the_first_that_goes_back(starts):
+    text = "WEBVTT\n\n" + "".join(
+        f"{clock(ms)} --> {clock(ms + 500)}\nAnn: w{i}\n\n" for i, ms in enumerate(starts)
+    )
+    back = [i for i in range(1, len(starts)) if starts[i] < starts[i - 1]]
+    if not back:
+        assert [t for _, t, *_ in rows(text)] == [f"w{i}" for i in range(len(starts))]
+        return
+    with pytest.raises(InputError, match="before the cue above it") as info:
+        vtt.parse(text, path="s.vtt")
+    assert info.value.line == 3 + 3 * back[0]
+
+
+def test_cues_without_a_speaker_name_are_counted_in_one_warning():
+    text = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nhello?\n\n"  # no speaker yet: ''
+    text += "2\n00:00:02.000 --> 00:00:03.000\nAnn: hi\n\n3\n00:00:03.000 --> 00:00:04.000\nmm\n\n"
+    text += "4\n00:00:04.000 --> 00:00:05.000\nBo: ok\n\n5\n00:00:05.000 --> 00:00:06.000\nyes\n"
+    with pytest.warns(AttunementWarning) as record:
+        got = rows(text)
+    assert [(s, t) for s, t, *_ in got] == [
+        ("", "hello?"),
+        ("Ann", "hi"),
+        ("Ann", "mm"),
+        ("Bo", "ok"),
+        ("Bo", "yes"),
+    ]
+    assert [str(w.message) for w in record] == [
+        "s.vtt: 2 cues had no speaker name; they were given to the previous speaker (lines 12, 20)"
+    ]
+
+
+def test_zoom_export_warns_about_its_unnamed_cue():
+    with pytest.warns(AttunementWarning, match=r"^z.vtt: 1 cue had no speaker name; it was given"):
+        vtt.parse(read_text(FIXTURES / "vtt" / "zoom.vtt"), path="z.vtt")
+
+
+def test_fully_named_cues_give_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows(CUE + "2\n00:00:03.000 --> 00:00:04.000\nBo: hello\n")
+
+
 # --- round trips and fuzzing -----------------------------------------------------------------
 
 names = st.from_regex(r"[A-Z][a-z]{1,8}( [A-Z][a-z]{1,8}){0,2}", fullmatch=True) | st.sampled_from(
@@ -219,7 +300,7 @@ texts = st.lists(words, min_size=1, max_size=12).map(" ".join)
 millis = st.integers(0, 10 * 3600 * 1000)
 utterances = st.lists(
     st.tuples(names, texts, millis, st.integers(0, 120_000)), min_size=1, max_size=15
-)
+).map(lambda items: sorted(items, key=lambda item: item[2]))  # cues in time order
 
 
 def clock(ms: int, unpadded: bool = False) -> str:

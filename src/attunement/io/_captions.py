@@ -13,9 +13,13 @@ from attunement.io._common import parse_clock
 __all__ = [
     "caption_blocks",
     "caption_segments",
+    "check_cue_order",
     "clean_caption_text",
+    "find_cue_timing",
+    "is_cue_timing",
     "parse_cue_block",
     "split_speaker",
+    "timing_uses_comma",
 ]
 
 
@@ -142,6 +146,96 @@ def caption_blocks(text: str) -> list[list[tuple[int, str]]]:
 
 _CUE_TIMING = re.compile(r"(?P<start>\S+?)\s*-->\s*(?P<end>\S+)(?:\s.*)?")
 _CUE_TIME = re.compile(r"(?:\d{1,6}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,9})?")
+_LOOSE_TIME = r"-?\d+(?::\d+)+(?:[.,]\d+)?"
+#: A line that is meant as a cue timing, well formed or not: clock-like times (a sign, any
+#: number of digits, ``.`` or ``,`` before the fraction) on both sides of ``-->``.
+_LOOSE_TIMING = re.compile(
+    rf"(?P<start>{_LOOSE_TIME})[ \t]*-->[ \t]*(?P<end>{_LOOSE_TIME})(?:[ \t].*)?"
+)
+_SNIFF_LINES = 200
+
+
+def is_cue_timing(line: str) -> bool:
+    """Whether ``line`` is a caption cue timing (``00:00:04.500 --> 00:00:06.000``), in any
+    caption format's style and whether or not its times are valid (``-00:00:01,000`` too).
+
+    Examples
+    --------
+    >>> is_cue_timing("00:00:04.500 --> 00:00:06.000 align:start"), is_cue_timing("1 --> 2")
+    (True, False)
+    """
+    return _LOOSE_TIMING.fullmatch(line.strip()) is not None
+
+
+def find_cue_timing(text: str, *, lines: int = _SNIFF_LINES) -> tuple[int, str] | None:
+    """The first cue timing line among the first ``lines`` lines, as ``(line number, line)``.
+
+    Examples
+    --------
+    >>> find_cue_timing("1\\n00:00:01.000 --> 00:00:02.000\\nAnn: hi\\n")
+    (2, '00:00:01.000 --> 00:00:02.000')
+    >>> find_cue_timing("Ann: hi\\n") is None
+    True
+    """
+    head = text.removeprefix("\ufeff").split("\n", lines)[:lines]
+    for number, raw in enumerate(head, start=1):
+        if is_cue_timing(raw):
+            return number, raw.strip()
+    return None
+
+
+def timing_uses_comma(line: str) -> bool:
+    """Whether a cue timing line writes ``,`` before the fraction (SubRip style).
+
+    Examples
+    --------
+    >>> timing_uses_comma("00:00:01,000 --> 00:00:02,000"), timing_uses_comma("00:01.000 --> x")
+    (True, False)
+    """
+    start = line.strip().split("-->", 1)[0]
+    return "," in start
+
+
+def _clock_text(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def check_cue_order(
+    start: float,
+    previous: tuple[float, int] | None,
+    *,
+    path: str | os.PathLike[str] | None,
+    line: int,
+) -> None:
+    """Refuse a cue that starts before the cue above it (``previous`` is its start and line).
+
+    The caption readers agree with the Zoom captions and Otter readers: cues out of time order
+    are an error, not something to reorder silently.
+
+    Raises
+    ------
+    InputError
+        Naming the cue's timing line and the line of the cue above it.
+
+    Examples
+    --------
+    >>> check_cue_order(1.0, (10.0, 3), path="s.vtt", line=7)
+    Traceback (most recent call last):
+    ...
+    attunement.errors.InputError: s.vtt:7: cue starts at 00:00:01.000, before the cue above it \
+(00:00:10.000, line 3); expected cues in time order
+    """
+    if previous is not None and start < previous[0]:
+        raise InputError(
+            f"cue starts at {_clock_text(start)}, before the cue above it "
+            f"({_clock_text(previous[0])}, line {previous[1]}); expected cues in time order",
+            path=path,
+            line=line,
+        )
 
 
 def _cue_timing(
@@ -154,6 +248,13 @@ def _cue_timing(
         )
     times = []
     for stamp in (m["start"], m["end"]):
+        if stamp.startswith("-") and _CUE_TIME.fullmatch(stamp[1:]):
+            raise InputError(
+                f"cue time {stamp[:40]!r} is negative; expected a time at or after "
+                f"00:00:00 such as {expected!r}",
+                path=path,
+                line=line,
+            )
         seconds = parse_clock(stamp) if _CUE_TIME.fullmatch(stamp) else None
         if seconds is None:
             raise InputError(

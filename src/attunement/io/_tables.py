@@ -9,7 +9,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ __all__ = [
     "MISSING_CELLS",
     "UNIX_TIME_RANGE",
     "cells_to_float",
+    "check_unique_columns",
     "check_unix_time",
     "csv_rows",
     "decode_csv",
@@ -73,6 +74,58 @@ def csv_rows(
             raise InputError(reason, path=path, line=line) from None
         if row:
             yield line, row
+
+
+def check_unique_columns(
+    names: Sequence[str],
+    *,
+    path: str | os.PathLike[str] | None = None,
+    line: int | None = None,
+    key: Callable[[str], str] = str.strip,
+    read: Collection[str] | None = None,
+) -> None:
+    """Refuse a header that names a column twice (a reader would silently keep one of them).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The header's column names, in order.
+    path : path-like, optional
+    line : int, optional
+        The header's line, for the message.
+    key : callable
+        How names are compared (the reader's normalisation, e.g. case-insensitive).
+    read : collection of str, optional
+        Only names whose key is in ``read`` (the columns the reader uses) are checked; default
+        all non-empty names.
+
+    Raises
+    ------
+    InputError
+        Naming the column and the positions (1-based) it appears at.
+
+    Examples
+    --------
+    >>> check_unique_columns(["speaker", "text", "Text"], path="s.csv", line=1, key=str.lower)
+    Traceback (most recent call last):
+    ...
+    attunement.errors.InputError: s.csv:1: column 'text' appears twice in the header (columns 2 \
+and 3); expected each column once
+    """
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        k = key(name)
+        if not k or (read is not None and k not in read):
+            continue
+        if k in seen:
+            first = seen[k]
+            raise InputError(
+                f"column {names[first].strip()[:40]!r} appears twice in the header (columns "
+                f"{first + 1} and {i + 1}); expected each column once",
+                path=path,
+                line=line,
+            )
+        seen[k] = i
 
 
 def load_json(text: str, *, path: str | os.PathLike[str] | None = None) -> Any:

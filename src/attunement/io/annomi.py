@@ -23,7 +23,7 @@ import re
 
 from attunement.errors import InputError
 from attunement.io._common import RawTranscript, RawUtterance, parse_clock
-from attunement.io._tables import csv_rows
+from attunement.io._tables import check_unique_columns, csv_rows
 
 __all__ = ["LABEL_COLUMNS", "META_COLUMNS", "parse", "sniff"]
 
@@ -45,6 +45,14 @@ LABEL_COLUMNS: tuple[str, ...] = (
     "question_subtype",
     "therapist_input_subtype",
 )
+
+#: Every column read; a header naming one of them twice is an error.
+_READ = frozenset((*_REQUIRED, "annotator_id", "timestamp", *META_COLUMNS, *LABEL_COLUMNS))
+
+
+def _key(name: str) -> str:
+    return name.strip().lower()
+
 
 # One row of the published file has '00:09:025' (a stray leading zero in the seconds).
 _PADDED_SECONDS = re.compile(r"^(\d+):([0-5]\d):0([0-5]\d)$")
@@ -125,7 +133,8 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     Raises
     ------
     InputError
-        Naming the line: no header, a required column missing, a row with the wrong number of
+        Naming the line: no header, a required column missing, a column read here named twice
+        in the header, a row with the wrong number of
         fields, a non-integer id, an interlocutor other than therapist or client, a repeated
         utterance_id within a transcript and annotator, a timestamp that is not hh:mm:ss, or
         broken CSV quoting (a file cut mid-way).
@@ -151,9 +160,10 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
             "is empty; expected an AnnoMI CSV with a header naming " + ", ".join(_REQUIRED),
             path=path,
         ) from None
+    check_unique_columns(header, path=path, line=header_line, key=_key, read=_READ)
     col: dict[str, int] = {}
     for i, name in enumerate(header):
-        col.setdefault(name.strip().lower(), i)
+        col.setdefault(_key(name), i)
     missing = [name for name in _REQUIRED if name not in col]
     if missing:
         raise InputError(

@@ -18,7 +18,9 @@ Rules:
 - an utterance's start comes from its header and its end is None (the export has no end times);
   headers must be in time order;
 - the words of a block are joined with spaces; text after a blank line that is not a header
-  continues the block before it; the ``Transcribed by https://otter.ai`` footer is skipped;
+  continues the block before it; the ``Transcribed by https://otter.ai`` footer is skipped, also
+  in its markdown forms (``Transcribed by <https://otter.ai>``,
+  ``Transcribed by [otter.ai](https://otter.ai)``);
 - text before the first header, and a header without words after it (a truncated file), are
   errors.
 """
@@ -36,7 +38,13 @@ __all__ = ["parse", "sniff"]
 _HEADER = re.compile(
     r"(?P<name>[^\W\d_].{0,79}?)(?: {2,}|\t[ \t]*)(?P<time>\d{1,6}:\d{2}:\d{2}|\d{1,2}:\d{2})"
 )
-_FOOTER = re.compile(r"transcribed by\s+(https?://)?(www\.)?otter\.ai/?", re.IGNORECASE)
+_OTTER_URL = r"(?:https?://)?(?:www\.)?otter\.ai/?"
+#: The footer, plain (``Transcribed by https://otter.ai``) or as markdown (``<https://otter.ai>``,
+#: ``[otter.ai](https://otter.ai)``), with an optional full stop.
+_FOOTER = re.compile(
+    rf"transcribed by\s+(?:{_OTTER_URL}|<{_OTTER_URL}>|\[{_OTTER_URL}\]\({_OTTER_URL}\))\.?",
+    re.IGNORECASE,
+)
 _EXPECTED = "a header 'Name  m:ss' (the name, two spaces, the start time), then the words"
 _SNIFF_LINES = 200
 _MAX_HEADER = 200

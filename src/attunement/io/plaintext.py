@@ -22,7 +22,9 @@ Rules:
   (``mm:ss`` and a fraction ``.5`` are accepted too), which becomes the utterance's start; ends
   are None. A timestamp on a line without a name is kept as part of the words;
 - blank lines are skipped; up to 20 lines before the first named line (a title, a date, a
-  header typed above the dialogue) are skipped with a warning; more than that is an error.
+  header typed above the dialogue) are skipped with a warning; more than that is an error;
+- a caption cue timing line (``00:00:04.500 --> 00:00:06.000``) is an error: the file is
+  captions (WebVTT or SubRip), and its timings must never end up as words.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import re
 import warnings
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._captions import split_speaker
+from attunement.io._captions import is_cue_timing, split_speaker
 from attunement.io._common import RawTranscript, RawUtterance, parse_clock
 
 __all__ = ["parse", "sniff"]
@@ -87,7 +89,7 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     ------
     InputError
         More than 20 lines before the first named line, an impossible timestamp (``[00:75]``),
-        or no utterance with words.
+        a caption cue timing line, or no utterance with words.
 
     Examples
     --------
@@ -101,6 +103,13 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
         line = raw.strip()
         if not line:
             continue
+        if is_cue_timing(line):
+            raise InputError(
+                f"found the caption cue timing {line[:60]!r}; expected {_EXPECTED} (this looks "
+                "like WebVTT or SubRip captions: read it as .vtt or .srt)",
+                path=path,
+                line=number,
+            )
         named = _named(line)
         if named is None:
             if not utterances:

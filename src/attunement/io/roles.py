@@ -4,8 +4,8 @@ Rules, in order:
 
 1. a role the source itself carries (AnnoMI's ``interlocutor``) is kept;
 2. speakers named with ``therapist=`` / ``client=`` (case and spacing ignored; failing an exact
-   match, word order, punctuation and a "(Guest)"-style suffix are ignored too, so "John Smith"
-   finds Teams' "Smith, John (Guest)");
+   match, word order, punctuation and trailing parenthesised tags are ignored too, so "John
+   Smith" finds Teams' "Smith, John (Guest)" and "Ashlee Kupor" finds Zoom's "Ashlee Kupor (SL)");
 3. speakers whose name contains a role word: therapist, counsellor, counselor, interviewer,
    clinician, psychologist -> therapist; client, patient, interviewee -> client;
 4. what is left: when a therapist is known and clients were not named, every other speaker is a
@@ -55,13 +55,29 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-_SUFFIX = re.compile(r"\s*\((guest|external|unverified|host|co-host|me)\)\s*$", re.I)
+def _without_tags(name: str) -> str:
+    """``name`` without trailing parenthesised tags: Teams' "(Guest)", Zoom's "(SL)",
+    "(she/her)", "(Host) (Me)" (stripped from the end, in time linear in the name's length)."""
+    name = name.rstrip()
+    while name.endswith(")"):
+        at = name.rfind("(")
+        if at < 0 or ")" in name[at + 1 : -1]:
+            break
+        name = name[:at].rstrip()
+    return name
 
 
 def _loose(name: str) -> frozenset[str]:
-    """The words of a name, whatever their order, case and punctuation, without a Teams/Zoom
-    suffix such as "(Guest)": "Smith, John (Guest)" and "john smith" give the same key."""
-    return frozenset(re.findall(r"\w+", _SUFFIX.sub("", name).casefold()))
+    """The words of a name, whatever their order, case and punctuation, without trailing
+    parenthesised tags: "Smith, John (Guest)", "John Smith (SL)" and "john smith" give the same
+    key.
+
+    Examples
+    --------
+    >>> _loose("Ashlee Kupor (SL)") == _loose("ashlee  kupor")
+    True
+    """
+    return frozenset(re.findall(r"\w+", _without_tags(name).casefold()))
 
 
 def _find_speaker(given: str, names: Iterable[str]) -> list[str]:

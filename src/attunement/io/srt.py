@@ -13,7 +13,9 @@ Each cue is a number, a timing line and one or more lines of text, with a blank 
 Rules:
 
 - times are ``hh:mm:ss,mmm`` (a ``.`` before the milliseconds is accepted too); anything after
-  the end time (``X1:... Y1:...`` coordinates) is ignored; an end before the start is an error;
+  the end time (``X1:... Y1:...`` coordinates) is ignored; a negative time, an end before the
+  start, or a cue that starts before the cue above it (as in the Zoom captions reader) is an
+  error;
 - a cue whose number is missing (the block starts with its timing) is accepted; a number that
   is not a whole number, or a block without a timing line, is an error;
 - a line of cue text may begin with its speaker: ``Name: words`` (see
@@ -30,7 +32,12 @@ from __future__ import annotations
 import re
 
 from attunement.errors import InputError
-from attunement.io._captions import caption_blocks, caption_segments, parse_cue_block
+from attunement.io._captions import (
+    caption_blocks,
+    caption_segments,
+    check_cue_order,
+    parse_cue_block,
+)
 from attunement.io._common import RawTranscript, RawUtterance
 
 __all__ = ["parse", "sniff"]
@@ -81,7 +88,8 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     ------
     InputError
         When the text does not start with a cue, a block has no timing line or a bad cue number,
-        a timing is malformed or ends before it starts, or no cue has text.
+        a timing is malformed, negative or ends before it starts, a cue starts before the cue
+        above it, or no cue has text.
 
     Examples
     --------
@@ -109,10 +117,13 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
         )
     utterances: list[RawUtterance] = []
     speaker = ""
+    previous: tuple[float, int] | None = None
     for block in blocks:
         cue_id, line, start, end, lines = parse_cue_block(
             block, expected=_EXPECTED, layout=_LAYOUT, path=path
         )
+        check_cue_order(start, previous, path=path, line=line)
+        previous = (start, line)
         if cue_id is not None and not (cue_id.isascii() and cue_id.isdigit()):
             raise InputError(
                 f"cue number is {cue_id[:40]!r}; expected a whole number such as 12",

@@ -11,7 +11,8 @@ end       end, end_s, end_time, stop, offset (optional)
 ========  ===============================================================
 
 Times are seconds (``12.5``, also ``12,5``) or clock times (``0:00:12.500``). CSV may be
-separated by commas, semicolons or tabs. JSON is a list of objects, or
+separated by commas, semicolons or tabs; a header that names a column read here twice
+(``speaker,text,text``, also ``Text,text``) is an error. JSON is a list of objects, or
 ``{"id": ..., "utterances": [...]}``.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from attunement.errors import InputError
 from attunement.io._common import RawTranscript, RawUtterance, parse_clock
-from attunement.io._tables import csv_rows, load_json
+from attunement.io._tables import check_unique_columns, csv_rows, load_json
 
 __all__ = ["ALIASES", "parse_csv", "parse_json", "sniff_csv", "sniff_json"]
 
@@ -34,6 +35,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "start": ("start", "start_s", "start_time", "begin", "onset"),
     "end": ("end", "end_s", "end_time", "stop", "offset"),
 }
+_READ = frozenset(alias for aliases in ALIASES.values() for alias in aliases)
 _DELIMITERS = (",", "\t", ";")
 _JSON_START = re.compile(r"\s*\[\s*\{")
 _DECIMAL_COMMA = re.compile(r"^\d+,\d+$")  # 1,5 s from a semicolon-separated export
@@ -189,7 +191,8 @@ def parse_csv(text: str, *, path: str | None = None) -> list[RawTranscript]:
     Raises
     ------
     InputError
-        Naming the line: no header with a speaker and a text column, a row with more or fewer
+        Naming the line: no header with a speaker and a text column, a column it reads (any
+        of the names above) named twice (``speaker,text,text``), a row with more or fewer
         fields than the header, a missing speaker, a time that is not seconds or h:mm:ss, a
         negative or infinite time, an end before the start, or broken quoting (a file cut
         mid-way).
@@ -211,6 +214,7 @@ def parse_csv(text: str, *, path: str | None = None) -> list[RawTranscript]:
             line=1,
         )
     delimiter, header_line, names, fields = found
+    check_unique_columns(names, path=path, line=header_line, key=_norm, read=_READ)
     i_speaker, i_text = fields["speaker"], fields["text"]
     i_start, i_end = fields.get("start"), fields.get("end")
     utterances = []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from attunement.errors import InputError
 from attunement.io import annomi, otter, plaintext, rev, srt, tabular, vtt, zoom_captions
+from attunement.io._captions import find_cue_timing, timing_uses_comma
 from attunement.io._common import RawTranscript, read_text
 from attunement.io.docx import docx_text, is_docx
 
@@ -92,6 +93,19 @@ def detect_format(text: str, *, suffix: str = "", path: str | None = None) -> Tr
     and JSON, plain text) that claim the file's extension, then the other loose ones, each by
     its ``sniff``; the first match wins (so a ``.txt`` file that holds WebVTT is read as WebVTT).
 
+    Text with caption cue timings (``00:00:04.500 --> 00:00:06.000``) among its first 200 lines
+    but without a caption signature (a WebVTT file without its ``WEBVTT`` line, SubRip with
+    ``.`` before the milliseconds or a malformed first cue) is captions all the same, never
+    plain text: SubRip for a ``.srt`` file or a timing with ``,`` before the fraction, else
+    WebVTT (whose reader warns about the missing header, or refuses naming the line).
+
+    Examples
+    --------
+    >>> detect_format("1\\n00:00:01.000 --> 00:00:02.000\\nAnn: hi\\n", suffix=".srt").name
+    'srt'
+    >>> detect_format("1\\n00:00:01.000 --> 00:00:02.000\\nAnn: hi\\n", suffix=".txt").name
+    'vtt'
+
     Raises
     ------
     InputError
@@ -103,7 +117,14 @@ def detect_format(text: str, *, suffix: str = "", path: str | None = None) -> Tr
     others = [f for f in FORMATS.values() if suffix not in f.extensions]
     order = [f for f in FORMATS.values() if f.strong]
     order += [f for f in claimed if not f.strong] + [f for f in others if not f.strong]
-    for fmt in order:
+    strong = [f for f in order if f.strong]
+    for fmt in strong:
+        if fmt.sniff(text):
+            return fmt
+    timing = find_cue_timing(text)
+    if timing is not None:
+        return FORMATS["srt" if suffix == ".srt" or timing_uses_comma(timing[1]) else "vtt"]
+    for fmt in order[len(strong) :]:
         if fmt.sniff(text):
             return fmt
     if claimed:

@@ -19,16 +19,19 @@ older exports, with unpadded times (``0:0:13.540``)::
 
 Rules:
 
-- the file must start with ``WEBVTT``; header lines up to the first blank line, and ``NOTE``,
-  ``STYLE`` and ``REGION`` blocks, are skipped; a cue identifier line is optional;
+- the file should start with ``WEBVTT``; header lines up to the first blank line, and ``NOTE``,
+  ``STYLE`` and ``REGION`` blocks, are skipped; a cue identifier line is optional. A file
+  without the ``WEBVTT`` line that starts with a cue (its timing written with ``.`` before the
+  milliseconds) is read with a warning; one whose first timing has ``,`` is SubRip, an error;
 - times are ``[hh:]mm:ss.ttt`` (a ``,`` before the milliseconds is accepted too); cue settings
-  after the end time (``align:start position:0%``) are ignored; an end before the start is an
-  error;
+  after the end time (``align:start position:0%``) are ignored; a negative time, an end before
+  the start, or a cue that starts before the cue above it is an error;
 - when any cue carries a voice tag (``<v Name>``), speakers come from voice tags only; otherwise
   a line of cue text may begin with ``Name:`` (see :func:`attunement.io._common.split_speaker`),
   ``>> Name:`` or ``[Name]``;
-- a cue (or the first part of one) without a speaker continues the previous cue's speaker, or has
-  the speaker ``""`` when no speaker has been named yet;
+- a cue (or the first part of one) without a speaker continues the previous cue's speaker (with
+  one warning counting such cues and naming their lines), or has the speaker ``""`` when no
+  speaker has been named yet;
 - a cue with several speakers (several voice tags, or several ``Name:`` lines) gives one utterance
   per speaker, each with the cue's times;
 - tags (``<c>``, ``<i>``, ``<b>``, ``<00:00:01.000>``) are removed, HTML entities decoded and the
@@ -38,9 +41,17 @@ Rules:
 from __future__ import annotations
 
 import re
+import warnings
 
-from attunement.errors import InputError
-from attunement.io._captions import caption_blocks, caption_segments, parse_cue_block
+from attunement.errors import AttunementWarning, InputError
+from attunement.io._captions import (
+    caption_blocks,
+    caption_segments,
+    check_cue_order,
+    is_cue_timing,
+    parse_cue_block,
+    timing_uses_comma,
+)
 from attunement.io._common import RawTranscript, RawUtterance
 
 __all__ = ["parse", "sniff"]
@@ -61,6 +72,24 @@ def sniff(text: str) -> bool:
     (True, False)
     """
     return _SIGNATURE.match(text) is not None
+
+
+def _headerless_cues(text: str, path: str | None) -> list[list[tuple[int, str]]]:
+    """The blocks of a file without its ``WEBVTT`` line, when it starts with a WebVTT-style cue;
+    otherwise the error that it does not start with ``WEBVTT``."""
+    blocks = caption_blocks(text)
+    timing = (
+        next((line for _, line in blocks[0][:2] if is_cue_timing(line)), None) if blocks else None
+    )
+    if timing is None or timing_uses_comma(timing):
+        first = text.split("\n", 1)[0].strip()
+        hint = " (it looks like SubRip: read it as .srt)" if timing is not None else ""
+        raise InputError(
+            f"does not start with WEBVTT (found {first[:40]!r}); expected a WebVTT file{hint}",
+            path=path,
+            line=1,
+        )
+    return blocks
 
 
 def _pieces(lines: list[str], voices: bool) -> list[tuple[str | None, str]]:
@@ -94,9 +123,16 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     Raises
     ------
     InputError
-        When the text does not start with ``WEBVTT``, a block is neither a cue nor a
-        ``NOTE``/``STYLE``/``REGION`` block, a timing is malformed or ends before it starts,
-        a cue holds a second timing line, or no cue has text.
+        When the text neither starts with ``WEBVTT`` nor with a WebVTT-style cue, a block is
+        neither a cue nor a ``NOTE``/``STYLE``/``REGION`` block, a timing is malformed, negative
+        or ends before it starts, a cue starts before the cue above it, a cue holds a second
+        timing line, or no cue has text.
+
+    Warns
+    -----
+    AttunementWarning
+        When the ``WEBVTT`` line is missing, and when cues without a speaker name are given to
+        the previous speaker (counting them).
 
     Examples
     --------
@@ -106,30 +142,34 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     ('Ann', 'Hi & welcome', 1.0, 4.0)
     """
     text = text.removeprefix("\ufeff")
-    if not sniff(text):
-        first = text.split("\n", 1)[0].strip()
-        raise InputError(
-            f"does not start with WEBVTT (found {first[:40]!r}); expected a WebVTT file",
-            path=path,
-            line=1,
-        )
-    header, *blocks = caption_blocks(text)
-    timings = [i for i, (_, line) in enumerate(header) if "-->" in line]
-    if timings:  # a cue right after the header lines, without a blank line between
-        at = timings[0]
-        if at >= 2 and not _SKIPPED_BLOCK.match(header[at - 1][1]):
-            at -= 1  # its id line
-        blocks.insert(0, header[at:])
+    headerless = not sniff(text)
+    if not headerless:
+        header, *blocks = caption_blocks(text)
+        timings = [i for i, (_, line) in enumerate(header) if "-->" in line]
+        if timings:  # a cue right after the header lines, without a blank line between
+            at = timings[0]
+            if at >= 2 and not _SKIPPED_BLOCK.match(header[at - 1][1]):
+                at -= 1  # its id line
+            blocks.insert(0, header[at:])
+    else:
+        blocks = _headerless_cues(text, path)
     voices = _VOICE.search(text) is not None
     utterances: list[RawUtterance] = []
     speaker = ""
+    previous: tuple[float, int] | None = None
+    unnamed: list[int] = []
     for block in blocks:
         if _SKIPPED_BLOCK.match(block[0][1]):
             continue
         _, line, start, end, lines = parse_cue_block(
             block, expected=_EXPECTED, layout=_LAYOUT, path=path
         )
-        for name, words in caption_segments(_pieces(lines, voices), find_names=not voices):
+        check_cue_order(start, previous, path=path, line=line)
+        previous = (start, line)
+        segments = caption_segments(_pieces(lines, voices), find_names=not voices)
+        if segments and segments[0][0] is None and segments[0][1] and speaker:
+            unnamed.append(line)
+        for name, words in segments:
             speaker = speaker if name is None else name
             if words:
                 utterances.append(RawUtterance(speaker, words, start, end, line=line))
@@ -138,5 +178,22 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
             f"holds no cues with text; expected cues such as '{_EXPECTED}' followed by "
             "'Name: words' or '<v Name>words</v>'",
             path=path,
+        )
+    if headerless:
+        warnings.warn(
+            f"{path or 'transcript'}: has no WEBVTT header line; its cues were read as WebVTT "
+            "captions",
+            AttunementWarning,
+            stacklevel=2,
+        )
+    if unnamed:
+        n = len(unnamed)
+        shown = ", ".join(str(x) for x in unnamed[:10]) + (", ..." if n > 10 else "")
+        warnings.warn(
+            f"{path or 'transcript'}: {n} cue{'s' * (n != 1)} had no speaker name; "
+            f"{'they were' if n != 1 else 'it was'} given to the previous speaker "
+            f"(line{'s' * (n != 1)} {shown})",
+            AttunementWarning,
+            stacklevel=2,
         )
     return [RawTranscript(utterances, "vtt")]
