@@ -51,6 +51,37 @@ def test_keep_names(tmp_path, run_cli):
     assert "Dr Lee" in (tmp_path / "o" / "utterances.csv").read_text()
 
 
+EVIL = '=HYPERLINK("http://evil.example/","open")'
+#: A transcript whose therapist's name and utterances a spreadsheet would run as formulas.
+FORMULA_CSV = (
+    "speaker,start,end,text\n"
+    '@Dr Lee,1,4,"=HYPERLINK(""http://evil.example/"",""open"")"\n'
+    "Sam,4.5,7,-2+3 I have not been sleeping.\n"
+    "@Dr Lee,8,10,Sleep has been hard.\n"
+)
+
+
+def test_analyze_utterances_csv_has_no_formula_cells(tmp_path, run_cli):
+    import pandas as pd
+
+    src = tmp_path / "s.csv"
+    src.write_text(FORMULA_CSV)
+    code, _, err = run_cli(
+        "analyze", src, "--therapist", "@Dr Lee", "--keep-names", "-o", tmp_path / "o"
+    )
+    assert code == 0, err
+    lines = (tmp_path / "o" / "utterances.csv").read_text().splitlines()
+    assert lines[1].startswith("0,'@Dr Lee,therapist,1.0,4.0,\"'=HYPERLINK(")
+    table = pd.read_csv(tmp_path / "o" / "utterances.csv")
+    said = [EVIL, "-2+3 I have not been sleeping.", "Sleep has been hard."]
+    assert table["text"].tolist() == ["'" + said[0], "'" + said[1], said[2]]
+    assert [t.removeprefix("'") for t in table["text"]] == said
+    assert table["speaker"].tolist() == ["'@Dr Lee", "Sam", "'@Dr Lee"]
+    # numbers stay numbers
+    assert table["start_s"].tolist() == [1.0, 4.5, 8.0] and table["index"].tolist() == [0, 1, 2]
+    assert table["p_reflection"].dtype == float
+
+
 def test_corpus_file_gives_one_folder_per_session(tmp_path, run_cli):
     header = (
         "transcript_id,mi_quality,video_title,video_url,topic,utterance_id,interlocutor,"
@@ -253,6 +284,10 @@ def test_sync_two_e4_exports(tmp_path, run_cli):
     assert "leader" in out and "therapist" in out
     header = (tmp_path / "w.csv").read_text().splitlines()[0]
     assert header == "start_s,end_s,observed,surrogate_low,surrogate_median,surrogate_high"
+    import pandas as pd
+
+    band = pd.read_csv(tmp_path / "w.csv")  # written through csvsafe: numbers stay numbers
+    assert all(band[c].dtype == float for c in band.columns)
 
 
 def test_sync_bad_kind_and_file(tmp_path, run_cli):

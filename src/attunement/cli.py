@@ -537,13 +537,14 @@ def sync(
         table.add_row(name, value)
     _print_table(table)
     if csv is not None:
+        from attunement.report.csvsafe import safe_csv
         from attunement.report.write import atomic_write
 
         band = result.test.band.assign(
             start_s=result.test.band["start_s"] + pair.start,
             end_s=result.test.band["end_s"] + pair.start,
         )
-        atomic_write(csv, band.to_csv(index=False, lineterminator="\n"))
+        atomic_write(csv, safe_csv(band))
         out_console.print(f"per-window synchrony: {csv}")
 
 
@@ -758,6 +759,7 @@ def code(
     import pandas as pd
 
     from attunement.coding import code_utterances, load_coder
+    from attunement.report.csvsafe import safe_csv
     from attunement.report.write import atomic_write
 
     model = load_coder(coder)
@@ -771,7 +773,7 @@ def code(
         )
         table = table[["session_id", *frames[0].columns]]
     target = out if out is not None else Path(f"{transcript.stem}-codes.csv")
-    atomic_write(target, table.to_csv(index=False, lineterminator="\n"))
+    atomic_write(target, safe_csv(table))
     out_console.print(f"utterance codes: {target}", markup=False)
 
 

@@ -26,6 +26,27 @@ def test_code_writes_the_coded_utterances(tmp_path, run_cli):
     assert pd.isna(table.loc[1, "mi_behaviour"]) and pd.isna(table.loc[0, "client_talk"])
 
 
+def test_code_csv_has_no_formula_cells(tmp_path, run_cli):
+    evil = '=HYPERLINK("http://evil.example/","open")'
+    src = tmp_path / "s.csv"
+    src.write_text(
+        "speaker,start,end,text\n"
+        '-Dr Lee,1,4,"=HYPERLINK(""http://evil.example/"",""open"")"\n'
+        "Sam,4.5,7,@once I want to stop drinking.\n"
+        "-Dr Lee,8,10,You feel torn about drinking.\n"
+    )
+    target = tmp_path / "codes.csv"
+    code, _, err = run_cli("code", src, "--therapist", "-Dr Lee", "--keep-names", "-o", target)
+    assert code == 0, err
+    assert target.read_text().splitlines()[1].startswith("0,'-Dr Lee,therapist,1.0,4.0,\"'=")
+    table = pd.read_csv(target)
+    assert table["text"].tolist()[:2] == ["'" + evil, "'@once I want to stop drinking."]
+    assert table["text"].iloc[0].removeprefix("'") == evil
+    assert table["speaker"].tolist() == ["'-Dr Lee", "Sam", "'-Dr Lee"]
+    assert table["mi_behaviour"].iloc[2] in {"reflection", "question", "therapist_input", "other"}
+    assert table["start_s"].tolist() == [1.0, 4.5, 8.0] and table["p_change"].dtype == float
+
+
 def test_code_with_the_ngram_coder_and_a_coder_that_is_not_there(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)

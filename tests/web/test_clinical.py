@@ -8,6 +8,7 @@ import io
 import json
 import time
 
+import pandas as pd
 import pytest
 from web_fixture import (
     DEMO_SENTENCE,
@@ -234,6 +235,54 @@ def test_exports_of_a_session_not_analysed_are_404(shared):
     login(shared.client, "theo")
     r = shared.client.get(f"/sessions/{shared.world.theo_sid}/export/results.json")
     assert r.status_code == 404
+
+
+EVIL = '=HYPERLINK("http://evil.example/","open")'
+#: EVIL neutralised, as a CSV cell.
+EVIL_CELL = '"\'=HYPERLINK(""http://evil.example/"",""open"")"'
+#: A transcript whose utterances a spreadsheet would run as formulas.
+FORMULA_TRANSCRIPT = (
+    b"speaker,start,end,text\n"
+    b'Dr Lee,1,4,"=HYPERLINK(""http://evil.example/"",""open"")"\n'
+    b"Sam,4.5,7,@once I have not been sleeping.\n"
+    b"Dr Lee,8,10,-2 hours of sleep a night is hard.\n"
+)
+
+
+@pytest.mark.filterwarnings("ignore:.*affect alignment is undefined")
+def test_the_utterances_export_has_no_formula_cells(client, users, settings):
+    login(client, "tina")
+    cid = new_client(client)
+    r = upload(client, cid, {"transcript": ("notes.csv", FORMULA_TRANSCRIPT)})
+    assert r.url.path.endswith("/roles"), message(r)
+    sid = r.url.path.split("/")[-2]
+    confirm_roles(client, sid, ("therapist", "client"))
+    assert wait_done(client, sid)["status"] == "done"
+    u = client.get(f"/sessions/{sid}/export/utterances.csv")
+    assert u.status_code == 200 and u.headers["content-type"].startswith("text/csv")
+    assert u.text.splitlines()[1].startswith("0,Therapist,therapist,1.0,4.0,\"'=HYPERLINK(")
+    table = pd.read_csv(io.StringIO(u.text))
+    expected = [EVIL, "@once I have not been sleeping.", "-2 hours of sleep a night is hard."]
+    assert table["text"].tolist() == ["'" + t for t in expected]
+    assert [t.removeprefix("'") for t in table["text"]] == expected
+    assert table["start_s"].tolist() == [1.0, 4.5, 8.0] and table["p_change"].dtype == float
+
+
+def test_an_utterances_csv_stored_before_the_fix_is_neutralised_on_export(client, users):
+    store = client.app.state.store
+    login(client, "tina")
+    sid = upload_demo(client, new_client(client), rows=6, roles=None)
+    old = pd.DataFrame(
+        {"index": [0, 1], "text": [EVIL, "+1 for that"], "shift_s": [-0.5, 1.25]}
+    ).to_csv(index=False, lineterminator="\n")
+    pk = store.session(users["tina"], sid)["pk"]
+    store.store_results(pk, report="<p>r</p>", results="{}", utterances=old, metrics={})
+    u = client.get(f"/sessions/{sid}/export/utterances.csv")
+    assert u.status_code == 200
+    assert u.text == f"index,text,shift_s\n0,{EVIL_CELL},-0.5\n1,'+1 for that,1.25\n"
+    table = pd.read_csv(io.StringIO(u.text))
+    assert table["text"].str.removeprefix("'").tolist() == [EVIL, "+1 for that"]
+    assert table["shift_s"].tolist() == [-0.5, 1.25] and table["index"].tolist() == [0, 1]
 
 
 def test_lists_show_the_session(shared):

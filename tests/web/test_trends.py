@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from web_fixture import audit_rows, login
+import pandas as pd
+from web_fixture import audit_rows, login, new_client, upload_demo
 
 LEAD = ["held_on", "session_id", "client_id", "client_label", "therapist"]
 
@@ -65,3 +66,28 @@ def test_client_trends_csv_is_that_clients_only(shared):
     login(c, "tina")
     _, rows = _rows(c.get(f"/clients/{w.cid}/trends.csv"))
     assert [r["session_id"] for r in rows] == [w.sid]
+
+
+EVIL = '=HYPERLINK("http://evil.example/","open")'
+#: EVIL neutralised, as a CSV cell.
+EVIL_CELL = '"\'=HYPERLINK(""http://evil.example/"",""open"")"'
+
+
+def test_trends_csv_has_no_formula_cells_and_keeps_negative_numbers(client, users):
+    store = client.app.state.store
+    login(client, "tina")
+    cid = new_client(client, EVIL)
+    sid = upload_demo(client, cid, rows=6, roles=None)
+    pk = store.session(users["tina"], sid)["pk"]
+    metrics = {"eda_synchrony": -0.5, "language_style_matching": 0.75, "hr_synchrony": None}
+    store.store_results(pk, report="<p>r</p>", results="{}", utterances="", metrics=metrics)
+    for path in ("/trends.csv", f"/clients/{cid}/trends.csv"):
+        r = client.get(path)
+        assert r.status_code == 200
+        assert f",{EVIL_CELL},tina," in r.text
+        (row,) = pd.read_csv(io.StringIO(r.text)).to_dict("records")
+        assert row["client_label"] == "'" + EVIL
+        assert row["client_label"].removeprefix("'") == EVIL
+        assert row["eda_synchrony"] == -0.5 and row["language_style_matching"] == 0.75
+        assert pd.isna(row["hr_synchrony"])
+        assert (row["session_id"], row["client_id"], row["therapist"]) == (sid, cid, "tina")

@@ -1,4 +1,8 @@
-"""Write a session's outputs: report.html, results.json and utterances.csv, atomically."""
+"""Write a session's outputs: report.html, results.json and utterances.csv, atomically.
+
+utterances.csv is written by :func:`attunement.report.csvsafe.safe_csv` (no cell a spreadsheet
+would run as a formula).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 from attunement.analysis import SessionResults
 from attunement.errors import InputError
+from attunement.report.csvsafe import safe_csv
 from attunement.report.html import render_report
 
 __all__ = ["OUTPUT_FILES", "atomic_write", "write_outputs"]
@@ -53,7 +58,7 @@ def write_outputs(results: SessionResults, out_dir: str | os.PathLike[str]) -> d
     contents = {
         "results.json": json.dumps(results.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
         + "\n",
-        "utterances.csv": results.utterances.to_csv(index=False, lineterminator="\n"),
+        "utterances.csv": safe_csv(results.utterances),
         "report.html": render_report(results),
     }
     if out.exists() and not out.is_dir():

@@ -21,6 +21,7 @@ from attunement.errors import AttunementError, InputError
 from attunement.io import read_session
 from attunement.io.roles import guess_role
 from attunement.io.transcripts import read_transcripts
+from attunement.report.csvsafe import safe_csv
 from attunement.report.html import render_report
 from attunement.store.repo import Store
 
@@ -142,7 +143,7 @@ def analyse(store: Store, session_pk: int, public_id: str) -> None:
             session_pk,
             report=report,
             results=json.dumps(document, ensure_ascii=False, allow_nan=False, default=str),
-            utterances=results.utterances.to_csv(index=False, lineterminator="\n"),
+            utterances=safe_csv(results.utterances),
             metrics=metrics,
         )
     except Exception:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from attunement.report.csvsafe import safe_csv
 from attunement.report.html import METRIC_INFO, format_metric, plot_data_block
 
 __all__ = ["BESIDE_METRICS", "TREND_METRICS", "beside", "plot_block", "trend_csv", "trend_figures"]
@@ -136,15 +135,14 @@ def trend_figures(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 
 def trend_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The trend rows as CSV: fixed leading columns, then every metric and score, sorted."""
+    """The trend rows as CSV: fixed leading columns, then every metric and score, sorted.
+
+    Written by :func:`attunement.report.csvsafe.safe_csv`: a text cell (a client label, say) that
+    a spreadsheet would run as a formula gets a leading ``'``; numbers are written as they are.
+    """
     lead = ["held_on", "session_id", "client_id", "client_label", "therapist"]
     rest = sorted({k for r in rows for k in r} - set(lead))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=lead + rest, lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in lead + rest})
-    return buf.getvalue()
+    return safe_csv(rows, columns=lead + rest)
 
 
 def feedback_view(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from attunement.errors import InputError
+from attunement.report.csvsafe import safe_csv_text
 from attunement.store.repo import UPLOAD_KINDS, NotFound
 from attunement.web import summary
 from attunement.web.deps import (
@@ -280,6 +281,8 @@ def export(request: Request, store: StoreDep, viewer: Supervisor, session_id: st
         raise NotFound(name)
     kind, media = _EXPORTS[name]
     _, data = store.read_file(viewer, session_id, kind)
+    if name.endswith(".csv"):  # stored before formula cells were neutralised, too
+        data = safe_csv_text(data.decode("utf-8")).encode("utf-8")
     store.audit(
         "export", viewer=viewer, target=f"session:{session_id}", detail=name, ip=client_ip(request)
     )
