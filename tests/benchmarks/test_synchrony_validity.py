@@ -64,6 +64,14 @@ def test_a_folder_without_days_is_refused(tmp_path):
         run_validity(tmp_path)
     with pytest.raises(InputError, match="is not a folder"):
         run_validity(tmp_path / "nowhere")
+    (tmp_path / "D1").mkdir()
+    for content in (b"a,b\n1,2\n", b"\x00\x01binary", b"ID,Team\nID_1,x\n"):
+        (tmp_path / "D1" / "team_info.csv").write_bytes(content)
+        with pytest.raises(InputError, match=r"team_info\.csv: could not be read as a team"):
+            run_validity(tmp_path)
+    (tmp_path / "D1" / "team_info.csv").write_text("ID,Team\nID_1,1\n")
+    with pytest.raises(InputError, match="holds no DAY/ID_n/round_r/phaseP folders"):
+        run_validity(tmp_path)
 
 
 def test_calibration_table_and_simulated_nulls():

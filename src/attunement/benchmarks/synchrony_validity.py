@@ -162,11 +162,25 @@ def _recordings(root: Path) -> tuple[pd.DataFrame, dict]:
         )
     teams, paths = [], {}
     for day in days:
-        info = pd.read_csv(day / "team_info.csv")
-        for row in info.itertuples():
-            teams.append({"day": day.name, "person": row.ID, "team": int(row.Team)})
-            for folder in sorted((day / row.ID).glob("round_*/phase*")):
-                paths[(day.name, row.ID, folder.parent.name, folder.name)] = folder
+        path = day / "team_info.csv"
+        try:
+            info = pd.read_csv(path, dtype={"ID": str})
+            rows = list(zip(info["ID"], pd.to_numeric(info["Team"]).astype(int), strict=True))
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError):
+            raise InputError(
+                "could not be read as a team table; expected CSV columns ID (the person's "
+                "folder, e.g. ID_1) and Team (a whole number shared by the two of a team)",
+                path=path,
+            ) from None
+        for person, team in rows:
+            teams.append({"day": day.name, "person": person, "team": team})
+            for folder in sorted((day / person).glob("round_*/phase*")):
+                paths[(day.name, person, folder.parent.name, folder.name)] = folder
+    if not paths:
+        raise InputError(
+            "holds no DAY/ID_n/round_r/phaseP folders; expected the EmoPairCompete layout",
+            path=root,
+        )
     return pd.DataFrame(teams), paths
 
 
