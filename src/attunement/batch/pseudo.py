@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.headline import HEADLINES, prepare_series
+from attunement.synchrony.headline import HEADLINES
 from attunement.synchrony.stats import SurrogateSummary, summarize_surrogates
 from attunement.synchrony.wclc import wclc_batch
 
@@ -519,13 +519,7 @@ def pseudo_dyad_columns(
             spec = HEADLINES[kind]
 
             def fetch(i, keys=keys, kind=kind, rate=rate, spec=spec):
-                return tuple(
-                    prepare_series(
-                        x, preparation=spec.preparation, sampling_rate=rate,
-                        highpass_hz=spec.highpass_hz,
-                    )
-                    for x in store.load(keys[i], kind)
-                )  # fmt: skip
+                return tuple(spec.prepare(x, sampling_rate=rate) for x in store.load(keys[i], kind))
 
             summaries = ring_pseudo_dyad_test(
                 [sessions[row][2] for row in rows],  # type: ignore[index]

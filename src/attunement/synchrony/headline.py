@@ -93,6 +93,16 @@ class HeadlineSpec:
     band_lag_s: float | None = None
     highpass_hz: float = 0.05
 
+    def prepare(self, values: np.ndarray, *, sampling_rate: float) -> np.ndarray:
+        """``values`` prepared as this headline prepares each person's series
+        (:func:`prepare_series`)."""
+        return prepare_series(
+            values,
+            preparation=self.preparation,
+            sampling_rate=sampling_rate,
+            highpass_hz=self.highpass_hz,
+        )
+
     @property
     def min_shift_s(self) -> float:
         """Smallest circular shift: one window plus both lags, so no lag of any window meets
@@ -346,18 +356,7 @@ def headline_test(
     '29 windows; at least 57 needed'
     """
     spec = _spec(kind)
-    x = prepare_series(
-        therapist,
-        preparation=spec.preparation,
-        sampling_rate=sampling_rate,
-        highpass_hz=spec.highpass_hz,
-    )
-    y = prepare_series(
-        client,
-        preparation=spec.preparation,
-        sampling_rate=sampling_rate,
-        highpass_hz=spec.highpass_hz,
-    )
+    x, y = (spec.prepare(v, sampling_rate=sampling_rate) for v in (therapist, client))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AttunementWarning)  # kept in the test's notes
         test = surrogates.surrogate_test(
