@@ -41,7 +41,7 @@ def test_results_json_contract():
     created = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     r = analyze_session(make_session(), AnalysisConfig(created=created))
     d = r.to_dict()
-    assert set(d) == {"session", "metrics", "mi_quality", "provenance"}
+    assert set(d) == {"session", "metrics", "intervals", "mi_quality", "domain", "provenance"}
     assert {"id", "duration_s", "n_utterances", "speakers"} <= set(d["session"])
     assert d["session"]["id"] == "s1"
     assert d["session"]["duration_s"] == 19.0
@@ -59,7 +59,8 @@ def test_results_json_contract():
     assert d["metrics"]["median_client_response_latency_s"] == 1.0
     assert 0 <= d["metrics"]["mi_quality_score"] <= 1
     assert d["mi_quality"]["score"] == d["metrics"]["mi_quality_score"]
-    assert {x["feature"] for x in d["mi_quality"]["drivers"]} >= {"reflection_share"}
+    drivers = d["mi_quality"]["drivers"]
+    assert drivers and all({"feature", "contribution", "direction"} <= set(x) for x in drivers)
     assert "mi_quality" in {m["name"] for m in d["provenance"]["methods"]}
     p = d["provenance"]
     assert p["created"] == "2026-01-02T03:04:05+00:00"
@@ -121,6 +122,67 @@ def test_no_coded_therapist_utterance_gives_no_quality_estimate():
     json.dumps(d, allow_nan=False)
 
 
+def test_intervals_block_beside_the_metrics(conversation):
+    from attunement.coding.uncertainty import INTERVAL_METRICS
+
+    config = AnalysisConfig(interval_resamples=300, interval_seed=4)
+    results = analyze_session(conversation(), config)
+    d = results.to_dict()
+    assert list(d["intervals"]) == list(INTERVAL_METRICS)
+    for name, found in d["intervals"].items():
+        assert set(found) == {"ci95_low", "ci95_high", "n_units"}, name
+        value = d["metrics"][name]
+        if value is not None and found["ci95_low"] is not None:
+            assert found["ci95_low"] - 1e-9 <= value <= found["ci95_high"] + 1e-9, name
+    assert d["intervals"]["mi_quality_score"]["n_units"] == 30
+    assert d["intervals"]["change_talk_share"]["ci95_low"] < d["metrics"]["change_talk_share"]
+    methods = {m["name"]: m for m in d["provenance"]["methods"]}
+    assert methods["code_intervals"]["parameters"]["n_resamples"] == 300
+    assert methods["code_intervals"]["parameters"]["seed"] == 4
+    assert "300 bootstrap resamples (seed 4)" in methods["code_intervals"]["description"]
+    assert d["provenance"]["parameters"]["intervals"] == {"n_resamples": 300, "seed": 4}
+    again = analyze_session(conversation(), config).to_dict()
+    assert again["intervals"] == d["intervals"]  # reproducible
+    json.dumps(d, allow_nan=False)
+
+
+def test_domain_block_of_a_session_far_from_annomi():
+    long = " ".join(["and so what I am hearing from you is that"] * 15)
+    utts = []
+    for i in range(10):
+        utts.append(Utterance(2 * i, "Therapist", "therapist", None, None, long))
+        utts.append(Utterance(2 * i + 1, "Client", "client", None, None, "I see what you mean."))
+    d = analyze_session(Session("long", tuple(utts))).to_dict()
+    assert d["domain"]["available"] is True
+    assert d["domain"]["inside"] is False
+    assert "therapist_words_per_unit" in d["domain"]["outside"]
+    assert d["domain"]["signals"]["therapist_words_per_unit"]["value"] == 150
+    assert "coder_domain" in {m["name"] for m in d["provenance"]["methods"]}
+
+
+def test_demo_session_is_within_the_training_range():
+    demo = dataclasses.replace(read_session(demo_manifest()), signals=())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttunementWarning)
+        d = analyze_session(demo).to_dict()
+    assert d["domain"]["inside"] is True, d["domain"]
+    assert all(v["ci95_low"] is not None for v in d["intervals"].values())
+
+
+def test_a_coder_without_a_reference_is_not_judged(conversation, tmp_path):
+    import shutil
+
+    from attunement.coding.artifact import default_model_dir
+
+    for name in ("annomi_coders.json", "annomi_coders.npz"):
+        shutil.copy(default_model_dir() / name, tmp_path / name)
+    d = analyze_session(conversation(10), AnalysisConfig(coder=str(tmp_path))).to_dict()
+    assert d["domain"]["available"] is False and d["domain"]["inside"] is None
+    assert d["metrics"]["mi_quality_score"] is not None
+    method = {m["name"]: m for m in d["provenance"]["methods"]}["coder_domain"]
+    assert "not available" in method["description"]
+
+
 # -- methods bound to what ran ----------------------------------------------------------------
 
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z_0-9]*\}")
@@ -145,6 +207,8 @@ ALL_METHODS = {
     "affect_alignment",
     "utterance_coding",
     "mi_quality",
+    "code_intervals",
+    "coder_domain",
 }
 
 

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from attunement import __version__, coding
+from attunement.coding.domain import (
+    domain_block,
+    domain_check,
+    domain_method,
+    load_domain_reference,
+)
 from attunement.coding.quality import load_quality_model, quality_method, quality_path
+from attunement.coding.uncertainty import QUALITY_METRIC, code_intervals, code_intervals_method
 from attunement.errors import InputError
 from attunement.language import turns as turn_taking
 from attunement.model import Session
@@ -35,11 +42,18 @@ class AnalysisConfig:
         The utterance coder: 'transformer' (the default, unless the environment variable
         ``ATTUNEMENT_CODER`` names another), 'ngram' (about 7 times faster, less accurate) or
         a folder written by ``attunement train`` (see :func:`attunement.coding.load_coder`).
+    interval_resamples : int, default 1000
+        Bootstrap resamples of the code-derived metrics' 95% intervals (see
+        :func:`attunement.coding.uncertainty.code_intervals`).
+    interval_seed : int, default 0
+        Seed of those resamples.
     """
 
     created: dt.datetime | None = None
     resonance: ResonanceConfig = field(default_factory=ResonanceConfig)
     coder: str | None = None
+    interval_resamples: int = 1000
+    interval_seed: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -67,6 +81,13 @@ class SessionResults:
         The MI quality estimate and what drove it (see
         :func:`attunement.coding.quality.session_quality`): ``score`` (also the metric
         ``mi_quality_score``), ``log_odds``, ``intercept`` and ``drivers``.
+    intervals : pandas.DataFrame, optional
+        The 95% bootstrap intervals of the code-derived metrics
+        (:func:`attunement.coding.uncertainty.code_intervals`: ``metric``, ``value``,
+        ``ci95_low``, ``ci95_high``, ``n_units``, ...).
+    domain : dict, optional
+        Whether the session lies within the coders' training range
+        (:func:`attunement.coding.domain.domain_block`).
     """
 
     session: Session
@@ -76,6 +97,8 @@ class SessionResults:
     resonance: Resonance | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
     mi_quality: Mapping[str, Any] | None = None
+    intervals: pd.DataFrame | None = None
+    domain: Mapping[str, Any] | None = None
 
     def session_summary(self) -> dict[str, Any]:
         """The ``session`` block of results.json."""
@@ -115,15 +138,33 @@ class SessionResults:
             "simulated_signals": bool(s.meta.get("simulated_signals", False)),
         }
 
+    def interval_summary(self) -> dict[str, dict[str, Any]]:
+        """The ``intervals`` block of results.json: metric -> ``ci95_low``, ``ci95_high``
+        (None where undefined) and ``n_units``."""
+        if self.intervals is None:
+            return {}
+        return {
+            row["metric"]: {
+                "ci95_low": row["ci95_low"],
+                "ci95_high": row["ci95_high"],
+                "n_units": int(row["n_units"]),
+            }
+            for row in self.intervals.to_dict("records")
+        }
+
     def to_dict(self) -> dict[str, Any]:
-        """The results.json document: ``session``, ``metrics``, ``mi_quality`` (the MI quality
-        estimate's ``score`` and ``drivers``; None when not measured) and ``provenance``
-        (JSON-safe)."""
+        """The results.json document: ``session``, ``metrics``, ``intervals`` (the 95%
+        bootstrap interval of each code-derived metric, see :meth:`interval_summary`),
+        ``mi_quality`` (the MI quality estimate's ``score`` and ``drivers``; None when not
+        measured), ``domain`` (whether the session lies within the coders' training range;
+        None when not checked) and ``provenance`` (JSON-safe)."""
         return _json_safe(
             {
                 "session": self.session_summary(),
                 "metrics": dict(self.metrics),
+                "intervals": self.interval_summary(),
                 "mi_quality": None if self.mi_quality is None else dict(self.mi_quality),
+                "domain": None if self.domain is None else dict(self.domain),
                 "provenance": dict(self.provenance),
             }
         )
@@ -211,10 +252,18 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
     coder = coding.load_coder(config.coder)
     frame = coding.code_utterances(frame, coder=coder)
     metrics.update(coding.session_codes(frame))
-    quality = coding.session_quality(
-        frame, model=load_quality_model(quality_path(config.coder)).model
+    quality_model = load_quality_model(quality_path(config.coder)).model
+    quality = coding.session_quality(frame, model=quality_model)
+    metrics[QUALITY_METRIC] = quality["score"]
+    intervals = code_intervals(
+        frame,
+        quality_model=quality_model,
+        n_resamples=config.interval_resamples,
+        seed=config.interval_seed,
     )
-    metrics["mi_quality_score"] = quality["score"]
+    reference = load_domain_reference(config.coder)
+    domain = domain_block(domain_check(frame, reference), reference)
+    quality_row = intervals.loc[intervals["metric"] == QUALITY_METRIC]
     created = config.created or dt.datetime.now(dt.UTC)
     provenance = {
         "attunement_version": __version__,
@@ -225,6 +274,10 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         "parameters": {
             "resonance": asdict(config.resonance),
             "coder": coder.meta.get("kind"),
+            "intervals": {
+                "n_resamples": config.interval_resamples,
+                "seed": config.interval_seed,
+            },
         },
         "methods": [
             dict(m)
@@ -233,7 +286,23 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
                 *found.methods,
                 coding.coding_method(config.coder),
                 quality_method(config.coder),
+                code_intervals_method(
+                    n_resamples=config.interval_resamples,
+                    seed=config.interval_seed,
+                    quality_resamples=(
+                        int(quality_row["n_resamples"].iloc[0]) if len(quality_row) else None
+                    ),
+                    quality_from=(
+                        str(quality_row["recomputed_from"].iloc[0]) if len(quality_row) else None
+                    ),
+                    quality_centred=bool(
+                        len(quality_row) and quality_row["median_centred"].iloc[0]
+                    ),
+                ),
+                domain_method(reference),
             ]
         ],
     }
-    return SessionResults(session, metrics, frame, turn_table, found, provenance, quality)
+    return SessionResults(
+        session, metrics, frame, turn_table, found, provenance, quality, intervals, domain
+    )

@@ -146,6 +146,15 @@ ContextOpt = Annotated[
         show_default=False,
     ),
 ]
+ContextDropoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--context-dropout",
+        help="With --transformer (train) or --transformer-cv (benchmark coding): the share of "
+        "training utterances encoded without the other person's preceding turn, drawn anew at "
+        "each step (default 0, as shipped).",
+    ),
+]
 FineTuneSeedOpt = Annotated[
     int,
     typer.Option(
@@ -698,6 +707,75 @@ def benchmark_batch(
     _print_frame(table, title=f"batch benchmark, {sessions} sessions ({os.cpu_count()} CPU cores)")
 
 
+@benchmark_app.command("external")
+def benchmark_external(
+    misc: Annotated[
+        Path | None,
+        typer.Option(
+            "--misc",
+            help="AutoMISC-format CSV of expert MISC-coded utterance units (e.g. "
+            "MIV6.3A_manual.csv): each coder scored per task beside the majority class.",
+            show_default=False,
+        ),
+    ] = None,
+    hlqc: Annotated[
+        Path | None,
+        typer.Option(
+            "--hlqc",
+            help="AutoMISC-format CSV of high/low-quality sessions (e.g. HLQC-dev.csv): the "
+            "MI-quality estimate beside a TF-IDF baseline and the majority class.",
+            show_default=False,
+        ),
+    ] = None,
+    annomi: Annotated[
+        Path | None,
+        typer.Option(
+            help="AnnoMI folder, for the baselines (default: the vendored data/annomi).",
+            show_default=False,
+        ),
+    ] = None,
+    coder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--coder",
+            help="A coder to score (repeatable; transformer, ngram or a folder; default: both "
+            "shipped coders).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """How the coders and the MI-quality estimate hold on data that is not AnnoMI: per task
+    macro-F1, kappa, per-class recall, calibration error and Brier score beside the n-gram
+    coder and the majority class; session metrics against the experts'; the quality estimate's
+    AUC and Brier score beside a TF-IDF baseline, all in one run. Nothing is fitted on the
+    external data."""
+    import os
+
+    from attunement.benchmarks.external import run_external
+
+    found = run_external(
+        misc=misc, hlqc=hlqc, annomi=annomi, coders=tuple(coder or ("transformer", "ngram"))
+    )
+    cores = os.cpu_count()
+    titles = {
+        "codes": f"codes against the experts' ({misc.name if misc else ''}; {cores} CPU cores)",
+        "sessions": "session metrics against the experts' (per session)",
+        "not_reflections": "affirmations (AF), support (SU), emphasising control (EC) coded as "
+        "reflections",
+        "quality": "MI-quality estimate on high/low-quality sessions "
+        f"({hlqc.name if hlqc else ''})",
+    }
+    for name, table in found.items():
+        if name == "codes":  # one column of per-class recalls, so that the table stays narrow
+            recalls = [c for c in table.columns if c.startswith("recall_")]
+            shown = [
+                "  ".join(f"{c[7:]} {row[c]:.2f}" for c in recalls if row[c] == row[c])
+                for _, row in table.iterrows()
+            ]
+            table = table.drop(columns=recalls).assign(recall=shown)
+        _print_frame(table, title=titles[name])
+
+
 @benchmark_app.command("web")
 def benchmark_web(
     users: Annotated[int, typer.Option(help="Concurrent signed-in users.")] = 50,
@@ -837,6 +915,7 @@ def train(
     context: ContextOpt = None,
     context_heads: ContextHeadsOpt = None,
     fine_tune_seed: FineTuneSeedOpt = 0,
+    context_dropout: ContextDropoutOpt = 0.0,
 ) -> None:
     """Train the utterance coders and the session MI-quality model on AnnoMI: reproduces the
     shipped models (with --epitome, the EPITOME empathy model too; with --transformer, the
@@ -845,7 +924,7 @@ def train(
     from attunement.coding.corpus import default_annomi_dir
     from attunement.coding.train import train_annomi
 
-    config = _transformer_config(context, context_heads, fine_tune_seed)
+    config = _transformer_config(context, context_heads, fine_tune_seed, context_dropout)
     target = train_annomi(
         annomi if annomi is not None else default_annomi_dir(),
         out if out is not None else default_model_dir(),
@@ -853,12 +932,10 @@ def train(
     )
     out_console.print(f"coders: {target} (and {target.with_suffix('.npz').name})", markup=False)
     if quality:
-        from attunement.coding.quality import train_quality
+        from attunement.coding.quality import train_word_quality
 
-        found = train_quality(
-            annomi if annomi is not None else default_annomi_dir(),
-            target.parent,
-            coders_dir=target.parent,
+        found = train_word_quality(
+            annomi if annomi is not None else default_annomi_dir(), target.parent
         )
         out_console.print(f"MI-quality model: {found}", markup=False)
     if epitome is not None:
@@ -885,9 +962,11 @@ def train(
         out_console.print(f"transformer coder: {found.parent}", markup=False)
 
 
-def _transformer_config(context: int | None, context_heads: str | None, seed: int = 0):
-    """The shipped transformer coder's fine-tuning, with --context, --context-heads and
-    --fine-tune-seed in place of its own."""
+def _transformer_config(
+    context: int | None, context_heads: str | None, seed: int = 0, context_dropout: float = 0.0
+):
+    """The shipped transformer coder's fine-tuning, with --context, --context-heads,
+    --fine-tune-seed and --context-dropout in place of its own."""
     from dataclasses import replace
 
     from attunement.coding.train_transformer import HEADS, shipped_config
@@ -896,7 +975,11 @@ def _transformer_config(context: int | None, context_heads: str | None, seed: in
         raise typer.BadParameter(
             f"is {seed}; expected 0 or a positive whole number", param_hint="--fine-tune-seed"
         )
-    config = replace(shipped_config(), seed=seed)
+    if not 0 <= context_dropout <= 1:
+        raise typer.BadParameter(
+            f"is {context_dropout}; expected a share from 0 to 1", param_hint="--context-dropout"
+        )
+    config = replace(shipped_config(), seed=seed, context_dropout=context_dropout)
     if context is not None:
         if context < 0 or context % 2:
             raise typer.BadParameter(
@@ -971,6 +1054,7 @@ def benchmark_coding(
     context: ContextOpt = None,
     context_heads: ContextHeadsOpt = None,
     fine_tune_seed: FineTuneSeedOpt = 0,
+    context_dropout: ContextDropoutOpt = 0.0,
     base: Annotated[
         str | None,
         typer.Option(
@@ -992,7 +1076,7 @@ def benchmark_coding(
 
     if seeds < 1:
         raise typer.BadParameter(f"is {seeds}; expected at least 1", param_hint="--seeds")
-    config = _transformer_config(context, context_heads, fine_tune_seed)
+    config = _transformer_config(context, context_heads, fine_tune_seed, context_dropout)
     table = run_coding_benchmark(
         annomi if annomi is not None else default_annomi_dir(),
         n_splits=folds,
@@ -1013,6 +1097,55 @@ def benchmark_coding(
             coders_dir=model_dir,
         )
         _print_frame(found, title="session MI-quality model (high vs low, AnnoMI)")
+
+
+@benchmark_app.command("fragments")
+def benchmark_fragments(
+    annomi: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with AnnoMI-simple.csv (default: the vendored data/annomi).",
+            show_default=False,
+        ),
+    ] = None,
+    words: Annotated[int, typer.Option(help="Words per caption cue.")] = 8,
+    transcripts: Annotated[
+        int, typer.Option(help="AnnoMI transcripts drawn at random (0: all 133, about 2 minutes).")
+    ] = 60,
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    coder: CoderOpt = None,
+) -> None:
+    """Captions cut turns into cues: AnnoMI utterances cut into cues of --words words, coded
+    cue by cue and merged into turns, against the codes of the uncut utterances (share of rows
+    with the same code; session metrics' absolute differences)."""
+    import os
+
+    from attunement.benchmarks.fragments import run_fragments_benchmark
+    from attunement.coding.corpus import default_annomi_dir
+
+    for name, value, low in (("--words", words, 1), ("--transcripts", transcripts, 0)):
+        if value < low:
+            raise typer.BadParameter(f"is {value}; expected at least {low}", param_hint=name)
+    table = run_fragments_benchmark(
+        annomi if annomi is not None else default_annomi_dir(),
+        words=words,
+        transcripts=transcripts,
+        seed=seed,
+        coder=coder,
+    )
+    a = table.attrs
+    _print_frame(
+        table,
+        title=f"caption fragments: {a['transcripts']} of {a['of']} AnnoMI transcripts (seed "
+        f"{seed}), cues of {words} words, coded in {a['seconds']:.0f} s ({os.cpu_count()} CPU "
+        "cores)",
+    )
+    rows, units = a["rows"], a["units"]
+    out_console.print(
+        f"{rows['reference']:,} utterances cut into {rows['cues_alone']:,} cues; coded units: "
+        + ", ".join(f"{name} {n:,}" for name, n in units.items()),
+        markup=False,
+    )
 
 
 # --- end of utterance coding ---------------------------------------------------------------

@@ -26,13 +26,16 @@ def quality_slice(folder, n_each=6):
 
 def test_benchmark_table(tmp_path):
     table = run_quality_benchmark(quality_slice(tmp_path / "annomi"), n_splits=2)
-    assert list(table.columns) == ["measure", "session_model", "majority_baseline", "note"]
+    assert list(table.columns) == [
+        "measure", "words_model", "codes_model", "majority_baseline", "note",
+    ]  # fmt: skip
     rows = table.set_index("measure")
     assert list(rows.index) == ["auc", "accuracy", "brier", "seconds"]
     assert rows.loc["auc", "majority_baseline"] == 0.5
     assert rows.loc["accuracy", "majority_baseline"] == 0.5  # 6 high, 6 low
     for m in ("auc", "accuracy", "brier"):
-        assert 0 <= rows.loc[m, "session_model"] <= 1
-    assert rows.loc["seconds", "session_model"] > 0
+        assert 0 <= rows.loc[m, "codes_model"] <= 1
+        assert 0 <= rows.loc[m, "words_model"] <= 1
+    assert rows.loc["seconds", "codes_model"] > 0
     assert math.isnan(rows.loc["seconds", "majority_baseline"])
     assert "12 transcripts (6 high, 6 low)" in rows.loc["auc", "note"]

@@ -14,6 +14,7 @@ from attunement.coding import (
     session_codes,
 )
 from attunement.coding.apply import MAX_CHARS
+from attunement.coding.artifact import Coders
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Session, Utterance
 
@@ -225,7 +226,7 @@ EMPATHY_COLUMNS = ["er_level", "ip_level", "ex_level", "er_score", "ip_score", "
 
 
 def test_empathy_columns_order_and_where_they_are_empty():
-    assert list(CODE_COLUMNS[-6:]) == EMPATHY_COLUMNS
+    assert list(CODE_COLUMNS[-7:]) == [*EMPATHY_COLUMNS, "unit"]
     coded = code_utterances(
         frame(
             ("client", "I lost my job and I feel worthless."),
@@ -253,7 +254,8 @@ def test_shipped_empathy_model_known_answers():
             ("therapist", "I'm so sorry you're going through this. Sending hugs."),
             ("therapist", "What do you think makes you feel so worthless?"),
             ("therapist", "Okay."),
-        )
+        ),
+        merge_turns=False,  # three utterances, not one turn
     )
     assert coded.loc[1, "er_level"] == 2
     assert coded.loc[2, "ex_level"] == 2
@@ -333,3 +335,244 @@ def test_an_english_transcript_gets_no_language_warning(recwarn):
     ]
     code_utterances(pd.DataFrame({"role": ["therapist", "client"] * 2, "text": english}))
     assert not [w for w in recwarn if "English" in str(w.message)]
+
+
+# --- caption cues: consecutive rows of one speaker coded as one turn ---------------------------
+
+
+def timed(*rows):
+    """Rows (speaker, role, text), one second each, as a caption reader gives them."""
+    utterances = [
+        Utterance(i, speaker, role, float(i), i + 0.9, text)
+        for i, (speaker, role, text) in enumerate(rows)
+    ]
+    return Session("s", tuple(utterances)).utterances_frame()
+
+
+OPENING = [
+    ("Therapist", "therapist", "What brings you here today?"),
+    ("Client", "client", "My wife says I drink too much, and I guess I do."),
+]
+REFLECTION_CUES = [
+    ("Therapist", "therapist", "You feel"),
+    ("Therapist", "therapist", "torn about"),
+    ("Therapist", "therapist", "drinking."),
+]
+
+
+def test_a_reflection_cut_into_three_cues_is_coded_once_and_counts_once():
+    cues = timed(*OPENING, *REFLECTION_CUES)
+    coded = code_utterances(cues)
+    assert coded["unit"].dtype == "Int64"
+    assert coded["unit"].tolist() == [0, 1, 2, 2, 2]
+    pd.testing.assert_frame_equal(coded[cues.columns], cues)  # each cue keeps its row and timing
+    assert coded["mi_behaviour"].tolist()[2:] == ["reflection"] * 3
+    codes = [c for c in CODE_COLUMNS if c != "unit"]
+    for row in (3, 4):
+        pd.testing.assert_series_equal(
+            coded.loc[row, codes], coded.loc[2, codes], check_names=False
+        )
+    # the three cues are coded as the utterance they were cut from
+    whole = code_utterances(
+        timed(*OPENING, ("Therapist", "therapist", "You feel torn about drinking."))
+    )
+    np.testing.assert_allclose(
+        coded.loc[2, ["p_reflection", "p_complex", "er_score", "ex_score"]].to_numpy(float),
+        whole.loc[2, ["p_reflection", "p_complex", "er_score", "ex_score"]].to_numpy(float),
+    )
+    found = session_codes(coded)
+    assert found["reflection_to_question_ratio"] == 1.0  # one reflection, one question
+    assert found == session_codes(whole)
+    assert found["empathy_explorations"] == pytest.approx(whole[["ex_score"]].mean().iloc[0])
+
+
+def test_without_merging_each_cue_is_coded_and_counted_alone():
+    cues = timed(*OPENING, *REFLECTION_CUES)
+    alone = code_utterances(cues, merge_turns=False)
+    assert alone["unit"].tolist() == [0, 1, 2, 3, 4]
+    assert list(alone.columns) == [*cues.columns, *CODE_COLUMNS]
+    reflections = int((alone["mi_behaviour"] == "reflection").sum())
+    assert session_codes(alone)["reflection_to_question_ratio"] == reflections  # one question
+    # and each row is coded as a table where no two rows of one speaker follow each other
+    apart = cues.assign(speaker=[f"Person {i}" for i in range(len(cues))])
+    pd.testing.assert_frame_equal(code_utterances(apart).drop(columns="speaker"),
+                                  alone.drop(columns="speaker"))  # fmt: skip
+
+
+def test_two_speakers_are_never_merged():
+    coded = code_utterances(
+        timed(
+            ("Therapist", "therapist", "What brings you here today?"),
+            ("Client 1", "client", "We argue"),
+            ("Client 2", "client", "about money."),
+            ("Client 2", "client", "All the time."),
+            ("Client 2", "therapist", "A row of the same name and another role."),
+        )
+    )
+    assert coded["unit"].tolist() == [0, 1, 2, 2, 3]
+    assert coded["client_talk"].notna().tolist() == [False, True, True, True, False]
+
+
+def test_a_blank_cue_inside_a_turn_is_not_coded_and_does_not_end_it():
+    coded = code_utterances(
+        timed(
+            *OPENING,
+            ("Therapist", "therapist", "You feel torn"),
+            ("Therapist", "therapist", "  "),
+            ("Therapist", "therapist", "about drinking."),
+        )
+    )
+    assert coded["unit"].tolist() == [0, 1, 2, pd.NA, 2]
+    assert coded.loc[3, [c for c in CODE_COLUMNS if c != "unit"]].isna().all()
+    assert coded.loc[2, "mi_behaviour"] == coded.loc[4, "mi_behaviour"] == "reflection"
+    assert coded.loc[2, "p_reflection"] == coded.loc[4, "p_reflection"]
+    # a blank row of someone else ends the turn
+    split = code_utterances(
+        timed(
+            *OPENING,
+            ("Therapist", "therapist", "You feel torn"),
+            ("Client", "client", ""),
+            ("Therapist", "therapist", "about drinking."),
+        )
+    )
+    assert split["unit"].tolist() == [0, 1, 2, pd.NA, 3]
+
+
+def test_rows_of_role_other_are_not_coded_and_end_a_turn():
+    coded = code_utterances(
+        timed(
+            *OPENING,
+            ("Therapist", "therapist", "You feel torn"),
+            ("Interpreter", "other", "Someone knocks."),
+            ("Therapist", "therapist", "about drinking."),
+        )
+    )
+    assert coded["unit"].tolist() == [0, 1, 2, pd.NA, 3]
+    assert coded.loc[3, [c for c in CODE_COLUMNS if c != "unit"]].isna().all()
+
+
+def test_a_table_without_a_speaker_column_merges_by_role():
+    table = pd.DataFrame(
+        {"role": ["therapist", "therapist", "client"], "text": ["You feel", "torn.", "I do."]}
+    )
+    assert code_utterances(table)["unit"].tolist() == [0, 0, 1]
+    assert code_utterances(table, merge_turns=False)["unit"].tolist() == [0, 1, 2]
+
+
+def test_a_coded_table_can_be_coded_again():
+    coded = code_utterances(timed(*OPENING, *REFLECTION_CUES))
+    again = code_utterances(coded)
+    pd.testing.assert_frame_equal(again, coded)
+
+
+class Recorder:
+    """A fitted coder's interface that records what it was asked to code."""
+
+    def __init__(self, classes, calls):
+        self.classes_ = np.asarray(classes, dtype=object)
+        self.calls = calls
+
+    def predict_proba(self, texts, contexts):
+        self.calls.append((list(texts), list(contexts)))
+        return np.tile(np.eye(len(self.classes_))[0], (len(texts), 1))
+
+
+def test_the_coder_reads_each_turn_once_after_the_other_persons_turn():
+    calls = []
+    coder = Coders({"therapist_behaviour": Recorder(["question", "reflection"], calls),
+                    "client_talk": Recorder(["change", "sustain"], calls)})  # fmt: skip
+    code_utterances(
+        timed(
+            ("Client", "client", "I drink"),
+            ("Client", "client", "too much."),
+            ("Therapist", "therapist", "You feel"),
+            ("Therapist", "therapist", ""),
+            ("Therapist", "therapist", "torn."),
+            ("Client", "client", "Yes."),
+        ),
+        coder=coder,
+        empathy=Coders({}),
+    )
+    assert calls == [
+        (["You feel torn."], ["I drink too much."]),
+        (["I drink too much.", "Yes."], ["", "You feel torn."]),
+    ]
+
+
+class SessionRecorder:
+    """A session coder's interface (``reads_sessions``) that records the sequence it was given."""
+
+    reads_sessions = True
+
+    def __init__(self):
+        self.calls = []
+
+    def predict_session(self, roles, texts, contexts):
+        self.calls.append((list(roles), list(texts), list(contexts)))
+        n = len(texts)
+        return {
+            "therapist_behaviour": np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)),
+            "client_talk": np.tile([0.0, 0.0, 1.0], (n, 1)),
+        }
+
+
+def test_a_session_coder_reads_the_session_as_a_sequence_of_turns():
+    from types import SimpleNamespace
+
+    model = SessionRecorder()
+    heads = {
+        "therapist_behaviour": ["reflection", "question", "therapist_input", "other"],
+        "client_talk": ["change", "neutral", "sustain"],
+    }
+    coder = Coders(
+        {t: SimpleNamespace(model=model, classes_=np.asarray(v, dtype=object))
+         for t, v in heads.items()}
+    )  # fmt: skip
+    coded = code_utterances(
+        timed(
+            ("Therapist", "therapist", "So you"),
+            ("Therapist", "therapist", "feel torn."),
+            ("Other", "other", "(door)"),
+            ("Client", "client", "I do,"),
+            ("Client", "client", "a bit."),
+        ),
+        coder=coder,
+        empathy=Coders({}),
+    )
+    assert model.calls == [
+        (["therapist", "client"], ["So you feel torn.", "I do, a bit."], ["", "So you feel torn."])
+    ]
+    assert coded["mi_behaviour"].tolist()[:2] == ["reflection"] * 2
+    assert coded["client_talk"].tolist()[3:] == ["sustain"] * 2
+
+
+def test_a_long_turn_of_short_cues_is_cut_with_a_warning():
+    cues = [("Client", "client", "I have been drinking every night since the spring.")] * 60
+    with pytest.warns(AttunementWarning, match=f"1 turn\\(s\\) longer than {MAX_CHARS}"):
+        coded = code_utterances(timed(*cues))
+    assert coded["unit"].tolist() == [0] * 60
+    assert coded["client_talk"].notna().all()
+
+
+def test_session_metrics_count_each_unit_once():
+    table = codes(
+        behaviours=["reflection", "reflection", "reflection", "question", None, "question"],
+        reflection=["complex", "complex", "complex"],
+        question=[None, None, None, "open", None, "closed"],
+        scores={"er": [2.0, 2.0, 2.0, 0.0, None, 1.0]},
+    ).assign(unit=pd.array([0, 0, 0, 1, pd.NA, 2], dtype="Int64"))
+    found = session_codes(table)
+    assert found["reflection_to_question_ratio"] == 0.5  # 1 reflection, 2 questions
+    assert found["percent_complex_reflections"] == 100.0
+    assert found["percent_open_questions"] == 50.0
+    assert found["empathy_emotional_reactions"] == 1.0  # mean of 2, 0, 1 over units
+    # the same table without its unit column counts rows, as tables written before units did
+    rows = session_codes(table.drop(columns="unit"))
+    assert rows["reflection_to_question_ratio"] == 1.5
+    assert rows["empathy_emotional_reactions"] == pytest.approx(7 / 5)
+
+
+def test_rows_without_a_unit_each_count():
+    table = codes(behaviours=["reflection", "reflection", "question"], reflection=["simple"] * 2)
+    table["unit"] = pd.array([pd.NA, pd.NA, 0], dtype="Int64")
+    assert session_codes(table)["reflection_to_question_ratio"] == 2.0

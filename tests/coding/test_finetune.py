@@ -325,6 +325,7 @@ def test_session_rows_must_be_consecutive(tiny_base):
         (("--context", "8", "--context-heads", "client_talk,talk"), "names talk; expected"),
         (("--context", "8", "--context-heads", ","), "names no task"),
         (("--fine-tune-seed", "-1"), "expected 0 or a positive whole number"),
+        (("--context-dropout", "1.5"), "expected a share from 0 to 1"),
     ],
 )
 def test_context_options_are_checked(tmp_path, run_cli, command, args, says):
@@ -365,9 +366,65 @@ def test_training_reproduces_the_shipped_coder_settings():
     from attunement.coding.neural import load_transformer
     from attunement.coding.train_transformer import shipped_config
 
-    shipped = load_transformer().meta["config"]
+    shipped = {"context_dropout": 0.0, **load_transformer().meta["config"]}  # option added later
     for name, value in asdict(shipped_config()).items():
         assert shipped[name] == (list(value) if isinstance(value, tuple) else value), name
+
+
+def test_context_dropout_reaches_the_config(run_cli, monkeypatch):
+    import attunement.benchmarks.coding as bench
+
+    seen = {}
+
+    def fake(annomi, **kwargs):
+        seen.update(kwargs)
+        return pd.DataFrame({"measure": ["x"], "value": [1.0]})
+
+    monkeypatch.setattr(bench, "run_coding_benchmark", fake)
+    args = ("benchmark", "coding", "--no-quality", "--transformer-cv", "--context-dropout", "0.5")
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    assert seen["transformer_config"].context_dropout == 0.5
+
+
+def test_context_dropout_mixes_pairs_with_utterances_alone(tiny_base):
+    from attunement.coding.finetune import _load_base, _torch, _with_dropout
+    from attunement.coding.tokens import encode_pairs
+
+    tokenizer, _ = _load_base(_torch(), tiny_base)
+    texts, contexts = ["i drink ."] * 40, ["why ?"] * 40
+    paired = encode_pairs(tokenizer, contexts, texts, max_len=24, max_text=12)
+    alone = encode_pairs(tokenizer, [""] * 40, texts, max_len=24, max_text=12)
+    rows = np.arange(40)
+    rng = np.random.default_rng(0)
+    none = _with_dropout(paired, alone, rows, 0.0, rng)
+    assert (none["input_ids"] == paired.batch(rows)["input_ids"]).all()
+    every = _with_dropout(paired, alone, rows, 1.0, rng)
+    assert (every["input_ids"] == alone.batch(rows)["input_ids"]).all()
+    half = _with_dropout(paired, alone, rows, 0.5, rng)
+    lengths = half["attention_mask"].sum(axis=1)
+    assert set(lengths.tolist()) == {len(paired.ids[0]), len(alone.ids[0])}
+
+
+@pytest.mark.parametrize("context", [0, 2])
+def test_a_coder_trains_with_context_dropout(tiny_base, context):
+    from attunement.coding.finetune import fit_sessions
+    from attunement.errors import InputError
+
+    config = FinetuneConfig(
+        epochs=1, batch_size=8, max_len=24, max_text=12, context=context, context_dropout=0.5
+    )
+    if context:
+        fitted = fit_sessions(
+            sessions(4, 2), SESSION_LABELS, base=tiny_base, config=config, device="cpu"
+        )
+    else:
+        fitted = fit_multitask(tables(8), base=tiny_base, config=config, device="cpu")
+    assert fitted.config.context_dropout == 0.5
+    with pytest.raises(InputError, match="expected a share from 0 to 1"):
+        fit_multitask(
+            tables(8), base=tiny_base, config=FinetuneConfig(context_dropout=2), device="cpu"
+        )
 
 
 def test_the_benchmark_gets_the_session_coder_asked_for(run_cli, monkeypatch):

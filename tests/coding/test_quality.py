@@ -13,15 +13,19 @@ from attunement.coding.quality import (
     MIQualityModel,
     cross_fitted_codes,
     cross_validate_quality,
+    cross_validate_words,
     explain,
     load_quality_model,
+    quality_path,
     read_quality_model,
     save_quality_model,
     session_features,
     session_quality,
     session_table,
     train_quality,
+    train_word_quality,
 )
+from attunement.coding.quality_words import WordQualityModel
 from attunement.errors import InputError
 
 
@@ -302,13 +306,60 @@ def test_one_quality_class_is_an_error(tiny_annomi):
 def test_shipped_model_loads_once_and_records_its_evaluation():
     shipped = load_quality_model()
     assert shipped is load_quality_model()
-    assert list(shipped.model.feature_names_in_) == list(FEATURE_NAMES)
+    assert isinstance(shipped.model, WordQualityModel)
     cv = shipped.meta["cv"]
     assert cv["n"] == 133 and cv["n_low"] == 23
     assert cv["auc"] > cv["baseline"]["auc"] and cv["brier"] < cv["baseline"]["brier"]
     assert f"AUC was {cv['auc']:.2f}" in QUALITY_METHOD["description"]
-    coef = dict(zip(FEATURE_NAMES, shipped.model.coef_, strict=True))
-    assert coef["therapist_input_share"] < 0 and coef["reflection_share"] > 0
+    external = shipped.meta["external"]
+    assert external["n"] == 102 and external["auc"] > 0.85
+    assert "not AnnoMI" in QUALITY_METHOD["description"]
+    assert "{" not in QUALITY_METHOD["description"]
+    # the transformer's folder carries the same model: it reads words, not codes
+    assert load_quality_model(quality_path("transformer")).meta["cv"] == cv
+    coef = dict(zip(shipped.model.vocabulary_, shipped.model.coef_, strict=True))
+    assert coef["it sounds"] > 0 and coef["need to"] < 0
+
+
+def test_word_model_cross_validation_is_grouped_and_reproducible():
+    a = cross_validate_words(default_annomi_dir(), n_splits=3)
+    b = cross_validate_words(default_annomi_dir(), n_splits=3)
+    assert a["auc"] == b["auc"] and a["n_splits"] == 3
+    assert 0.5 < a["auc"] <= 1 and a["brier"] < a["baseline"]["brier"]
+    assert np.isfinite(a["predicted"]).all()
+
+
+def test_session_quality_with_the_word_model_explains_by_phrases():
+    coded = pd.DataFrame(
+        {
+            "text": ["It sounds like you feel torn.", "You need to quit.", "I might."],
+            "mi_behaviour": ["reflection", "therapist_input", None],
+        }
+    )
+    found = session_quality(coded)
+    assert 0 < found["score"] < 1
+    labels = [d["label"] for d in found["drivers"]]
+    assert labels[-1] == "all other words and phrases"
+    assert any("need to" in label for label in labels)
+    assert '"might"' not in labels  # the client's words are not read
+    total = found["intercept"] + sum(d["contribution"] for d in found["drivers"])
+    assert math.isclose(total, found["log_odds"], abs_tol=1e-9)
+    assert found["n_therapist_utterances"] == 2
+    empty = session_quality(coded.assign(mi_behaviour=None))
+    assert empty["score"] is None and empty["drivers"] == []
+    with pytest.raises(InputError, match="has no column text"):
+        session_quality(coded.drop(columns="text"))
+
+
+def test_train_word_quality_writes_a_model_that_reads_back(tmp_path):
+    path = train_word_quality(default_annomi_dir(), tmp_path / "m", n_splits=3)
+    back = read_quality_model(path)
+    assert isinstance(back.model, WordQualityModel)
+    assert back.meta["cv"]["n_splits"] == 3 and "external" not in back.meta
+    text = ["it sounds like you want a change, what would help"]
+    shipped = load_quality_model().model
+    assert back.model.vocabulary_.tolist() == shipped.vocabulary_.tolist()
+    assert back.model.predict_proba(text).shape == (1, 2)
 
 
 def test_shipped_model_ranks_annomi_high_above_low():

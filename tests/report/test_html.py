@@ -139,8 +139,13 @@ def test_mi_quality_section():
     assert cv and 0.5 < float(cv.group(1)) <= 1
     table = html[html.index('<table class="drivers">') :]
     table = table[: table.index("</table>")]
-    assert table.count("<tr>") == 1 + 7  # header and one row per feature
-    assert "Information and advice" in table
+    drivers = results.mi_quality["drivers"]
+    assert table.count("<tr>") == 1 + len(drivers)  # header and one row per driver
+    assert drivers[0]["label"].replace('"', "&#34;") in table
+    if drivers[0]["feature"].startswith("words:"):  # the word model: phrases
+        assert "<th>phrase</th>" in table and "from the words of this session" in html
+    else:
+        assert "<th>behaviour</th>" in table and "Information and advice" in table
     assert re.search(r"(raised|lowered) \([+-]\d\.\d\d\)", table)
     assert f"{results.mi_quality['score']:.2f}</span>" in html
 
@@ -212,3 +217,110 @@ def test_a_short_recording_shows_not_testable_in_the_report():
     assert results.metrics["eda_synchrony_p_value"] is None
     assert results.metrics["eda_synchrony"] is not None
     assert "not testable: 29 windows; at least 57 needed" in render_report(results)
+
+
+def test_code_metrics_are_shown_with_their_intervals(conversation):
+    results = analyze_session(conversation())
+    html = render_report(results)
+    d = results.to_dict()
+    for name in ("reflection_to_question_ratio", "change_talk_share", "empathy_explorations"):
+        card = re.search(rf'id="metric-{name}"><div class="v">(.*?)</div>', html)
+        assert card, name
+        assert re.fullmatch(r'[^<]+ <span class="ci">\(95% CI [^<]+–[^<]+\)</span>', card.group(1))
+    low = d["intervals"]["change_talk_share"]["ci95_low"]
+    assert f"(95% CI {100 * low:.0f}%–" in html
+    assert re.search(r'class="score">[\d.]+</span> <span class="ci">\(95% CI 0\.\d\d–', html)
+    # a measure without an interval is shown as before
+    assert re.search(r'id="metric-therapist_talk_share"><div class="v">\d+%</div>', html)
+
+
+def test_the_domain_sentence_sits_with_the_codes(conversation):
+    html = render_report(analyze_session(conversation()))
+    codes = html.index("Motivational interviewing (coded utterances)</h2>")
+    note = html.index('id="coder-domain"')
+    assert codes < note < html.index('id="metric-reflection_to_question_ratio"')
+    assert html.count('id="coder-domain"') == 1
+
+
+def test_a_session_outside_the_training_range_says_so():
+    from attunement.report.html import domain_sentence
+
+    long = " ".join(["and so what I am hearing from you is that"] * 15)
+    utts = []
+    for i in range(10):
+        utts.append(Utterance(2 * i, "Therapist", "therapist", None, None, long))
+        utts.append(Utterance(2 * i + 1, "Client", "client", None, None, "I see what you mean."))
+    results = analyze_session(Session("long", tuple(utts)))
+    html = render_report(results)
+    text, caution = domain_sentence(results.to_dict()["domain"])
+    assert caution
+    assert text.startswith("This session lies outside what the coders were trained on")
+    assert "the therapist's utterances are longer (150 words vs 7–42)" in text
+    assert text.endswith("treat the codes with caution.")
+    assert 'class="domain caution" id="coder-domain">This session lies outside' in html
+
+
+def test_domain_sentences():
+    from attunement.coding.domain import SIGNALS
+    from attunement.report.html import _DOMAIN_WORDS, domain_sentence
+
+    assert set(_DOMAIN_WORDS) == set(SIGNALS)
+
+    def signal(value, low, high, checks="both", inside=True):
+        return {"value": value, "low": low, "high": high, "checks": checks, "inside": inside}
+
+    inside = {
+        "available": True,
+        "inside": True,
+        "outside": [],
+        "signals": {
+            "english_share": signal(0.6, 0.55, 0.67, "low"),
+            "therapist_words_per_unit": signal(18.0, 7.2, 42.0),
+            "client_words_per_unit": signal(12.0, 6.8, 39.5),
+            "therapist_word_share": signal(0.5, 0.3, 0.78),
+            "coder_confidence": signal(0.85, 0.78, 0.92, "low"),
+        },
+    }
+    text, caution = domain_sentence(inside)
+    assert not caution
+    assert text.startswith(
+        "Within the coders' training range on all five signals checked: language"
+    )
+    # the shipped references show the confidence beside its range and flag nothing with it
+    shown = {**inside, "signals": {**inside["signals"]}}
+    shown["signals"]["coder_confidence"] = signal(0.70, 0.78, 0.92, "none", None)
+    text, caution = domain_sentence(shown)
+    assert not caution and "on all four signals checked" in text
+    assert (
+        "The coder confidence 0.70 (AnnoMI, its own training data: 0.78–0.92; "
+        "shown, not used to flag)." in text
+    )
+    assert "could not be measured" not in text
+    unmeasured = {**inside, "signals": {**inside["signals"]}}
+    unmeasured["signals"]["english_share"] = signal(None, 0.55, 0.67, "low", None)
+    text, _ = domain_sentence(unmeasured)
+    assert "on the four signals measured" in text and "(language could not be measured)" in text
+    unsure = {
+        **inside,
+        "inside": False,
+        "outside": ["coder_confidence"],
+        "signals": {**inside["signals"], "coder_confidence": signal(0.7, 0.78, 0.92, "low", False)},
+    }
+    text, caution = domain_sentence(unsure)
+    assert caution and "the coders are less sure of their codes (0.70 vs at least 0.78)" in text
+    assert "optimistic" in text
+    short = {
+        **inside,
+        "inside": False,
+        "outside": ["client_words_per_unit", "english_share"],
+        "signals": {
+            **inside["signals"],
+            "client_words_per_unit": signal(3.0, 6.8, 39.5, "both", False),
+            "english_share": signal(0.1, 0.55, 0.67, "low", False),
+        },
+    }
+    text, _ = domain_sentence(short)
+    assert "the client's utterances are shorter (3 words vs 7–40) and fewer of its" in text
+    assert "(10% vs at least 55%: it may not be English)" in text and "optimistic" not in text
+    text, caution = domain_sentence({"available": False, "signals": {}})
+    assert "not available" in text and not caution

@@ -40,3 +40,10 @@ def test_paragraph_of_a_transcript_alone_has_no_placeholder():
     text = methods_paragraph(analyze_session(Session("s", session().utterances)))
     assert "windowed cross-lagged correlation" not in text
     assert "Language style matching" in text and not PLACEHOLDER.search(text)
+
+
+def test_paragraph_says_how_the_intervals_were_made():
+    text = methods_paragraph(analyze_session(Session("s", session().utterances)))
+    assert "95% interval: the percentile interval of 1,000 bootstrap resamples (seed 0)" in text
+    assert "coders' own errors are not in them" in text
+    assert "AnnoMI transcripts coded by the same coder on five signals" in text

@@ -2,7 +2,9 @@
 
 Therapist utterances get a motivational-interviewing behaviour (with reflection and question
 types) and a level of each of EPITOME's three empathy mechanisms; client utterances get a talk
-type. Each utterance is read with what the other person said just before it
+type. Consecutive rows of one speaker (caption cues cutting one turn into pieces) are coded
+as one turn (:func:`attunement.coding.units.coding_units`), and the session metrics count each
+turn once. Each turn is read with what the other person said just before it
 (:func:`attunement.coding.corpus.contexts`).
 
 The empathy levels come from the EPITOME model (:func:`attunement.coding.artifact.load_epitome`),
@@ -33,6 +35,7 @@ from attunement.coding.artifact import (
     load_epitome,
 )
 from attunement.coding.corpus import contexts
+from attunement.coding.units import coding_units, unit_members
 from attunement.errors import AttunementWarning, InputError
 from attunement.language.function_words import FUNCTION_WORDS, tokenize
 
@@ -67,6 +70,7 @@ CODE_COLUMNS: tuple[str, ...] = (
     "er_score",
     "ip_score",
     "ex_score",
+    "unit",
 )
 #: EPITOME mechanism -> the session metric of its mean score.
 EMPATHY_METRICS: dict[str, str] = {
@@ -203,8 +207,9 @@ def _method(coder: str | None = None) -> dict[str, Any]:
             "questions as open or closed) and client utterances as change, neutral or sustain "
             f"talk by {coder_text} trained on the expert-annotated AnnoMI corpus."
             + scores
-            + " Session metrics count the most "
-            "probable code of each utterance." + empathy
+            + " Consecutive utterances of one speaker (such as caption cues) were coded "
+            "as one turn, and session metrics count the most probable code of each turn once."
+            + empathy
         ),
         "parameters": {"max_chars": MAX_CHARS, "coder": kind},
         "citation": citation,
@@ -242,15 +247,30 @@ def _check(frame: Any, needed: tuple[str, ...], name: str) -> None:
 
 
 def code_utterances(
-    utterances: pd.DataFrame, *, coder: Coders | None = None, empathy: Coders | None = None
+    utterances: pd.DataFrame,
+    *,
+    coder: Coders | None = None,
+    empathy: Coders | None = None,
+    merge_turns: bool = True,
 ) -> pd.DataFrame:
-    """Code each utterance: MI behaviour and empathy of the therapist, talk type of the client.
+    """Code each turn: MI behaviour and empathy of the therapist, talk type of the client.
+
+    Consecutive rows of one speaker (the same ``speaker``, where the table has that column,
+    and the same ``role``) are one turn, coded once: their texts joined with a space, read
+    after the other person's preceding turn (:func:`attunement.coding.corpus.contexts`), and
+    the transformer session coder reads the session as a sequence of turns. Captions (Zoom,
+    Teams, WebVTT, SRT) cut one turn into many cues of a few words; coded cue by cue, each
+    piece would be read without the rest of its sentence (``attunement benchmark
+    fragments``). Every row keeps its own timing and text and gets its turn's codes; the
+    ``unit`` column says which rows were coded together (see
+    :func:`attunement.coding.units.coding_units`: a blank row of the same speaker does not
+    end a turn, a row of anyone else -- another speaker, or role ``other`` -- does).
 
     Parameters
     ----------
     utterances : pandas.DataFrame
         The table of :meth:`attunement.model.Session.utterances_frame` (at least ``role`` and
-        ``text``), in spoken order.
+        ``text``; ``speaker`` where there is one), in spoken order.
     coder : Coders, optional
         Trained coders (default: :func:`attunement.coding.load_coder`, trained on AnnoMI).
     empathy : Coders, optional
@@ -258,13 +278,18 @@ def code_utterances(
         :func:`attunement.coding.artifact.load_epitome`, the shipped model, which is under
         EPITOME's non-commercial academic license; where that folder has been removed, the
         empathy columns stay empty, with a warning).
+    merge_turns : bool, default True
+        Code consecutive rows of one speaker as one turn. False codes every row on its own
+        (each row its own unit), as attunement did before: right where each row is already a
+        whole utterance and consecutive rows of one speaker were meant as separate ones (as
+        AnnoMI's annotators coded them).
 
     Returns
     -------
     pandas.DataFrame
         A copy of ``utterances`` with these columns added (labels as pandas ``string``,
         probabilities as float; missing -- ``<NA>`` or NaN -- where a code does not apply, and
-        on empty utterances):
+        on rows not coded: blank text or a role other than therapist or client):
 
         - ``mi_behaviour``: therapist rows; reflection | question | therapist_input | other;
         - ``p_reflection``, ``p_question``, ``p_therapist_input``, ``p_other``: therapist rows;
@@ -281,7 +306,10 @@ def code_utterances(
         - ``er_score``, ``ip_score``, ``ex_score``: therapist rows; the expected level,
           sum of level x probability (0 to 2). The shipped coders are trained with balanced
           class weights, so their probabilities weigh the three levels equally a priori and
-          are not calibrated to how often each level occurs in EPITOME.
+          are not calibrated to how often each level occurs in EPITOME;
+        - ``unit`` (last): the 0-based index of the coded unit (the turn) the row belongs to,
+          in spoken order (pandas ``Int64``; ``<NA>`` on rows not coded); the rows of one unit
+          have the same codes, and :func:`session_codes` counts each unit once.
 
     Raises
     ------
@@ -291,7 +319,7 @@ def code_utterances(
     Warns
     -----
     AttunementWarning
-        When utterances longer than :data:`MAX_CHARS` characters were cut before coding, or
+        When turns longer than :data:`MAX_CHARS` characters were cut before coding, or
         the EPITOME model is not installed (empathy columns empty).
 
     Examples
@@ -305,27 +333,49 @@ def code_utterances(
     [[False, False, False], [True, True, True]]
     >>> bool(0 <= coded.loc[0, "ex_score"] <= 2)
     True
+
+    Three caption cues of one question are coded as one question:
+
+    >>> cues = pd.DataFrame({"speaker": ["Therapist"] * 3 + ["Client"],
+    ...                      "role": ["therapist"] * 3 + ["client"],
+    ...                      "text": ["What would", "you like to", "change?", "My drinking."]})
+    >>> coded = code_utterances(cues)
+    >>> coded["unit"].tolist(), coded["mi_behaviour"].fillna("").tolist()
+    ([0, 0, 0, 1], ['question', 'question', 'question', ''])
     """
     _check(utterances, ("role", "text"), "utterances")
     coder = coder or load_coder()
     roles = utterances["role"].astype(str).tolist()
     texts = ["" if pd.isna(t) else str(t) for t in utterances["text"].tolist()]
-    long = sum(len(t) > MAX_CHARS for t in texts)
+    speakers = utterances["speaker"].tolist() if "speaker" in utterances.columns else None
+    units = coding_units(roles, texts, speakers, merge=merge_turns)
+    members = unit_members(units)
+    unit_roles = [roles[rows[0]] for rows in members]
+    unit_texts = [" ".join(texts[i] for i in rows) for rows in members]
+    long = sum(len(t) > MAX_CHARS for t in unit_texts)
     if long:
         warnings.warn(
-            f"{long} utterance(s) longer than {MAX_CHARS} characters were cut to their first "
-            f"{MAX_CHARS} characters before coding",
+            f"{long} {'turn' if merge_turns else 'utterance'}(s) longer than {MAX_CHARS} "
+            f"characters were cut to their first {MAX_CHARS} characters before coding",
             AttunementWarning,
             stacklevel=2,
         )
-        texts = [t[:MAX_CHARS] for t in texts]
-    _warn_if_not_english(texts)
-    context = contexts(roles, texts)
-    out = utterances.copy()
-    labels: dict[str, np.ndarray] = {}
+        unit_texts = [t[:MAX_CHARS] for t in unit_texts]
+    cut = [t[:MAX_CHARS] for t in texts]
+    _warn_if_not_english(cut)
+    if merge_turns:
+        context = contexts(unit_roles, unit_texts)
+    else:  # every row as it was read before turns were merged, blank rows included
+        every = contexts(roles, cut)
+        context = [every[rows[0]] for rows in members]
     with _remembering(coder):
-        _code(out, coder, roles, texts, context, labels)
-    _empathy(out, roles, texts, context, empathy)
+        found = _code(coder, unit_roles, unit_texts, context)
+    found = found.join(_empathy(unit_roles, unit_texts, context, empathy))
+    out = utterances.copy()
+    out["unit"] = pd.array([u if u >= 0 else pd.NA for u in units.tolist()], dtype="Int64")
+    rows = found.reindex(units).set_axis(out.index)  # units -1 (not coded): all missing
+    for column in CODE_COLUMNS[:-1]:
+        out[column] = rows[column]
     return out[[*utterances.columns, *[c for c in CODE_COLUMNS if c not in utterances.columns]]]
 
 
@@ -339,17 +389,12 @@ def _remembering(coder: Coders) -> contextlib.AbstractContextManager:
     return contextlib.nullcontext()
 
 
-def _code(
-    out: pd.DataFrame,
-    coder: Coders,
-    roles: list[str],
-    texts: list[str],
-    context: list[str],
-    labels: dict[str, np.ndarray],
-) -> None:
-    """Add the MI behaviour and talk-type columns to ``out`` (in place)."""
+def _code(coder: Coders, roles: list[str], texts: list[str], context: list[str]) -> pd.DataFrame:
+    """The MI behaviour and talk-type columns of each unit (one row per unit)."""
     n = len(texts)
-    # A session coder codes every utterance at once, each beside its neighbours.
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    labels: dict[str, np.ndarray] = {}
+    # A session coder codes every unit at once, each beside its neighbours.
     session = next(
         (
             model
@@ -378,8 +423,9 @@ def _code(
             labels[column][rows] = model.classes_[proba.argmax(axis=1)].astype(object)
             for j, label in enumerate(model.classes_):
                 if label in probs:
-                    out.loc[out.index[rows], probs[label]] = proba[:, j]
+                    out.loc[rows, probs[label]] = proba[:, j]
         out[column] = pd.array(labels[column], dtype="string")  # a typed column even if empty
+    return out
 
 
 #: Below this share of English function words (in a session of at least
@@ -406,14 +452,11 @@ def _warn_if_not_english(texts: list[str]) -> None:
 
 
 def _empathy(
-    out: pd.DataFrame,
-    roles: list[str],
-    texts: list[str],
-    context: list[str],
-    empathy: Coders | None,
-) -> None:
-    """Add the EPITOME level and score columns to ``out`` (in place)."""
+    roles: list[str], texts: list[str], context: list[str], empathy: Coders | None
+) -> pd.DataFrame:
+    """The EPITOME level and score columns of each unit (one row per unit)."""
     n = len(texts)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
     for mechanism in EMPATHY_METRICS:
         out[f"{mechanism}_level"] = pd.array([pd.NA] * n, dtype="Int64")
         out[f"{mechanism}_score"] = np.nan
@@ -421,7 +464,7 @@ def _empathy(
         [r == "therapist" and bool(t.strip()) for r, t in zip(roles, texts, strict=True)]
     )
     if not rows.size:
-        return
+        return out
     if empathy is None:
         if not (epitome_model_dir() / f"{EPITOME_NAME}.json").is_file():
             warnings.warn(
@@ -430,17 +473,17 @@ def _empathy(
                 AttunementWarning,
                 stacklevel=3,
             )
-            return
+            return out
         empathy = load_epitome()
-    index = out.index[rows]
     for mechanism in EMPATHY_METRICS:
         model = empathy.coders.get(mechanism)
         if model is None:
             continue
         proba = model.predict_proba([texts[i] for i in rows], [context[i] for i in rows])
         levels = model.classes_.astype(int)
-        out.loc[index, f"{mechanism}_level"] = levels[proba.argmax(axis=1)]
-        out.loc[index, f"{mechanism}_score"] = proba @ levels.astype(float)
+        out.loc[rows, f"{mechanism}_level"] = levels[proba.argmax(axis=1)]
+        out.loc[rows, f"{mechanism}_score"] = proba @ levels.astype(float)
+    return out
 
 
 def _ratio(num: int, den: int, scale: float = 1.0) -> float | None:
@@ -450,10 +493,16 @@ def _ratio(num: int, den: int, scale: float = 1.0) -> float | None:
 def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
     """Session summaries of the codes (MITI-style), from :func:`code_utterances`' table.
 
+    Each coded unit counts once: where the table has a ``unit`` column, the first row of each
+    unit stands for it (three caption cues of one reflection are one reflection), and rows
+    without a unit each count on their own; without the column, each row is a unit (tables
+    written before units existed).
+
     Parameters
     ----------
     coded : pandas.DataFrame
-        With ``mi_behaviour``, ``reflection_type``, ``question_type`` and ``client_talk``.
+        One session's table, with ``mi_behaviour``, ``reflection_type``, ``question_type`` and
+        ``client_talk`` (and ``unit``, where there is one).
 
     Returns
     -------
@@ -465,7 +514,7 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
         - ``change_talk_share``: change / (change + sustain), 0 to 1;
         - ``empathy_emotional_reactions``, ``empathy_interpretations``,
           ``empathy_explorations``: the mean EPITOME score (``er_score``, ``ip_score``,
-          ``ex_score``: expected level, 0 to 2) over the therapist utterances that have one.
+          ``ex_score``: expected level, 0 to 2) over the therapist units that have one.
 
         Each is None where its denominator is 0 (the empathy metrics also where their score
         column is absent).
@@ -486,8 +535,19 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
 'percent_open_questions': 100.0, 'change_talk_share': 1.0, \
 'empathy_emotional_reactions': None, 'empathy_interpretations': None, \
 'empathy_explorations': None}
+
+    A simple reflection cut into three caption cues (unit 0) counts once beside one question:
+
+    >>> cues = pd.DataFrame({"unit": [0, 0, 0, 1],
+    ...                      "mi_behaviour": ["reflection"] * 3 + ["question"],
+    ...                      "reflection_type": ["simple"] * 3 + [None],
+    ...                      "question_type": [None] * 3 + ["open"],
+    ...                      "client_talk": [None] * 4})
+    >>> session_codes(cues)["reflection_to_question_ratio"]
+    1.0
     """
     _check(coded, ("mi_behaviour", "reflection_type", "question_type", "client_talk"), "coded")
+    coded = _one_row_per_unit(coded)
 
     def count(column: str, value: str) -> int:
         return int((coded[column] == value).sum())
@@ -506,6 +566,14 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
             for mechanism, metric in EMPATHY_METRICS.items()
         },
     }
+
+
+def _one_row_per_unit(coded: pd.DataFrame) -> pd.DataFrame:
+    """The first row of each unit, and every row without one (all rows without ``unit``)."""
+    if "unit" not in coded.columns:
+        return coded
+    unit = coded["unit"]
+    return coded[(unit.isna() | ~unit.duplicated()).to_numpy(dtype=bool)]
 
 
 def _mean_score(coded: pd.DataFrame, column: str) -> float | None:

@@ -294,3 +294,173 @@ def annomi_transcripts(directory: str | Path) -> pd.DataFrame:
             "utterance_id": raw["utterance_id"].to_numpy(),
         }
     )
+
+
+# --- other corpora in the AutoMISC CSV format (external checks, never training data) -------
+
+#: MISC codes of the AutoMISC files (``t1_label_GT`` / ``t2_label_GT``) -> attunement's codes.
+#: A counsellor unit's behaviour follows AnnoMI's convention, read from the fine code
+#: (``t2``): reflections (simple, complex, reframe), questions, therapist input (giving
+#: information, advising with or without permission, directing) and other (affirming,
+#: supporting, emphasising control, facilitating, filler, structuring) -- in AnnoMI, as in
+#: MITI 4, affirmations are not reflections. ``misc_t1`` keeps the coarse code's own grouping,
+#: in which MIV6.3A puts affirmations, support and emphasising control under complex
+#: reflection (``CRL``).
+MISC_BEHAVIOUR: dict[str, str] = {
+    "SR": "reflection",
+    "CR": "reflection",
+    "RF": "reflection",
+    "OQ": "question",
+    "CQ": "question",
+    "GI": "therapist_input",
+    "ADP": "therapist_input",
+    "ADW": "therapist_input",
+    "DI": "therapist_input",
+    "AF": "other",
+    "SU": "other",
+    "EC": "other",
+    "FA": "other",
+    "FI": "other",
+    "ST": "other",
+}
+MISC_T1_BEHAVIOUR: dict[str, str] = {
+    "SRL": "reflection",
+    "CRL": "reflection",
+    "Q": "question",
+    "IMC": "therapist_input",
+    "IMI": "therapist_input",
+    "O": "other",
+}
+MISC_CLIENT: dict[str, str] = {"C": "change", "S": "sustain", "N": "neutral"}
+_MISC_ROLES = {"counsellor": "therapist", "counselor": "therapist", "therapist": "therapist",
+               "client": "client"}  # fmt: skip
+
+
+def _automisc(path: str | Path, needed: Sequence[str], corpus: str) -> tuple[pd.DataFrame, list]:
+    path = Path(path)
+    header, rows = corpus_rows(path, needed, corpus)
+    frame = pd.DataFrame([cells for _, cells in rows], columns=header, dtype=str)
+    lines = [line for line, _ in rows]
+    if frame.empty:
+        raise InputError(f"has a header and no rows; expected {corpus}'s rows", path=str(path))
+    role = frame["speaker"].str.strip().str.lower().map(_MISC_ROLES)
+    if role.isna().any():
+        i = int(role.isna().to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"is {frame['speaker'].iloc[i]!r}; expected counsellor or client",
+            path=str(path),
+            line=lines[i],
+            field="speaker",
+        )
+    return frame.assign(role=role), lines
+
+
+def _whole(frame: pd.DataFrame, column: str, lines: list, path: Path) -> pd.Series:
+    ids = pd.to_numeric(frame[column], errors="coerce")
+    bad = (ids.isna() | (ids % 1 != 0)).to_numpy().nonzero()[0]
+    if bad.size:
+        raise InputError(
+            f"is {frame[column].iloc[bad[0]]!r}; expected a whole number",
+            path=str(path),
+            line=lines[bad[0]],
+            field=column,
+        )
+    return ids.astype(int)
+
+
+def misc_units(path: str | Path) -> pd.DataFrame:
+    """Expert-coded MISC utterance units from an AutoMISC-format CSV (e.g. MIV6.3A_manual.csv).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV with ``conv_id``, ``speaker`` (counsellor | client), ``conv_vol_idx`` (the
+        turn), ``conv_utt_idx`` (the unit), ``utt_text``, ``vol_text``, ``t1_label_GT`` and
+        ``t2_label_GT`` (the experts' codes; the ``*_auto`` columns are ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit, sorted by conversation and spoken order: ``conv_id``, ``turn``,
+        ``unit`` (ints), ``role`` (therapist | client), ``text`` (the unit), ``turn_text``,
+        ``t1``, ``t2`` (the experts' codes as written), ``therapist_behaviour`` (from ``t2``
+        by :data:`MISC_BEHAVIOUR`), ``therapist_behaviour_t1`` (from ``t1`` by
+        :data:`MISC_T1_BEHAVIOUR`), ``reflection_type`` (simple | complex, reflections
+        only), ``question_type`` (open | closed) and ``client_talk`` (change | neutral |
+        sustain); None where a code does not apply or is not one of those listed.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, lacks a column, has a bad number, a speaker that is neither
+        counsellor nor client, or no rows.
+    """
+    path = Path(path)
+    needed = ("conv_id", "speaker", "conv_vol_idx", "conv_utt_idx", "utt_text", "vol_text",
+              "t1_label_GT", "t2_label_GT")  # fmt: skip
+    frame, lines = _automisc(path, needed, "AutoMISC (MISC-coded units)")
+    t1 = frame["t1_label_GT"].str.strip()
+    t2 = frame["t2_label_GT"].str.strip()
+    therapist = frame["role"] == "therapist"
+    out = pd.DataFrame(
+        {
+            "conv_id": frame["conv_id"].str.strip(),
+            "turn": _whole(frame, "conv_vol_idx", lines, path),
+            "unit": _whole(frame, "conv_utt_idx", lines, path),
+            "role": frame["role"],
+            "text": frame["utt_text"],
+            "turn_text": frame["vol_text"],
+            "t1": t1,
+            "t2": t2,
+            "therapist_behaviour": t2.map(MISC_BEHAVIOUR).where(therapist),
+            "therapist_behaviour_t1": t1.map(MISC_T1_BEHAVIOUR).where(therapist),
+            "reflection_type": t2.map({"SR": "simple", "CR": "complex"}).where(therapist),
+            "question_type": t2.map({"OQ": "open", "CQ": "closed"}).where(therapist),
+            "client_talk": t1.map(MISC_CLIENT).where(~therapist),
+        }
+    )
+    out = out.sort_values(["conv_id", "unit"], kind="stable").reset_index(drop=True)
+    return out.astype(object).where(out.notna(), None)
+
+
+def hlqc_sessions(path: str | Path) -> pd.DataFrame:
+    """High- and low-quality counselling sessions from an AutoMISC-format HLQC CSV.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV with ``conv_id`` (``high_...`` or ``low_...``: the label), ``speaker``
+        (counsellor | client) and ``vol_text`` (one turn), in spoken order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per turn, in the file's order: ``conv_id``, ``high`` (1 for a high-quality
+        session), ``role`` (therapist | client) and ``text``.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, lacks a column, a ``conv_id`` starts with neither high nor
+        low, a speaker is neither counsellor nor client, or there are no rows.
+    """
+    path = Path(path)
+    frame, lines = _automisc(path, ("conv_id", "speaker", "vol_text"), "HLQC (AutoMISC)")
+    conv = frame["conv_id"].str.strip()
+    label = conv.str.split("_").str[0].str.lower()
+    bad = (~label.isin(["high", "low"])).to_numpy().nonzero()[0]
+    if bad.size:
+        raise InputError(
+            f"is {conv.iloc[bad[0]]!r}; expected high_... or low_... (the label)",
+            path=str(path),
+            line=lines[bad[0]],
+            field="conv_id",
+        )
+    return pd.DataFrame(
+        {
+            "conv_id": conv,
+            "high": (label == "high").astype(int),
+            "role": frame["role"],
+            "text": frame["vol_text"].fillna(""),
+        }
+    )

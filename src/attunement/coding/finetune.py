@@ -74,6 +74,11 @@ class FinetuneConfig:
     #: The tasks whose heads read the sequence layers (None: all); the others read the
     #: utterance's own vector only.
     context_heads: tuple[str, ...] | None = None
+    #: Share of training utterances encoded without the other person's preceding turn (drawn
+    #: anew at each step), so that the coder learns to code an utterance from its own words
+    #: too: where a counsellor's every turn is about change, reading each answer through it
+    #: turns sustain talk into change talk. 0: every utterance with its context (as shipped).
+    context_dropout: float = 0.0
 
 
 def default_base() -> str:
@@ -328,7 +333,9 @@ def fit_multitask(
         task: [*(labels or {}).get(task, sorted(pd.unique(t["label"])))]
         for task, t in tables.items()
     }
+    _check_dropout(config)
     rows_task, rows_label, encoded = [], [], EncodedPairs([], [])
+    alone = EncodedPairs([], [])
     weights = []
     for k, (task, table) in enumerate(tables.items()):
         index = {label: i for i, label in enumerate(heads[task])}
@@ -342,6 +349,16 @@ def fit_multitask(
         )
         encoded.ids.extend(enc.ids)
         encoded.types.extend(enc.types)
+        if config.context_dropout > 0:
+            own = encode_pairs(
+                tokenizer,
+                [""] * len(table),
+                table["text"].tolist(),
+                max_len=config.max_len,
+                max_text=config.max_text,
+            )
+            alone.ids.extend(own.ids)
+            alone.types.extend(own.types)
         rows_task.extend([k] * len(y))
         rows_label.extend(y.tolist())
         counts = np.bincount(y, minlength=len(index)).astype(float)
@@ -362,7 +379,8 @@ def fit_multitask(
         running = 0.0
         for step in range(steps_per_epoch):
             rows = order[step * config.batch_size : (step + 1) * config.batch_size]
-            batch = {k: torch.from_numpy(v).to(device) for k, v in encoded.batch(rows).items()}
+            found = _with_dropout(encoded, alone, rows, config.context_dropout, rng)
+            batch = {k: torch.from_numpy(v).to(device) for k, v in found.items()}
             tasks = rows_task_a[rows]
             targets = torch.from_numpy(rows_label_a[rows]).to(device)
             with autocast:
@@ -377,6 +395,32 @@ def fit_multitask(
         _epoch_done(epoch, config, running / steps_per_epoch, started, progress)
     module.eval()
     return Fitted(module, tokenizer, heads, config, base, base_name, time.perf_counter() - started)
+
+
+def _with_dropout(
+    with_context: EncodedPairs,
+    alone: EncodedPairs,
+    rows: np.ndarray,
+    share: float,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """A training batch of ``rows``: each pair as encoded with its context, or, with
+    probability ``share``, the utterance alone (:attr:`FinetuneConfig.context_dropout`)."""
+    if share <= 0:
+        return with_context.batch(rows)
+    drop = rng.random(len(rows)) < share
+    chosen = [alone if d else with_context for d in drop]
+    mixed = EncodedPairs(
+        [src.ids[r] for src, r in zip(chosen, rows, strict=True)],
+        [src.types[r] for src, r in zip(chosen, rows, strict=True)],
+    )
+    return mixed.batch(range(len(rows)))
+
+
+def _check_dropout(config: FinetuneConfig) -> None:
+    share = config.context_dropout
+    if not (isinstance(share, (int, float)) and 0 <= share <= 1):
+        raise InputError(f"is {share!r}; expected a share from 0 to 1", field="context_dropout")
 
 
 def _session_starts(sessions: Sequence[Any]) -> np.ndarray:
@@ -458,6 +502,18 @@ def fit_sessions(
         max_len=config.max_len,
         max_text=config.max_text,
     )
+    _check_dropout(config)
+    alone = (
+        encode_pairs(
+            tokenizer,
+            [""] * n,
+            utterances["text"].astype(str).tolist(),
+            max_len=config.max_len,
+            max_text=config.max_text,
+        )
+        if config.context_dropout > 0
+        else encoded
+    )
     roles = roles_onehot(utterances["role"].astype(str).tolist())
     targets, weights = [], []
     for task, names in heads.items():
@@ -498,7 +554,8 @@ def fit_sessions(
         running, done = 0.0, 0
         for first, lo, hi, end in windows():
             rows = np.arange(first, end)
-            batch = {k: torch.from_numpy(v).to(device) for k, v in encoded.batch(rows).items()}
+            found = _with_dropout(encoded, alone, rows, config.context_dropout, rng)
+            batch = {k: torch.from_numpy(v).to(device) for k, v in found.items()}
             with autocast:
                 pooled = module.pooled(**batch)
                 logits = module.read(pooled, torch.from_numpy(roles[rows]).to(device))

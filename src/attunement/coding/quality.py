@@ -66,6 +66,8 @@ from attunement.coding.apply import code_utterances
 from attunement.coding.artifact import ARTIFACT_NAME, Coders, coder_dir, default_model_dir
 from attunement.coding.corpus import annomi_tasks, annomi_transcripts
 from attunement.coding.estimator import TextCoder
+from attunement.coding.quality_words import KIND as WORDS_KIND
+from attunement.coding.quality_words import WordQualityModel
 from attunement.errors import AttunementWarning, InputError
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "QualityArtifact",
     "cross_fitted_codes",
     "cross_validate_quality",
+    "cross_validate_words",
     "explain",
     "load_quality_model",
     "quality_from_codes",
@@ -88,6 +91,7 @@ __all__ = [
     "session_quality",
     "session_table",
     "train_quality",
+    "train_word_quality",
 ]
 
 logger = logging.getLogger(__name__)
@@ -143,7 +147,8 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
     ----------
     coded : pandas.DataFrame
         :func:`attunement.coding.code_utterances`' table (at least ``text``, ``mi_behaviour``,
-        ``reflection_type``, ``question_type`` and ``client_talk``).
+        ``reflection_type``, ``question_type`` and ``client_talk``); where it has a ``unit``
+        column, each unit counts once, with all its rows' words.
 
     Returns
     -------
@@ -166,6 +171,14 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
     >>> f = session_features(coded)
     >>> f["reflection_question_log_ratio"], f["reflection_share"], f["change_talk_share"]
     (0.0, 0.5, 1.0)
+
+    Caption cues of one turn (one ``unit``) are one utterance of all their words:
+
+    >>> cues = coded.assign(unit=[0, 1, 2])
+    >>> cues = pd.concat([cues.iloc[:1].assign(text="You feel"), cues], ignore_index=True)
+    >>> cues.loc[1, "text"] = "stuck."
+    >>> round(math.exp(session_features(cues)["therapist_words_per_utterance_log"]), 1)
+    2.5
     """
     needed = ("text", "mi_behaviour", "reflection_type", "question_type", "client_talk")
     if not isinstance(coded, pd.DataFrame):
@@ -175,6 +188,8 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
         raise InputError(
             f"has no column {', '.join(missing)}; expected code_utterances' table", field="coded"
         )
+
+    coded = _one_row_per_unit(coded)
 
     def count(column: str, value: str) -> int:
         return int((coded[column] == value).fillna(False).sum())
@@ -199,6 +214,26 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
             math.log(max(1.0, float(words.mean()))) if n else math.nan
         ),
     }
+
+
+def _one_row_per_unit(coded: pd.DataFrame) -> pd.DataFrame:
+    """One row per coded unit (the first, its ``text`` the unit's words: caption cues of one
+    turn are one utterance), and every row without a unit; the table itself without
+    ``unit``."""
+    if "unit" not in coded.columns:
+        return coded
+    unit = coded["unit"]
+    has = unit.notna().to_numpy(dtype=bool)
+    first = coded[~has | ~unit.duplicated().to_numpy(dtype=bool)].copy()
+    if has.any():
+        joined = (
+            coded.loc[has, "text"]
+            .groupby(unit[has].to_numpy())
+            .apply(lambda s: " ".join(str(t) for t in s if not pd.isna(t)))
+        )
+        own = first["unit"].notna().to_numpy(dtype=bool)
+        first.loc[own, "text"] = joined.reindex(first.loc[own, "unit"].to_numpy()).to_numpy()
+    return first
 
 
 # --- the estimator ------------------------------------------------------------------------
@@ -504,23 +539,64 @@ def _float(value: Any) -> float:
     return v if math.isfinite(v) else math.nan
 
 
-def session_quality(coded: pd.DataFrame, *, model: MIQualityModel | None = None) -> dict[str, Any]:
+def therapist_words(coded: pd.DataFrame) -> str:
+    """The words of a coded session's therapist utterances (rows with a behaviour code)."""
+    _require(coded, ("mi_behaviour", "text"))
+    rows = coded["mi_behaviour"].notna()
+    return " ".join(str(t) for t in coded.loc[rows, "text"] if not pd.isna(t))
+
+
+def _require(coded: pd.DataFrame, needed: Sequence[str]) -> None:
+    missing = [c for c in needed if c not in getattr(coded, "columns", ())]
+    if missing:
+        raise InputError(
+            f"has no column {', '.join(missing)}; expected code_utterances' table", field="coded"
+        )
+
+
+def _words_quality(coded: pd.DataFrame, model: WordQualityModel) -> dict[str, Any]:
+    text = therapist_words(coded)
+    n = int(coded["mi_behaviour"].notna().sum())
+    if not n or not text.strip():
+        return {
+            "score": None,
+            "log_odds": None,
+            "intercept": float(model.intercept_),
+            "drivers": [],
+            "n_therapist_utterances": n,
+        }
+    log_odds = float(model.decision_function([text])[0])
+    return {
+        "score": float(1.0 / (1.0 + math.exp(-log_odds))),
+        "log_odds": log_odds,
+        "intercept": float(model.intercept_),
+        "drivers": model.explain(text),
+        "n_therapist_utterances": n,
+    }
+
+
+def session_quality(
+    coded: pd.DataFrame, *, model: MIQualityModel | WordQualityModel | None = None
+) -> dict[str, Any]:
     """A session's estimated probability of high-quality MI, and what drove it.
 
     Parameters
     ----------
     coded : pandas.DataFrame
         :func:`attunement.coding.code_utterances`' table.
-    model : MIQualityModel, optional
-        Default: the shipped model (:func:`load_quality_model`), trained on AnnoMI.
+    model : MIQualityModel or WordQualityModel, optional
+        Default: the shipped model (:func:`load_quality_model`), trained on AnnoMI: a
+        :class:`~attunement.coding.quality_words.WordQualityModel`, which reads the words of
+        the therapist's coded utterances (``text`` where ``mi_behaviour`` is set).
 
     Returns
     -------
     dict
         ``score`` (0 to 1, the probability of high-quality MI), ``log_odds``, ``intercept``,
-        ``drivers`` (:func:`explain`) and ``n_therapist_utterances`` (coded ones, what the
-        estimate rests on); ``score`` and ``log_odds`` are None and ``drivers`` empty when no
-        therapist utterance was coded.
+        ``drivers`` (:func:`explain`, or for a word model
+        :meth:`~attunement.coding.quality_words.WordQualityModel.explain`: the phrases) and
+        ``n_therapist_utterances`` (coded ones, what the estimate rests on); ``score`` and
+        ``log_odds`` are None and ``drivers`` empty when no therapist utterance was coded.
 
     Raises
     ------
@@ -538,8 +614,10 @@ def session_quality(coded: pd.DataFrame, *, model: MIQualityModel | None = None)
     >>> 0 <= found["score"] <= 1, found["drivers"][0]["direction"] in ("raised", "lowered")
     (True, True)
     """
-    features = session_features(coded)
     model = model if model is not None else load_quality_model().model
+    if isinstance(model, WordQualityModel):
+        return _words_quality(coded, model)
+    features = session_features(coded)
     n = int(coded["mi_behaviour"].notna().sum())
     if not n:
         return {
@@ -569,25 +647,25 @@ class QualityArtifact:
 
     Attributes
     ----------
-    model : MIQualityModel
+    model : MIQualityModel or WordQualityModel
     meta : dict
         ``format_version``, ``trained_with``, ``data``, ``citation``, ``features`` (name ->
         definition), ``training`` and ``cv`` (the grouped cross-validation, see
         :func:`cross_validate_quality`).
     """
 
-    model: MIQualityModel
+    model: MIQualityModel | WordQualityModel
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 def save_quality_model(
-    model: MIQualityModel, directory: str | Path, *, info: Mapping[str, Any] = ()
+    model: MIQualityModel | WordQualityModel, directory: str | Path, *, info: Mapping[str, Any] = ()
 ) -> Path:
     """Write ``mi_quality.json`` into ``directory`` (created if needed).
 
     Parameters
     ----------
-    model : MIQualityModel
+    model : MIQualityModel or WordQualityModel
         Fitted.
     directory : str or path-like
     info : mapping, optional
@@ -603,7 +681,11 @@ def save_quality_model(
     document = {
         "format_version": FORMAT_VERSION,
         "model": model.to_dict(),
-        "features": {n: FEATURES.get(n, ("", ""))[1] for n in model.feature_names_in_},
+        "features": (
+            {"therapist_words": "TF-IDF word 1-2-grams of the therapist's coded utterances"}
+            if isinstance(model, WordQualityModel)
+            else {n: FEATURES.get(n, ("", ""))[1] for n in model.feature_names_in_}
+        ),
         "trained_with": {"scikit-learn": sklearn.__version__},
         "data": "AnnoMI (public domain): mi_quality of each transcript",
         "citation": _CITATION,
@@ -640,7 +722,13 @@ def read_quality_model(path: str | Path) -> QualityArtifact:
         found = meta.get("format_version") if isinstance(meta, dict) else None
         raise InputError(f"has format_version {found}; expected {FORMAT_VERSION}", path=str(path))
     try:
-        model = MIQualityModel.from_dict(meta.get("model"))
+        found = meta.get("model")
+        kind = found.get("kind") if isinstance(found, dict) else None
+        model = (
+            WordQualityModel.from_dict(found)
+            if kind == WORDS_KIND
+            else MIQualityModel.from_dict(found)
+        )
     except InputError as exc:
         raise InputError(exc.args[0], path=str(path)) from None
     return QualityArtifact(model, meta)
@@ -671,8 +759,8 @@ def load_quality_model(path: str | Path | None = None) -> QualityArtifact:
 
     Examples
     --------
-    >>> list(load_quality_model().model.feature_names_in_) == list(FEATURE_NAMES)
-    True
+    >>> type(load_quality_model().model).__name__
+    'WordQualityModel'
     """
     target = quality_path() if path is None else Path(path)
     return _load(str(target.resolve()))
@@ -694,21 +782,39 @@ def quality_method(coder: str | Path | None = None) -> dict[str, Any]:
 @functools.cache
 def _method(path: str | None = None) -> dict[str, Any]:
     cv = ""
+    words = False
     try:
-        meta = read_quality_model(path or default_model_dir()).meta
-        found = meta["cv"]
+        artifact = read_quality_model(path or default_model_dir())
+        words = isinstance(artifact.model, WordQualityModel)
+        found = artifact.meta["cv"]
+        source = "" if words else ", with features from cross-fitted predicted codes"
         cv = (
-            f" Under {found['n_splits']}-fold cross-validation grouped by video, with features "
-            f"from cross-fitted predicted codes, its AUC was {found['auc']:.2f}, accuracy "
-            f"{found['accuracy']:.2f} and Brier score {found['brier']:.3f} (always predicting "
-            f"high quality: accuracy {found['baseline']['accuracy']:.2f}, Brier "
-            f"{found['baseline']['brier']:.3f})."
+            f" Under {found['n_splits']}-fold cross-validation grouped by video{source}, its "
+            f"AUC was {found['auc']:.2f}, accuracy {found['accuracy']:.2f} and Brier score "
+            f"{found['brier']:.3f} (always predicting high quality: accuracy "
+            f"{found['baseline']['accuracy']:.2f}, Brier {found['baseline']['brier']:.3f})."
         )
+        external = artifact.meta.get("external")
+        if external:
+            cv += (
+                f" On {external['n']} high/low-quality counselling sessions that are not "
+                f"AnnoMI ({external['data']}) its AUC was {external['auc']:.2f} and Brier "
+                f"score {external['brier']:.3f}."
+            )
     except (InputError, KeyError, TypeError, ValueError):
         pass
-    return {
-        "name": "mi_quality",
-        "description": (
+    if words:
+        description = (
+            "The MI quality estimate is the probability of high-quality motivational "
+            "interviewing given by a class-balanced, L2-regularised logistic regression on "
+            "TF-IDF word 1- and 2-grams of the therapist's coded utterances (sublinear term "
+            "frequencies), Platt-scaled on out-of-fold scores grouped by video, trained on the "
+            "133 AnnoMI demonstration transcripts labelled high- or low-quality MI; the "
+            "phrases that moved the estimate most are listed as its drivers." + cv
+        )
+        parameters: dict[str, Any] = {"features": ["therapist_words"], "ngram_range": [1, 2]}
+    else:
+        description = (
             "The MI quality estimate is the probability of high-quality motivational "
             "interviewing given by a logistic regression (standardised, L2-regularised) on "
             "seven features of the coded session (reflections per question, the shares of "
@@ -717,8 +823,12 @@ def _method(path: str | None = None) -> dict[str, Any]:
             "and the therapist's words per utterance), trained on the 133 AnnoMI demonstration "
             "transcripts labelled high- or low-quality MI, with features computed from codes "
             "predicted by coders that had not seen the transcript's video." + cv
-        ),
-        "parameters": {"features": list(FEATURE_NAMES)},
+        )
+        parameters = {"features": list(FEATURE_NAMES)}
+    return {
+        "name": "mi_quality",
+        "description": description,
+        "parameters": parameters,
         "citation": _CITATION,
     }
 
@@ -854,6 +964,15 @@ def session_table(coded: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _scores(y: np.ndarray, p: np.ndarray, auc: float | None = None) -> dict[str, float]:
+    """AUC (or the one given, for a constant), accuracy at 0.5 and Brier score."""
+    return {
+        "auc": round(float(roc_auc_score(y, p)) if auc is None else auc, 4),
+        "accuracy": round(float(((p >= 0.5).astype(int) == y).mean()), 4),
+        "brier": round(float(((p - y) ** 2).mean()), 4),
+    }
+
+
 def cross_validate_quality(table: pd.DataFrame, *, C: float = DEFAULT_C) -> dict[str, Any]:
     """Cross-validation of the session model on the folds of ``table`` (grouped by video).
 
@@ -896,21 +1015,14 @@ def cross_validate_quality(table: pd.DataFrame, *, C: float = DEFAULT_C) -> dict
         predicted[test] = model.predict_proba(table.loc[test, names])[:, 1]
         baseline[test] = y[~test].mean()
 
-    def scores(p: np.ndarray, auc: float | None = None) -> dict[str, float]:
-        return {
-            "auc": round(float(roc_auc_score(y, p)) if auc is None else auc, 4),
-            "accuracy": round(float(((p >= 0.5).astype(int) == y).mean()), 4),
-            "brier": round(float(((p - y) ** 2).mean()), 4),
-        }
-
     return {
-        **scores(predicted),
+        **_scores(y, predicted),
         "n": len(table),
         "n_high": int(y.sum()),
         "n_low": int((1 - y).sum()),
         "n_splits": len(np.unique(folds)),
         "C": C,
-        "baseline": scores(baseline, auc=0.5),
+        "baseline": _scores(y, baseline, auc=0.5),
         "predicted": predicted,
     }
 
@@ -1015,3 +1127,135 @@ def quality_from_codes(
         },
     }
     return save_quality_model(model, out_dir, info=info)
+
+
+# --- the word model -----------------------------------------------------------------------
+
+
+def _transcript_words(annomi: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """Per transcript (sorted): ``group``, ``high``, and the therapist's words."""
+    transcripts = annomi_transcripts(annomi)
+    per = transcripts.groupby("transcript_id", sort=True)[["group", "mi_quality"]].first()
+    therapist = transcripts[transcripts["role"] == "therapist"]
+    words = therapist.groupby("transcript_id", sort=True)["text"].apply(
+        lambda s: " ".join(str(t) for t in s if not pd.isna(t))
+    )
+    per = per.assign(high=(per["mi_quality"] == "high").astype(int))
+    return per, [str(w) for w in words.reindex(per.index).fillna("")]
+
+
+def cross_validate_words(
+    annomi: str | Path, *, n_splits: int = 5, seed: int = 0, C: float = 1.0
+) -> dict[str, Any]:
+    """Grouped cross-validation of :class:`WordQualityModel` on AnnoMI.
+
+    The folds are those of the code model's cross-fitting (by video, stratified by quality);
+    each fold's model, its calibration included, is fitted on the other folds alone.
+
+    Returns
+    -------
+    dict
+        As :func:`cross_validate_quality`: ``auc``, ``accuracy``, ``brier``, ``n``,
+        ``n_high``, ``n_low``, ``n_splits``, ``C``, ``baseline`` and ``predicted``.
+
+    Raises
+    ------
+    InputError
+        When the data are missing, have one quality class, or too few videos.
+    """
+    per, words = _transcript_words(annomi)
+    folds = _folds(per, n_splits, seed)
+    y = per["high"].to_numpy()
+    groups = per["group"].to_numpy()
+    predicted = np.full(len(y), np.nan)
+    baseline = np.full(len(y), np.nan)
+    for k in range(n_splits):
+        test = folds == k
+        model = WordQualityModel(C=C, n_splits=max(2, n_splits - 1), seed=seed).fit(
+            [w for w, t in zip(words, test, strict=True) if not t], y[~test], groups[~test]
+        )
+        predicted[test] = model.predict_proba([w for w, t in zip(words, test, strict=True) if t])[
+            :, 1
+        ]
+        baseline[test] = y[~test].mean()
+
+    return {
+        **_scores(y, predicted),
+        "n": len(y),
+        "n_high": int(y.sum()),
+        "n_low": int((1 - y).sum()),
+        "n_splits": n_splits,
+        "C": C,
+        "baseline": _scores(y, baseline, auc=0.5),
+        "predicted": predicted,
+    }
+
+
+def train_word_quality(
+    annomi: str | Path,
+    out_dir: str | Path,
+    *,
+    n_splits: int = 5,
+    seed: int = 0,
+    C: float = 1.0,
+    external: Mapping[str, Any] | None = None,
+) -> Path:
+    """Train the word MI-quality model on AnnoMI, cross-validate it, write ``mi_quality.json``.
+
+    Parameters
+    ----------
+    annomi : str or path-like
+        Folder holding AnnoMI-simple.csv.
+    out_dir : str or path-like
+    n_splits : int, default 5
+        Folds (grouped by video) of the evaluation and of the calibration.
+    seed : int, default 0
+    C : float, default 1.0
+        Fixed in advance.
+    external : mapping, optional
+        A check on other data, stored as the model's ``external`` block (``data``, ``n``,
+        ``auc``, ``brier``), e.g. from ``attunement benchmark external --hlqc``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        When the data are missing or malformed, or have one quality class.
+    """
+    start = time.perf_counter()
+    found = cross_validate_words(annomi, n_splits=n_splits, seed=seed, C=C)
+    found.pop("predicted")
+    per, words = _transcript_words(annomi)
+    model = WordQualityModel(C=C, n_splits=n_splits, seed=seed).fit(
+        words, per["high"].to_numpy(), per["group"].to_numpy()
+    )
+    info: dict[str, Any] = {
+        "training": {
+            "n_transcripts": len(per),
+            "n_videos": int(per["group"].nunique()),
+            "n_high": int(per["high"].sum()),
+            "n_low": int((1 - per["high"]).sum()),
+            "features_from": "the words of the therapist's utterances (AnnoMI's own text)",
+            "n_ngrams": len(model.vocabulary_),
+            "calibration": "Platt scaling on out-of-fold log-odds, folds grouped by video_url",
+            "seed": seed,
+        },
+        "cv": {
+            **found,
+            "description": (
+                f"{n_splits}-fold cross-validation grouped by video_url and stratified by "
+                "mi_quality, pooled out-of-fold probabilities (each fold's calibration fitted "
+                "on its training folds); C fixed; baseline: the training folds' share of high "
+                "quality"
+            ),
+        },
+    }
+    if external:
+        info["external"] = dict(external)
+    target = save_quality_model(model, out_dir, info=info)
+    logger.info("word MI-quality model trained in %.0f s", time.perf_counter() - start)
+    return target

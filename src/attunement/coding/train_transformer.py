@@ -7,7 +7,8 @@
   saw its video;
 - :func:`cross_validate_transformer` fine-tunes one model per fold and returns the pooled
   macro-F1 of each task and the out-of-fold probabilities of every AnnoMI utterance;
-- :func:`quality_from_out_of_fold` trains the MI-quality session model on those codes;
+- :func:`quality_from_out_of_fold` trains a code-feature MI-quality model on those codes (the
+  shipped quality model reads words instead: :func:`attunement.coding.quality.train_word_quality`);
 - :func:`train_transformer` does all of it and writes the folder that
   :func:`attunement.coding.load_coder` reads.
 
@@ -35,7 +36,7 @@ from sklearn.metrics import f1_score
 from attunement.coding.apply import code_utterances
 from attunement.coding.artifact import Coders
 from attunement.coding.corpus import TASKS, annomi_tasks, annomi_transcripts, contexts
-from attunement.coding.quality import _folds, quality_from_codes
+from attunement.coding.quality import _folds, quality_from_codes, train_word_quality
 from attunement.errors import AttunementWarning
 
 __all__ = [
@@ -321,7 +322,12 @@ def quality_from_out_of_fold(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AttunementWarning)
             coded.append(
-                code_utterances(frame.reset_index(drop=True), coder=Coders(coders), empathy=None)
+                code_utterances(
+                    frame.reset_index(drop=True),
+                    coder=Coders(coders),
+                    empathy=None,
+                    merge_turns=False,  # the probabilities were recorded per utterance
+                )
             )
     return quality_from_codes(
         pd.concat(coded, ignore_index=True),
@@ -394,8 +400,9 @@ def train_transformer(
 ) -> Path:
     """Fine-tune the AnnoMI transformer coder on all of AnnoMI and export it to ``out_dir``
     (``model.onnx``, ``tokenizer.json``, ``model.json``); with ``evaluate``, first the 5-fold
-    video-grouped cross-validation (stored in ``model.json`` as ``evaluation``) and the
-    MI-quality model trained on its out-of-fold codes (``mi_quality.json``).
+    video-grouped cross-validation (stored in ``model.json`` as ``evaluation``); then the
+    MI-quality model (``mi_quality.json``, :func:`attunement.coding.quality.train_word_quality`,
+    which reads the therapist's words and so does not depend on the coder).
 
     About 5 minutes on one H100 GPU with ``evaluate``; on two CPU cores about half an hour per
     model, so about three hours. ``config`` (a
@@ -412,13 +419,12 @@ def train_transformer(
         cv = cross_validate_transformer(
             annomi, base=base, config=config, device=device, progress=progress, data=data
         )
-        out_of_fold = cv.pop("out_of_fold")
+        cv.pop("out_of_fold")  # quality_from_out_of_fold would build a code model from them
         evaluation = {
             **cv,
             "protocol": "5-fold cross-validation grouped by video_url (the MI-quality folds), "
             "pooled out-of-fold macro-F1; hyper-parameters fixed in advance",
         }
-        quality_from_out_of_fold(annomi, out_of_fold, out_dir, data=data)
     tables, utterances = data
     if config.context:
         fitted = fit_sessions(
@@ -447,4 +453,5 @@ def train_transformer(
     if evaluation is not None:
         meta["evaluation"] = evaluation
     (out_dir / "model.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    train_word_quality(annomi, out_dir)  # reads the therapist's words, whatever the coder
     return out_dir / "model.json"

@@ -13,12 +13,15 @@ from plotly.offline import get_plotlyjs
 
 from attunement.analysis import SessionResults
 from attunement.coding.quality import load_quality_model
+from attunement.coding.uncertainty import INTERVAL_METRICS, QUALITY_METRIC
 from attunement.report import figures
 from attunement.report.methods import methods_paragraph
 
 __all__ = [
     "METRIC_GROUPS",
     "METRIC_INFO",
+    "domain_sentence",
+    "format_interval",
     "format_metric",
     "plot_data_block",
     "render_report",
@@ -195,7 +198,31 @@ def _chance(name: str, metrics: dict[str, Any]) -> str:
     return f"{verdict} ({z_text}p = {p:.3f}{against})"
 
 
-def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+def format_interval(
+    value: Any, interval: dict[str, Any] | None, kind: str, *, percent: int = 95
+) -> str:
+    """The interval shown beside a metric's value: '(95% CI low–high)', a reason where there
+    is none, '' where the metric has no interval or no value.
+
+    Examples
+    --------
+    >>> format_interval(0.4, {"ci95_low": 0.3, "ci95_high": 0.55, "n_units": 80}, "percent")
+    '(95% CI 30%–55%)'
+    >>> format_interval(2.0, {"ci95_low": None, "ci95_high": None, "n_units": 3}, "float2")
+    '(no 95% CI: too few coded utterances)'
+    """
+    if value is None or not interval:
+        return ""
+    low, high = interval.get(f"ci{percent}_low"), interval.get(f"ci{percent}_high")
+    if low is None or high is None:
+        return f"(no {percent}% CI: too few coded utterances)"
+    return f"({percent}% CI {_format(low, kind)}–{_format(high, kind)})"
+
+
+def _cards(
+    metrics: dict[str, Any], intervals: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    intervals = intervals or {}
     groups = []
     seen = set(_SHOWN_WITH)
     for title, infos in METRIC_GROUPS.items():
@@ -218,6 +245,7 @@ def _cards(metrics: dict[str, Any]) -> list[dict[str, Any]]:
                     "chance": _chance(name, metrics),
                     "missing": value is None,
                     "miti": _miti(name, value),
+                    "ci": format_interval(value, intervals.get(name), kind),
                 }
             )
         if cards and not all(c["missing"] for c in cards):
@@ -245,17 +273,23 @@ def _effect(driver: dict[str, Any]) -> str:
     return "no effect (not measured)" if driver["value"] is None else "little effect"
 
 
-def _quality(found: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The MI quality section: score, caveat and drivers (None when not measured)."""
+def _quality(
+    found: dict[str, Any] | None, interval: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The MI quality section: score, its interval, caveat and drivers (None when not
+    measured)."""
     if not found or found.get("score") is None:
         return None
     meta = load_quality_model().meta
     train, cv = meta.get("training", {}), meta.get("cv", {})
+    # a word model's drivers are phrases ('words:<n-gram>'), a code model's behaviours
+    words = any(str(d.get("feature", "")).startswith("words:") for d in found.get("drivers", []))
+    source = "words" if words else "automatic codes"
     caveat = (
         f"Estimated by a model trained on the {train.get('n_transcripts', 133)} AnnoMI "
         "demonstration transcripts (videos made to show high- or low-quality MI; "
-        f"{train.get('n_high', 110)} high, {train.get('n_low', 23)} low), from the automatic "
-        f"codes of this session's {found.get('n_therapist_utterances', 0)} coded therapist "
+        f"{train.get('n_high', 110)} high, {train.get('n_low', 23)} low), from the {source} "
+        f"of this session's {found.get('n_therapist_utterances', 0)} coded therapist "
         "utterances (the fewer, the less certain), not from a MITI rating."
     )
     if cv.get("auc") is not None:
@@ -264,11 +298,19 @@ def _quality(found: dict[str, Any] | None) -> dict[str, Any] | None:
             f"high from low quality with AUC {cv['auc']:.2f} (accuracy {cv['accuracy']:.2f}, "
             f"where always answering 'high' scores {cv['baseline']['accuracy']:.2f})."
         )
-    caveat += (
-        " Each behaviour's effect is what it added to (raised) or took from (lowered) the "
-        "log-odds, relative to an average AnnoMI session: associations learned from AnnoMI's "
-        "demonstrations, not MITI norms, and real sessions may differ."
-    )
+    if words:
+        caveat += (
+            " Each phrase's effect is what it added to (raised) or took from (lowered) the "
+            "log-odds: associations learned from AnnoMI's demonstrations, not MITI norms, "
+            "which include topic words of its low-quality videos, so discount a phrase that "
+            "says nothing about how the therapist spoke."
+        )
+    else:
+        caveat += (
+            " Each behaviour's effect is what it added to (raised) or took from (lowered) the "
+            "log-odds, relative to an average AnnoMI session: associations learned from "
+            "AnnoMI's demonstrations, not MITI norms, and real sessions may differ."
+        )
     drivers = [
         {
             "label": d["label"],
@@ -278,7 +320,158 @@ def _quality(found: dict[str, Any] | None) -> dict[str, Any] | None:
         }
         for d in found.get("drivers", [])
     ]
-    return {"score": f"{found['score']:.2f}", "caveat": caveat, "drivers": drivers}
+    return {
+        "score": f"{found['score']:.2f}",
+        "ci": format_interval(found["score"], interval, "float2"),
+        "caveat": caveat,
+        "drivers": drivers,
+        "driver": "phrase" if words else "behaviour",
+    }
+
+
+#: How the report names each signal of the domain check: (short name, higher, lower, format).
+_DOMAIN_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "english_share": (
+        "language",
+        "more of its words are common English function words",
+        "fewer of its words are common English function words",
+        "percent",
+    ),
+    "therapist_words_per_unit": (
+        "the therapist's utterance length",
+        "the therapist's utterances are longer",
+        "the therapist's utterances are shorter",
+        "words",
+    ),
+    "client_words_per_unit": (
+        "the client's utterance length",
+        "the client's utterances are longer",
+        "the client's utterances are shorter",
+        "words",
+    ),
+    "therapist_word_share": (
+        "speaker balance",
+        "the therapist speaks a larger share of the words",
+        "the therapist speaks a smaller share of the words",
+        "percent",
+    ),
+    "coder_confidence": (
+        "coder confidence",
+        "the coders are surer of their codes",
+        "the coders are less sure of their codes",
+        "float2",
+    ),
+}
+
+
+#: What the report adds after a signal's numbers when it is below its range.
+_DOMAIN_BELOW = {"english_share": ": it may not be English"}
+
+
+def _domain_value(value: float, kind: str, *, unit: bool = True) -> str:
+    if kind == "words":
+        return f"{value:.0f} words" if unit else f"{value:.0f}"
+    if kind == "percent":
+        return f"{100 * value:.0f}%" if unit else f"{100 * value:.0f}"
+    return _format(value, kind)
+
+
+def _joined(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def domain_sentence(domain: dict[str, Any] | None) -> tuple[str, bool]:
+    """The report's sentence on whether the session lies within what the coders were trained
+    on, from results.json's ``domain`` block, and whether it calls for caution.
+
+    Examples
+    --------
+    >>> block = {"available": True, "inside": False, "outside": ["therapist_words_per_unit"],
+    ...          "signals": {"therapist_words_per_unit": {"value": 58.2, "low": 7.2,
+    ...                      "high": 42.0, "checks": "both", "inside": False}}}
+    >>> text, caution = domain_sentence(block)
+    >>> caution, text.split(": ", 1)[1].split(";")[0]
+    (True, "the therapist's utterances are longer (58 words vs 7–42)")
+    >>> domain_sentence(None)
+    ('Whether this session lies within what the coders were trained on was not checked.', False)
+    """
+    if not domain:
+        return (
+            "Whether this session lies within what the coders were trained on was not checked.",
+            False,
+        )
+    if not domain.get("available"):
+        return (
+            "Whether this session lies within what the coders were trained on is not "
+            "available: this coder has no reference ranges (domain.json beside it).",
+            False,
+        )
+    signals = domain.get("signals", {})
+    words = {n: _DOMAIN_WORDS.get(n, (n.replace("_", " "), n, n, "float2")) for n in signals}
+    outside = [n for n in domain.get("outside", []) if n in signals]
+    if outside:
+        parts = []
+        for name in outside:
+            s = signals[name]
+            _, higher, lower, kind = words[name]
+            above = s["high"] is not None and s["value"] > s["high"] and s["checks"] == "both"
+            if s["checks"] == "both":
+                bounds = (
+                    f"{_domain_value(s['low'], kind, unit=False)}–"
+                    f"{_domain_value(s['high'], kind, unit=kind == 'percent')}"
+                )
+            else:
+                bounds = f"at least {_domain_value(s['low'], kind)}"
+            aside = "" if above else _DOMAIN_BELOW.get(name, "")
+            parts.append(
+                f"{higher if above else lower} "
+                f"({_domain_value(s['value'], kind)} vs {bounds}{aside})"
+            )
+        optimistic = (
+            " (a range measured on their own training data, so an optimistic one)"
+            if outside == ["coder_confidence"]
+            else ""
+        )
+        return (
+            "This session lies outside what the coders were trained on (the middle 95% of "
+            f"the AnnoMI transcripts they learned from): {_joined(parts)}{optimistic}; treat "
+            "the codes with caution.",
+            True,
+        )
+    measured = [n for n, s in signals.items() if s.get("inside") is not None]
+    unmeasured = [
+        words[n][0]
+        for n, s in signals.items()
+        if s.get("inside") is None and s.get("checks") != "none"
+    ]
+    if not measured:
+        return (
+            "Whether this session lies within what the coders were trained on could not be "
+            "measured (too few coded utterances).",
+            False,
+        )
+    shown = [
+        f"{words[n][0]} {_domain_value(s['value'], words[n][3])} (AnnoMI, its own training data: "
+        f"{_domain_value(s['low'], words[n][3], unit=False)}–"
+        f"{_domain_value(s['high'], words[n][3])}; shown, not used to flag)"
+        for n, s in signals.items()
+        if s.get("checks") == "none" and s.get("value") is not None and s.get("low") is not None
+    ]
+    also = f" The {_joined(shown)}." if shown else ""
+    what = _joined([words[n][0] for n in measured])
+    count = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(len(measured))
+    among = "the middle 95% of the AnnoMI transcripts they learned from"
+    if not unmeasured:
+        return (
+            f"Within the coders' training range on all {count or len(measured)} signals checked: "
+            f"{what} each lie within {among}.{also}",
+            False,
+        )
+    return (
+        f"Within the coders' training range on the {count or len(measured)} signals measured: "
+        f"{what} each lie within {among} ({_joined(unmeasured)} could not be measured).{also}",
+        False,
+    )
 
 
 def _code(row: dict[str, Any]) -> str:
@@ -403,7 +596,13 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
         for name, fig in figs
         if fig is not None
     }
-    groups = _cards(data["metrics"])
+    intervals = data.get("intervals") or {}
+    groups = _cards(data["metrics"], intervals)
+    domain_text, caution = domain_sentence(data.get("domain"))
+    for g in groups:
+        if any(c["name"] in INTERVAL_METRICS for c in g["cards"]):
+            g["note"], g["caution"] = domain_text, caution  # near the codes, once
+            break
     resonance = [
         {
             "kind": kind,
@@ -436,7 +635,7 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
             session=data["session"],
             meta=session.meta,
             groups=groups,
-            quality=_quality(data.get("mi_quality")),
+            quality=_quality(data.get("mi_quality"), intervals.get(QUALITY_METRIC)),
             resonance=resonance,
             plots=plots,
             rows=rows,
