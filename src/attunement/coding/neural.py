@@ -313,6 +313,10 @@ def read_transformer(directory: str | Path) -> TransformerCoder:
             f"could not be read ({exc}); expected a Hugging Face tokenizer.json",
             path=str(paths["tokenizer.json"]),
         ) from None
+    # No telemetry: ONNX Runtime's libraries carry a telemetry endpoint; clinical data never
+    # leaves the machine, so its events are switched off before any session is made.
+    if hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()
     options = ort.SessionOptions()
     threads = _threads()
     options.intra_op_num_threads = 1  # one thread per call; calls run side by side (BATCH)
