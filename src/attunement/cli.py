@@ -1212,6 +1212,9 @@ def serve(
             markup=False,
         )
     open_store(settings).db.dispose()  # fail here, with a clear message, not in the server
+    from attunement.store.lock import ServerLock
+
+    ServerLock(Path(settings.data_dir).expanduser()).acquire().release()  # refused here too
     out_console.print(
         f"attunement: serving http://{host}:{port}/ (data in {settings.data_dir}); Ctrl+C stops it",
         markup=False,

@@ -21,6 +21,7 @@ from attunement import __version__
 from attunement.errors import AttunementError, InputError
 from attunement.store.crypto import KeyMismatchError, cipher_from
 from attunement.store.db import Database
+from attunement.store.lock import ServerLock
 from attunement.store.repo import LinkExpired, NotFound, RateLimited, Store
 from attunement.web import routes
 from attunement.web.deps import Forbidden, LoginRequired, render
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         store = open_store(settings)
+        # one server per data dir: the sweep below must never take another server's upload
+        lock = ServerLock(Path(settings.data_dir).expanduser()).acquire()
         app.state.store = store
         swept = store.sweep_orphans()
         if swept:
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.jobs.shutdown()
             store.db.dispose()
+            lock.release()
 
     app = FastAPI(
         title="attunement",
