@@ -484,3 +484,69 @@ def test_a_different_secret_key_fails_at_start_with_a_clear_message(world, monke
     with CheckedClient(create_app(Settings())) as c:  # the key file still opens it
         login(c, "tina")
         assert world.label in c.get("/clients").text
+
+
+# --- uploads refused before their body is read --------------------------------------------
+
+
+def _gate_call(app, *, cookie=None, length=1000, accept="text/html", kind="multipart/form-data"):
+    """Run UploadGate alone on one POST: (status or None, whether the body was read, whether
+    the route was reached)."""
+    import asyncio
+
+    from attunement.web.security import SESSION_COOKIE, UploadGate
+
+    reached, reads, sent = [], [], []
+
+    async def route(scope, receive, send):
+        reached.append(1)
+
+    async def receive():
+        reads.append(1)
+        return {"type": "http.request", "body": b"x" * 10, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [
+        (b"content-type", f"{kind}; boundary=b".encode()),
+        (b"content-length", str(length).encode()),
+        (b"accept", accept.encode()),
+    ]
+    if cookie:
+        headers.append((b"cookie", f"{SESSION_COOKIE}={cookie}".encode()))
+    scope = {"type": "http", "method": "POST", "path": "/clients/c/sessions", "raw_path": b"",
+             "query_string": b"", "headers": headers, "app": app, "scheme": "http",
+             "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5000)}  # fmt: skip
+    gate = UploadGate(route, max_bytes=10 * 2**20, idle_minutes=30)
+    asyncio.run(gate(scope, receive, send))
+    status = next((m["status"] for m in sent if m["type"] == "http.response.start"), None)
+    return status, bool(reads), bool(reached)
+
+
+def test_an_anonymous_upload_is_refused_unread(client):
+    assert _gate_call(client.app) == (303, False, False)
+    assert _gate_call(client.app, accept="application/json") == (401, False, False)
+    assert _gate_call(client.app, cookie="not-a-session") == (303, False, False)
+    # other bodies are the routes' business (sign-in is a urlencoded form)
+    assert _gate_call(client.app, kind="application/x-www-form-urlencoded") == (None, False, True)
+
+
+def test_a_signed_in_upload_passes_unless_it_declares_too_much(client, users):
+    from attunement.web.security import SESSION_COOKIE
+
+    login(client, "tina")
+    cookie = client.cookies.get(SESSION_COOKIE)
+    assert _gate_call(client.app, cookie=cookie) == (None, False, True)
+    assert _gate_call(client.app, cookie=cookie, length=200 * 2**20) == (413, False, False)
+
+
+def test_an_anonymous_upload_gets_the_sign_in_page(client):
+    response = client.post(
+        "/clients/x/sessions",
+        files={"transcript": ("t.txt", b"Therapist: Hi.\nClient: Hello.\n")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+    assert response.headers["x-content-type-options"] == "nosniff"  # security headers still

@@ -26,13 +26,15 @@ from attunement.store.repo import LinkExpired, NotFound, RateLimited, Store
 from attunement.web import routes
 from attunement.web.deps import Forbidden, LoginRequired, render
 from attunement.web.jobs import JobRunner
-from attunement.web.security import SESSION_COOKIE, CsrfError, SecurityHeaders
+from attunement.web.security import SESSION_COOKIE, CsrfError, SecurityHeaders, UploadGate
 from attunement.web.settings import Settings
 
 __all__ = ["create_app", "open_store"]
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+#: File fields of the session upload form (transcript, two wearables, audio).
+UPLOAD_FILES = 4
 
 
 @cache
@@ -121,6 +123,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["app_version"] = __version__
     app.state.templates = templates
+    # Before anything reads an upload's body: refuse it from a browser not signed in, or when
+    # it declares more than the session form's four files at the upload limit each.
+    app.add_middleware(
+        UploadGate,
+        max_bytes=UPLOAD_FILES * settings.max_upload_mb * 2**20 + 2**20,
+        idle_minutes=settings.idle_timeout_minutes,
+    )
     app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from fastapi import Form, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 __all__ = [
     "CSP",
@@ -92,3 +94,51 @@ def check_csrf(request: Request, csrf_token: str = Form("")) -> None:
         host = request.headers.get("host", "")
         if origin.split("://", 1)[-1] != host:
             raise CsrfError(f"the form came from {origin}, not from this site")
+
+
+class UploadGate:
+    """Refuses a multipart upload before its body is read: from a browser that is not signed
+    in (redirected to sign-in, or 401 for JSON, as for any page), or declaring more bytes than
+    the upload limit allows (413). Without it, anyone could make the server read (and hold in
+    memory) hundreds of megabytes before the sign-in and CSRF checks ran.
+
+    A pure ASGI middleware: it reads headers and cookies only, and passes the body on
+    untouched to the route, which still checks sign-in, CSRF and each file's size.
+    """
+
+    def __init__(self, app, *, max_bytes: int, idle_minutes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.idle_minutes = idle_minutes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return await self.app(scope, receive, send)
+        refused = await self._refusal(request)
+        if refused is None:
+            return await self.app(scope, receive, send)
+        refused.headers["Connection"] = "close"  # the unread body is not waited for
+        return await refused(scope, receive, send)
+
+    async def _refusal(self, request: Request) -> Response | None:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return Response(
+                f"the upload is {int(declared) / 2**20:.0f} MB; expected at most "
+                f"{self.max_bytes / 2**20:.0f} MB in all",
+                status_code=413,
+            )
+        store = request.app.state.store
+        viewer = await run_in_threadpool(
+            store.resolve_login,
+            request.cookies.get(SESSION_COOKIE),
+            idle_minutes=self.idle_minutes,
+        )
+        if viewer is not None:
+            return None
+        if "json" in request.headers.get("accept", ""):
+            return Response("sign in first", status_code=401)
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
