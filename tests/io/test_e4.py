@@ -307,6 +307,11 @@ def test_corrupt_member(tmp_path, data):
         read_e4(path, role="client")
 
 
+def test_the_cap_is_what_a_full_e4_can_hold():
+    # 60 hours at about 3.2 MB an hour fit; a gigabyte does not
+    assert 60 * 3.2e6 < e4.MAX_EXPORT_BYTES < 300 * 2**20
+
+
 def test_zip_bomb_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(e4, "MAX_EXPORT_BYTES", 1_000_000)
     bomb = "1614680000.000000\n4.000000\n" + "0.000000\n" * 200_000  # 1.8 MB, deflates to ~2 kB
