@@ -147,14 +147,16 @@ def test_serve_on_loopback_has_no_warning(run_cli, data, served):
     assert kw["host"] == "127.0.0.1" and kw["port"] == 8765
     assert app.state.settings.data_dir == data
     assert (data / "attunement.db").is_file()  # the store was opened before serving
-    # a reverse proxy on this computer passes the browser's address on (sign-in limits)
-    assert kw["proxy_headers"] is True and kw["forwarded_allow_ips"] == "127.0.0.1"
+    # no X-Forwarded-For is believed unless a proxy is named: a local client cannot forge
+    # the address that sign-in limits and the audit log record
+    assert kw["proxy_headers"] is False and kw["forwarded_allow_ips"] is None
 
 
 def test_serve_trusts_the_proxies_named(run_cli, data, served):
     code, _, err = run_cli("serve", "--data-dir", data, "--forwarded-allow-ips", "10.0.0.5")
     assert code == 0, err
     assert served[0][1]["forwarded_allow_ips"] == "10.0.0.5"
+    assert served[0][1]["proxy_headers"] is True
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "myhost.local"])

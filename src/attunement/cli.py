@@ -1183,14 +1183,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     data_dir: DataDirOpt = None,
     forwarded_allow_ips: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--forwarded-allow-ips",
             help="Addresses of reverse proxies whose X-Forwarded-For header names the browser's "
-            "address (comma-separated; '*' trusts any). The sign-in limit per address counts "
-            "that address; a proxy not listed counts as one address for all its users.",
+            "address (comma-separated, e.g. 127.0.0.1 for a proxy on this computer; '*' trusts "
+            "any). Default: none, so no client can claim another address in the header; the "
+            "sign-in limit per address and the audit log then see the proxy's address.",
+            show_default=False,
         ),
-    ] = "127.0.0.1",
+    ] = None,
 ) -> None:
     """Run the local web app (sessions, reports, feedback, trends) in the browser."""
     import ipaddress
@@ -1224,7 +1226,7 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=True,
+        proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
     )
 
