@@ -72,3 +72,22 @@ def test_out_of_range_or_unknown_settings_are_refused(tmp_path, bad):
 def test_an_unknown_environment_variable_is_ignored(monkeypatch, tmp_path):
     monkeypatch.setenv("ATTUNEMENT_NO_SUCH_SETTING", "1")
     assert Settings(data_dir=tmp_path).data_dir == tmp_path
+
+
+def test_the_key_file_can_live_outside_the_data_dir(monkeypatch, tmp_path):
+    from attunement.web.app import open_store
+
+    keys = tmp_path / "keys"
+    monkeypatch.setenv("ATTUNEMENT_KEY_PATH", str(keys / "attunement.key"))
+    s = Settings(data_dir=tmp_path / "data")
+    assert s.key_file == keys / "attunement.key"
+    open_store(s).db.dispose()
+    assert (keys / "attunement.key").is_file()
+    assert oct((keys / "attunement.key").stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / "data" / "secret.key").exists()  # nothing beside the database
+    # the data dir alone (a backup, a stolen disk) does not open: a new key is refused
+    monkeypatch.delenv("ATTUNEMENT_KEY_PATH")
+    from attunement.errors import AttunementError
+
+    with pytest.raises(AttunementError, match="key"):
+        open_store(Settings(data_dir=tmp_path / "data"))

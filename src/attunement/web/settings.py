@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     #: The encryption key (base64, 32 bytes); default: ``secret.key`` in the data dir, created
     #: with permissions 0600 on first start. Losing it makes the stored data unreadable.
     secret_key: SecretStr | None = None
+    #: Where the key file lives (default ``secret.key`` in the data dir). Kept elsewhere -- on
+    #: another disk, or a removable one -- a copy of the data dir (a backup, a stolen disk) is
+    #: unreadable without it; ``ATTUNEMENT_SECRET_KEY`` keeps it out of files altogether.
+    key_path: Path | None = None
     #: Signed-in browsers are signed out after this many minutes without a request.
     idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: Failed sign-ins allowed per user name (and per address) within ``login_window_minutes``.
@@ -68,4 +72,11 @@ class Settings(BaseSettings):
 
     @property
     def key_file(self) -> Path:
-        return self.data_dir / "secret.key"
+        """The key file: ``key_path``, else ``secret.key`` in the data dir.
+
+        >>> Settings(data_dir="/tmp/x").key_file.as_posix()
+        '/tmp/x/secret.key'
+        >>> Settings(data_dir="/tmp/x", key_path="/mnt/keys/a.key").key_file.as_posix()
+        '/mnt/keys/a.key'
+        """
+        return Path(self.key_path).expanduser() if self.key_path else self.data_dir / "secret.key"
