@@ -40,11 +40,11 @@ def store(tmp_path, monkeypatch) -> Store:
 def people(store):
     """tina and theo (therapists), sue (supervises tina), uma (supervises nobody), root."""
     made = {
-        "tina": store.create_user("tina", "tina password", "therapist"),
-        "theo": store.create_user("theo", "theo password", "therapist"),
-        "sue": store.create_user("sue", "sue password", "supervisor"),
-        "uma": store.create_user("uma", "uma password", "supervisor"),
-        "root": store.create_user("root", "root password", "admin"),
+        "tina": store.create_user("tina", "tina password 7", "therapist"),
+        "theo": store.create_user("theo", "theo password 7", "therapist"),
+        "sue": store.create_user("sue", "sue password 7", "supervisor"),
+        "uma": store.create_user("uma", "uma password 7", "supervisor"),
+        "root": store.create_user("root", "root password 7", "admin"),
     }
     store.assign_supervisor("sue", "tina")
     return made
@@ -87,10 +87,13 @@ def finish(store, who, sid, metrics=None) -> int:
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (("a", "long password", "therapist"), "username: is 'a'"),
-        (("has space", "long password", "therapist"), "username"),
+        (("a", "long password 1", "therapist"), "username: is 'a'"),
+        (("has space", "long password 1", "therapist"), "username"),
         (("okname", "123456789", "therapist"), "has 9 characters; expected at least 10"),
-        (("okname", "long password", "boss"), "role: is 'boss'"),
+        (("okname", "aaaaaaaaaa", "therapist"), r"password: is easy to guess \(Repeats"),
+        (("okname", "1234567890", "therapist"), "top-100 common password"),
+        (("okname", "password123!", "therapist"), "similar to a commonly used password"),
+        (("okname", "long password 1", "boss"), "role: is 'boss'"),
     ],
 )
 def test_create_user_refuses_bad_input(store, args, match):
@@ -111,27 +114,27 @@ def test_passwords_are_argon2id_with_the_default_costs(tmp_path):
     db = Database("sqlite://")
     db.migrate()
     s = Store(db, Cipher(generate_key()), tmp_path / "files")
-    s.create_user("tina", "tina password", "therapist")
+    s.create_user("tina", "tina password 7", "therapist")
     (stored,) = raw(s, "SELECT password_hash FROM users")[0]
-    assert stored.startswith("$argon2id$") and "tina password" not in stored
+    assert stored.startswith("$argon2id$") and "tina password 7" not in stored
     assert not PasswordHasher().check_needs_rehash(stored)
 
 
 def test_a_weak_hash_is_upgraded_at_sign_in(store, people, monkeypatch):
     (before,) = raw(store, "SELECT password_hash FROM users WHERE username='tina'")[0]
     store._hasher = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
-    assert store.authenticate("tina", "tina password", ip="a", max_failures=5, window_minutes=5)
+    assert store.authenticate("tina", "tina password 7", ip="a", max_failures=5, window_minutes=5)
     (after,) = raw(store, "SELECT password_hash FROM users WHERE username='tina'")[0]
     assert after != before and "t=2" in after
 
 
 def test_authenticate(store, people):
     auth = dict(ip="10.0.0.1", max_failures=5, window_minutes=15)
-    assert store.authenticate("Tina", "tina password", **auth) == people["tina"]
+    assert store.authenticate("Tina", "tina password 7", **auth) == people["tina"]
     assert store.authenticate("tina", "wrong password", **auth) is None
-    assert store.authenticate("nobody", "tina password", **auth) is None
+    assert store.authenticate("nobody", "tina password 7", **auth) is None
     store.set_active(people["tina"].id, False)
-    assert store.authenticate("tina", "tina password", **auth) is None
+    assert store.authenticate("tina", "tina password 7", **auth) is None
     attempts = raw(store, "SELECT username, ok FROM login_attempts ORDER BY id")
     assert attempts == [("Tina", 1), ("tina", 0), ("nobody", 0), ("tina", 0)]
 
@@ -140,16 +143,16 @@ def test_rate_limit_counts_the_name_and_the_address(store, people, monkeypatch):
     for ip in ("1.1.1.1", "2.2.2.2", "3.3.3.3"):
         store.authenticate("tina", "bad", ip=ip, max_failures=3, window_minutes=10)
     with pytest.raises(RateLimited, match="try again in 10 minutes"):
-        store.authenticate("tina", "tina password", ip="4.4.4.4", max_failures=3, window_minutes=10)
+        store.authenticate("tina", "tina password 7", ip="4.4.4.4", max_failures=3, window_minutes=10)
     # the addresses that failed are blocked for other names too
     with pytest.raises(RateLimited):
-        store.authenticate("theo", "theo password", ip="1.1.1.1", max_failures=1, window_minutes=10)
+        store.authenticate("theo", "theo password 7", ip="1.1.1.1", max_failures=1, window_minutes=10)
     assert store.authenticate(
-        "theo", "theo password", ip="5.5.5.5", max_failures=3, window_minutes=10
+        "theo", "theo password 7", ip="5.5.5.5", max_failures=3, window_minutes=10
     )
     later(monkeypatch, minutes=11)
     assert store.authenticate(
-        "tina", "tina password", ip="4.4.4.4", max_failures=3, window_minutes=10
+        "tina", "tina password 7", ip="4.4.4.4", max_failures=3, window_minutes=10
     )
 
 
@@ -429,7 +432,7 @@ def test_deleting_the_newest_audit_entries_is_found(store, people):
 
 
 def test_the_first_admin_can_be_made_only_once(store):
-    made = store.create_first_admin("root", "root password")
+    made = store.create_first_admin("root", "root password 7")
     assert made.role == "admin"
     with pytest.raises(InputError, match="an account exists already"):
         store.create_first_admin("other", "other password")

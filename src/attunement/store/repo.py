@@ -75,6 +75,49 @@ FILE_KINDS: tuple[str, ...] = (*UPLOAD_KINDS, "report", "results", "utterances")
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
+#: Least zxcvbn score (0-4) a password must reach: 3 is "safely unguessable" (about 10^8 guesses
+#: or more), which refuses common passwords, repeats, sequences and the user's own name.
+MIN_PASSWORD_SCORE = 3
+
+
+def check_password(password: str | None, username: str = "") -> None:
+    """Refuse a password that is short or easy to guess.
+
+    The guessing estimate is zxcvbn's (Wheeler 2016: dictionaries of common passwords, names and
+    words, keyboard patterns, repeats, sequences and dates, offline), with the user name among
+    the words it tries.
+
+    Raises
+    ------
+    InputError
+        Naming the field ``password``: shorter than :data:`MIN_PASSWORD` characters, or scored
+        under :data:`MIN_PASSWORD_SCORE`, with zxcvbn's reason.
+
+    Examples
+    --------
+    >>> check_password("tina password 1", "tina")
+    >>> try:
+    ...     check_password("1234567890")
+    ... except InputError as exc:
+    ...     print(str(exc).split(";")[0])
+    password: is easy to guess (This is a top-100 common password.)
+    """
+    from zxcvbn import zxcvbn
+
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(
+            f"has {len(password)} characters; expected at least {MIN_PASSWORD}", field="password"
+        )
+    found = zxcvbn(password[:100], user_inputs=[u for u in (username,) if u])
+    if found["score"] < MIN_PASSWORD_SCORE:
+        why = found["feedback"].get("warning") or "a pattern guessers try early"
+        raise InputError(
+            f"is easy to guess ({why}); expected a longer phrase of uncommon words",
+            field="password",
+        )
+
+
 #: Marks encrypted free text kept in a text column (base64 of the ciphertext follows).
 _SEALED_NOTE = "sealed:"
 
@@ -105,7 +148,16 @@ def _hash_token(token: str) -> str:
 
 
 def _public_id() -> str:
-    return secrets.token_urlsafe(12)
+    """A random URL-safe id (96 bits) that starts with a letter or digit: one starting with '-'
+    would be taken for a formula by a spreadsheet, and neutralised (quoted) in CSV exports.
+
+    >>> all(_public_id()[0].isalnum() for _ in range(200))
+    True
+    """
+    while True:
+        found = secrets.token_urlsafe(12)
+        if found[0].isalnum():
+            return found
 
 
 class Store:
@@ -192,11 +244,7 @@ class Store:
             raise InputError(
                 f"is {username!r}; expected 2-64 letters, digits or . _ @ -", field="username"
             )
-        if len(password or "") < MIN_PASSWORD:
-            raise InputError(
-                f"has {len(password or '')} characters; expected at least {MIN_PASSWORD}",
-                field="password",
-            )
+        check_password(password, username)
         if role not in ROLES:
             raise InputError(f"is {role!r}; expected one of {', '.join(ROLES)}", field="role")
         with self.db.transaction() as s:
