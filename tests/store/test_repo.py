@@ -143,10 +143,14 @@ def test_rate_limit_counts_the_name_and_the_address(store, people, monkeypatch):
     for ip in ("1.1.1.1", "2.2.2.2", "3.3.3.3"):
         store.authenticate("tina", "bad", ip=ip, max_failures=3, window_minutes=10)
     with pytest.raises(RateLimited, match="try again in 10 minutes"):
-        store.authenticate("tina", "tina password 7", ip="4.4.4.4", max_failures=3, window_minutes=10)
+        store.authenticate(
+            "tina", "tina password 7", ip="4.4.4.4", max_failures=3, window_minutes=10
+        )
     # the addresses that failed are blocked for other names too
     with pytest.raises(RateLimited):
-        store.authenticate("theo", "theo password 7", ip="1.1.1.1", max_failures=1, window_minutes=10)
+        store.authenticate(
+            "theo", "theo password 7", ip="1.1.1.1", max_failures=1, window_minutes=10
+        )
     assert store.authenticate(
         "theo", "theo password 7", ip="5.5.5.5", max_failures=3, window_minutes=10
     )
