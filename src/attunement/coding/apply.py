@@ -18,6 +18,7 @@ import contextlib
 import functools
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,9 @@ def coding_method(coder: str | Path | None = None) -> dict[str, Any]:
 METHOD: dict[str, Any] = coding_method()
 
 
-def _check(frame: Any, needed: tuple[str, ...], name: str) -> None:
+def check_frame(frame: Any, needed: Sequence[str], name: str) -> None:
+    """Refuse anything but a DataFrame with the ``needed`` columns (InputError naming
+    ``name``, the missing columns and all those needed)."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"got {type(frame).__name__}; expected a DataFrame", field=name)
     missing = [c for c in needed if c not in frame.columns]
@@ -343,7 +346,7 @@ def code_utterances(
     >>> coded["unit"].tolist(), coded["mi_behaviour"].fillna("").tolist()
     ([0, 0, 0, 1], ['question', 'question', 'question', ''])
     """
-    _check(utterances, ("role", "text"), "utterances")
+    check_frame(utterances, ("role", "text"), "utterances")
     coder = coder or load_coder()
     roles = utterances["role"].astype(str).tolist()
     texts = ["" if pd.isna(t) else str(t) for t in utterances["text"].tolist()]
@@ -546,7 +549,7 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
     >>> session_codes(cues)["reflection_to_question_ratio"]
     1.0
     """
-    _check(coded, ("mi_behaviour", "reflection_type", "question_type", "client_talk"), "coded")
+    check_frame(coded, ("mi_behaviour", "reflection_type", "question_type", "client_talk"), "coded")
     coded = _one_row_per_unit(coded)
 
     def count(column: str, value: str) -> int:

@@ -62,7 +62,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from attunement.coding.apply import code_utterances
+from attunement.coding.apply import check_frame, code_utterances
 from attunement.coding.artifact import ARTIFACT_NAME, Coders, coder_dir, default_model_dir
 from attunement.coding.corpus import annomi_tasks, annomi_transcripts
 from attunement.coding.estimator import TextCoder
@@ -181,13 +181,7 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
     2.5
     """
     needed = ("text", "mi_behaviour", "reflection_type", "question_type", "client_talk")
-    if not isinstance(coded, pd.DataFrame):
-        raise InputError(f"got {type(coded).__name__}; expected a DataFrame", field="coded")
-    missing = [c for c in needed if c not in coded.columns]
-    if missing:
-        raise InputError(
-            f"has no column {', '.join(missing)}; expected code_utterances' table", field="coded"
-        )
+    check_frame(coded, needed, "coded")
 
     coded = _one_row_per_unit(coded)
 
@@ -541,17 +535,9 @@ def _float(value: Any) -> float:
 
 def therapist_words(coded: pd.DataFrame) -> str:
     """The words of a coded session's therapist utterances (rows with a behaviour code)."""
-    _require(coded, ("mi_behaviour", "text"))
+    check_frame(coded, ("mi_behaviour", "text"), "coded")
     rows = coded["mi_behaviour"].notna()
     return " ".join(str(t) for t in coded.loc[rows, "text"] if not pd.isna(t))
-
-
-def _require(coded: pd.DataFrame, needed: Sequence[str]) -> None:
-    missing = [c for c in needed if c not in getattr(coded, "columns", ())]
-    if missing:
-        raise InputError(
-            f"has no column {', '.join(missing)}; expected code_utterances' table", field="coded"
-        )
 
 
 def _words_quality(coded: pd.DataFrame, model: WordQualityModel) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attunement.coding.apply import EMPATHY_METRICS, session_codes
+from attunement.coding.apply import EMPATHY_METRICS, check_frame, session_codes
 from attunement.coding.quality import MIQualityModel, session_features, session_quality
 from attunement.errors import InputError
 
@@ -63,16 +63,6 @@ _SLOW_QUALITY_RESAMPLES = 200
 #: Fewer coded units of a role than this give its metrics no interval: resampling a handful
 #: of units shows little of the variation they could have.
 MIN_UNITS = 10
-
-
-def _check_frame(coded: Any) -> None:
-    if not isinstance(coded, pd.DataFrame):
-        raise InputError(f"got {type(coded).__name__}; expected a DataFrame", field="coded")
-    missing = [c for c in _CODES if c not in coded.columns]
-    if missing:
-        raise InputError(
-            f"has no column {', '.join(missing)}; expected code_utterances' table", field="coded"
-        )
 
 
 def coded_units(coded: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +103,7 @@ def coded_units(coded: pd.DataFrame) -> pd.DataFrame:
     >>> coded_units(coded)[["unit", "stratum", "n_rows", "n_words"]].values.tolist()
     [[0, 'therapist', 2, 3], [1, 'client', 1, 1]]
     """
-    _check_frame(coded)
+    check_frame(coded, _CODES, "coded")
     scores = [c for c in _SCORES.values() if c in coded.columns]
     therapist = coded["mi_behaviour"].notna().to_numpy(copy=True)
     for column in scores:
