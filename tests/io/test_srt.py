@@ -178,7 +178,9 @@ words = st.text(
     min_size=1,
     max_size=10,
 )
-texts = st.lists(words, min_size=1, max_size=12).map(" ".join)
+# A text may not start with ':' -- "[Ann] : yes" is read, as it should be, as Ann saying "yes",
+# so such a text could not come back as written.
+texts = st.lists(words, min_size=1, max_size=12).map(" ".join).filter(lambda t: t[0] != ":")
 millis = st.integers(0, 100 * 3600 * 1000)
 utterances = st.lists(
     st.tuples(names, texts, millis, st.integers(0, 120_000), st.sampled_from(["", ">> ", "["])),
