@@ -50,6 +50,7 @@ def test_first_run_goes_to_setup_and_creates_the_admin(client, store, settings):
 def test_setup_exists_only_while_no_user_exists(client, store):
     token = csrf(client.get("/setup"))
     client.post("/setup", data={**ADMIN, "csrf_token": token})
+    token = client.cookies.get("attunement_csrf")  # the sign-in gave a new token
     client.cookies.delete("attunement_session")
     r = client.get("/setup")
     assert r.url.path == "/login"
@@ -166,6 +167,7 @@ def test_next_goes_only_to_a_page_of_this_site(client, users):
     r = client.post("/login?next=/trends", data=form)
     assert r.url.path == "/trends"
     for target in ("//evil.example/x", "https://evil.example/", "evil.example", "/\\evil.example"):
+        form["csrf_token"] = client.cookies.get("attunement_csrf")  # new at each sign-in
         r = client.post("/login", params={"next": target}, data=form, follow_redirects=False)
         location = r.headers["location"]  # a path of this site (a browser reads \ as /)
         assert location.startswith("/") and not location.startswith(("//", "/\\")), location

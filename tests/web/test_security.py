@@ -550,3 +550,16 @@ def test_an_anonymous_upload_gets_the_sign_in_page(client):
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
     assert response.headers["x-content-type-options"] == "nosniff"  # security headers still
+
+
+def test_the_csrf_token_is_new_after_sign_in(client, users):
+    before = token_of(client)
+    login(client, "tina")
+    after = client.cookies.get("attunement_csrf")
+    assert after and after != before
+    # a form posted with the token from before the sign-in is refused
+    client.cookies.set("attunement_csrf", after)
+    refused = client.post("/logout", data={"csrf_token": before}, follow_redirects=False)
+    assert refused.status_code in (400, 403)
+    signed_out = client.post("/logout", data={"csrf_token": after}, follow_redirects=False)
+    assert signed_out.status_code == 303

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attunement.web.security import CSRF_COOKIE
+
 __all__ = ["long_transcript", "run_web_benchmark"]
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -89,12 +91,14 @@ def _seed(base: str, transcript: Path, users: int) -> tuple[str, str, list]:
         c.post(
             "/setup", data={"csrf_token": tok, "username": "admin", "password": pw, "password2": pw}
         )
+        tok = c.cookies[CSRF_COOKIE]  # a sign-in gives the browser a new CSRF token
         c.post(
             "/admin/users",
             data={"csrf_token": tok, "username": "therapist", "password": pw, "role": "therapist"},
         )
         c.post("/logout", data={"csrf_token": tok})
         c.post("/login", data={"csrf_token": tok, "username": "therapist", "password": pw})
+        tok = c.cookies[CSRF_COOKIE]
         r = c.post("/clients", data={"csrf_token": tok, "label": "Client A"})
         client_id = str(r.url).rstrip("/").rsplit("/", 1)[1]
         r = c.post(

@@ -16,6 +16,7 @@ __all__ = [
     "SESSION_COOKIE",
     "CsrfError",
     "SecurityHeaders",
+    "UploadGate",
     "check_csrf",
     "csrf_token",
 ]

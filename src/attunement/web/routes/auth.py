@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from attunement.web.deps import (
     current_user,
     render,
 )
-from attunement.web.security import SESSION_COOKIE
+from attunement.web.security import CSRF_COOKIE, SESSION_COOKIE
 
 router = APIRouter()
 
@@ -41,6 +42,16 @@ def _signed_in(request: Request, store, settings, viewer) -> RedirectResponse:
     response.set_cookie(
         SESSION_COOKIE,
         token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    # A new CSRF token with the new sign-in: one learned before it (e.g. planted in the
+    # browser by someone else) is worth nothing after.
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(32),
         httponly=True,
         samesite="strict",
         secure=settings.secure_cookies,
