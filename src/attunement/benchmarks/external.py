@@ -45,7 +45,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, f1_score, recall_score, roc_auc_score
 
-from attunement.coding.apply import code_utterances
+from attunement.coding.apply import code_utterances, session_codes
 from attunement.coding.artifact import load_coder
 from attunement.coding.corpus import (
     annomi_tasks,
@@ -217,25 +217,23 @@ def _majority(annomi: Path) -> dict[str, tuple[str, dict[str, float]]]:
 
 
 def _session_metrics(frame: pd.DataFrame, behaviour: str, talk: str, rtype: str) -> dict:
-    counts = {
-        "reflections": int((frame[behaviour] == "reflection").sum()),
-        "questions": int((frame[behaviour] == "question").sum()),
-        "complex": int((frame[rtype] == "complex").sum()),
-        "change": int((frame[talk] == "change").sum()),
-        "sustain": int((frame[talk] == "sustain").sum()),
-    }
+    """One conversation's session metrics, by :func:`attunement.coding.session_codes`, from the
+    columns of its codes (the experts' or a coder's)."""
+    found = session_codes(
+        pd.DataFrame(
+            {
+                "mi_behaviour": frame[behaviour],
+                "reflection_type": frame[rtype],
+                "question_type": None,
+                "client_talk": frame[talk],
+            }
+        )
+    )
+    complex_share = found["percent_complex_reflections"]
     return {
-        "change_talk_share": (
-            counts["change"] / (counts["change"] + counts["sustain"])
-            if counts["change"] + counts["sustain"]
-            else math.nan
-        ),
-        "reflections_per_question": (
-            counts["reflections"] / counts["questions"] if counts["questions"] else math.nan
-        ),
-        "complex_reflection_share": (
-            counts["complex"] / counts["reflections"] if counts["reflections"] else math.nan
-        ),
+        "change_talk_share": found["change_talk_share"],
+        "reflections_per_question": found["reflection_to_question_ratio"],
+        "complex_reflection_share": None if complex_share is None else complex_share / 100,
     }
 
 

@@ -436,14 +436,15 @@ def _code(coder: Coders, roles: list[str], texts: list[str], context: list[str])
 #: runs at about 50%; other languages reach English function words only by chance.
 ENGLISH_MIN_SHARE = 0.2
 ENGLISH_MIN_WORDS = 30
-_ENGLISH = frozenset().union(*FUNCTION_WORDS.values())
+#: The words whose share says whether a text is English (every function-word category).
+ENGLISH_WORDS = frozenset().union(*FUNCTION_WORDS.values())
 
 
 def _warn_if_not_english(texts: list[str]) -> None:
     words = [w for t in texts for w in tokenize(t)]
     if len(words) < ENGLISH_MIN_WORDS:
         return
-    share = sum(w in _ENGLISH for w in words) / len(words)
+    share = sum(w in ENGLISH_WORDS for w in words) / len(words)
     if share < ENGLISH_MIN_SHARE:
         warnings.warn(
             f"only {share:.0%} of the words are common English function words (English "
@@ -550,7 +551,7 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
     1.0
     """
     check_frame(coded, ("mi_behaviour", "reflection_type", "question_type", "client_talk"), "coded")
-    coded = _one_row_per_unit(coded)
+    coded = one_row_per_unit(coded)
 
     def count(column: str, value: str) -> int:
         return int((coded[column] == value).sum())
@@ -571,12 +572,31 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
     }
 
 
-def _one_row_per_unit(coded: pd.DataFrame) -> pd.DataFrame:
-    """The first row of each unit, and every row without one (all rows without ``unit``)."""
+def one_row_per_unit(coded: pd.DataFrame, *, join_text: bool = False) -> pd.DataFrame:
+    """The first row of each coded unit, and every row without one (the table itself when it
+    has no ``unit`` column); with ``join_text``, each unit's row holds the words of all its rows
+    (caption cues of one turn are one utterance).
+
+    >>> cues = pd.DataFrame({"unit": [0, 0, 1], "text": ["You feel", "stuck.", "Yes."]})
+    >>> one_row_per_unit(cues, join_text=True)["text"].tolist()
+    ['You feel stuck.', 'Yes.']
+    """
     if "unit" not in coded.columns:
         return coded
     unit = coded["unit"]
-    return coded[(unit.isna() | ~unit.duplicated()).to_numpy(dtype=bool)]
+    has = unit.notna().to_numpy(dtype=bool)
+    first = coded[~has | ~unit.duplicated().to_numpy(dtype=bool)]
+    if not join_text or not has.any():
+        return first
+    first = first.copy()
+    joined = (
+        coded.loc[has, "text"]
+        .groupby(unit[has].to_numpy())
+        .apply(lambda s: " ".join(str(t) for t in s if not pd.isna(t)))
+    )
+    own = first["unit"].notna().to_numpy(dtype=bool)
+    first.loc[own, "text"] = joined.reindex(first.loc[own, "unit"].to_numpy()).to_numpy()
+    return first
 
 
 def _mean_score(coded: pd.DataFrame, column: str) -> float | None:

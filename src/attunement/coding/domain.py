@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attunement.coding.apply import _ENGLISH, ENGLISH_MIN_WORDS
+from attunement.coding.apply import ENGLISH_MIN_WORDS, ENGLISH_WORDS
 from attunement.coding.artifact import coder_dir
 from attunement.coding.uncertainty import coded_units
 from attunement.errors import AttunementWarning, InputError
@@ -152,7 +152,7 @@ def domain_signals(coded: pd.DataFrame) -> dict[str, float]:
     roles = coded["role"].astype(str).to_numpy()
     words = [w for t in texts.tolist() if not pd.isna(t) for w in tokenize(str(t))]
     english = (
-        sum(w in _ENGLISH for w in words) / len(words)
+        sum(w in ENGLISH_WORDS for w in words) / len(words)
         if len(words) >= ENGLISH_MIN_WORDS
         else math.nan
     )

@@ -62,7 +62,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from attunement.coding.apply import check_frame, code_utterances
+from attunement.coding.apply import check_frame, code_utterances, one_row_per_unit
 from attunement.coding.artifact import ARTIFACT_NAME, Coders, coder_dir, default_model_dir
 from attunement.coding.corpus import annomi_tasks, annomi_transcripts
 from attunement.coding.estimator import TextCoder
@@ -183,7 +183,7 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
     needed = ("text", "mi_behaviour", "reflection_type", "question_type", "client_talk")
     check_frame(coded, needed, "coded")
 
-    coded = _one_row_per_unit(coded)
+    coded = one_row_per_unit(coded, join_text=True)
 
     def count(column: str, value: str) -> int:
         return int((coded[column] == value).fillna(False).sum())
@@ -208,26 +208,6 @@ def session_features(coded: pd.DataFrame) -> dict[str, float]:
             math.log(max(1.0, float(words.mean()))) if n else math.nan
         ),
     }
-
-
-def _one_row_per_unit(coded: pd.DataFrame) -> pd.DataFrame:
-    """One row per coded unit (the first, its ``text`` the unit's words: caption cues of one
-    turn are one utterance), and every row without a unit; the table itself without
-    ``unit``."""
-    if "unit" not in coded.columns:
-        return coded
-    unit = coded["unit"]
-    has = unit.notna().to_numpy(dtype=bool)
-    first = coded[~has | ~unit.duplicated().to_numpy(dtype=bool)].copy()
-    if has.any():
-        joined = (
-            coded.loc[has, "text"]
-            .groupby(unit[has].to_numpy())
-            .apply(lambda s: " ".join(str(t) for t in s if not pd.isna(t)))
-        )
-        own = first["unit"].notna().to_numpy(dtype=bool)
-        first.loc[own, "text"] = joined.reindex(first.loc[own, "unit"].to_numpy()).to_numpy()
-    return first
 
 
 # --- the estimator ------------------------------------------------------------------------
