@@ -30,6 +30,7 @@ out-of-fold codes, which were not kept.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import warnings
@@ -402,7 +403,8 @@ def read_domain_reference(path: str | Path) -> dict[str, Any]:
 
 
 def load_domain_reference(coder: str | Path | None = None) -> dict[str, Any] | None:
-    """A coder's reference ranges (:func:`domain_path`), or None where it has none.
+    """A coder's reference ranges (:func:`domain_path`), or None where it has none; read once
+    per process for each file (a batch of sessions reads it once, as it does the models).
 
     Raises
     ------
@@ -415,7 +417,12 @@ def load_domain_reference(coder: str | Path | None = None) -> dict[str, Any] | N
     True
     """
     path = domain_path(coder)
-    return read_domain_reference(path) if path.is_file() else None
+    return _cached_reference(str(path.resolve())) if path.is_file() else None
+
+
+@functools.cache
+def _cached_reference(path: str) -> dict[str, Any]:
+    return read_domain_reference(path)
 
 
 def domain_reference(annomi: str | Path, coder: str | Path | None = None) -> dict[str, Any]:
