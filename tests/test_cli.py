@@ -341,3 +341,45 @@ def test_sync_masks_movement_as_analyze_does(tmp_path, run_cli):
     m, k = pd.read_csv(tmp_path / "m.csv"), pd.read_csv(tmp_path / "k.csv")
     moving = (m["start_s"] - m["start_s"].min() >= 125) & (m["end_s"] - m["start_s"].min() <= 235)
     assert m.loc[moving, "observed"].isna().all() and k.loc[moving, "observed"].notna().all()
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path, run_cli):
+    (tmp_path / "x.csv").write_text("time,eda\n0,1\n")
+    code, _, err = run_cli(
+        "sync", tmp_path / "x.csv", tmp_path / "x.csv", "--csv", tmp_path / "no" / "w.csv"
+    )
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == (
+        f"attunement: error: {tmp_path / 'no' / 'w.csv'}: --csv: its folder {tmp_path / 'no'} "
+        "does not exist; expected a file in an existing folder"
+    )
+    (tmp_path / "s.txt").write_text("Therapist: Hi.\nClient: Hello.\n")
+    code, _, err = run_cli("code", tmp_path / "s.txt", "-o", tmp_path)
+    assert code == 1 and err.startswith(f"attunement: error: {tmp_path}: --out: is a folder")
+
+
+def test_validate_and_analyze_agree_on_a_one_sided_transcript(tmp_path, run_cli):
+    path = tmp_path / "t.txt"
+    path.write_text("Therapist: Welcome.\nTherapist: Take your time.\n")
+    for command in (("validate", path), ("analyze", path, "-o", tmp_path / "o")):
+        code, _, err = run_cli(*command)
+        assert code == 1, command
+        assert err.startswith(f"attunement: error: {path}: session 't' has no client utterance")
+    assert not (tmp_path / "o").exists()
+
+
+def test_sync_names_the_file_without_the_signal(tmp_path, run_cli):
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).parent / "io"))
+    from e4_fixture import make_e4_data, write_e4_export, write_zip
+
+    t = write_e4_export(tmp_path / "t.zip", start=1_700_000_000.0, seconds=120, seed=1)
+    texts = make_e4_data(start=1_700_000_000.0, seconds=120, seed=2).texts
+    c = write_zip(tmp_path / "c.zip", {k: v for k, v in texts.items() if k != "HR.csv"})
+    code, _, err = run_cli("sync", t, c, "--kind", "hr")
+    assert code == 1
+    assert err.strip() == (
+        f"attunement: error: {c}: holds no HR (found: acc, bvp, eda, ibi, temp); expected the "
+        "client's HR for --kind hr"
+    )

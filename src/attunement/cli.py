@@ -472,10 +472,21 @@ def sync(
 
     if kind not in ("eda", "hr"):
         raise InputError(f"is {kind!r}; expected eda or hr", field="--kind")
-    signals = (
-        *read_wearable(therapist_signal, role="therapist", kind=kind)[0],
-        *read_wearable(client_signal, role="client", kind=kind)[0],
-    )
+    if csv is not None:
+        from attunement.report.write import check_output_file
+
+        check_output_file(csv, field="--csv")
+    signals: list = []
+    for role, path in (("therapist", therapist_signal), ("client", client_signal)):
+        got = read_wearable(path, role=role, kind=kind)[0]
+        if not any(sig.kind == kind for sig in got):
+            found = ", ".join(sorted({sig.kind for sig in got})) or "no signal"
+            raise InputError(
+                f"holds no {kind.upper()} (found: {found}); expected the {role}'s "
+                f"{kind.upper()} for --kind {kind}",
+                path=path,
+            )
+        signals.extend(got)
     config = ResonanceConfig(
         window_s=window,
         lag_s=lag,
@@ -485,7 +496,7 @@ def sync(
         seed=seed,
         **({} if mask_motion else {"motion_threshold_g": None}),
     )
-    pair, moved = motion_masked_pair(Session("sync", signals=signals), kind, config)
+    pair, moved = motion_masked_pair(Session("sync", signals=tuple(signals)), kind, config)
     if pair is None:
         raise InputError(
             f"found no {kind.upper()} for both people; expected {kind.upper()} in each file",
@@ -838,8 +849,10 @@ def code(
 
     from attunement.coding import code_utterances, load_coder
     from attunement.report.csvsafe import safe_csv
-    from attunement.report.write import atomic_write
+    from attunement.report.write import atomic_write, check_output_file
 
+    target = out if out is not None else Path(f"{transcript.stem}-codes.csv")
+    check_output_file(target, field="--out")
     model = load_coder(coder)
     sessions = _read_all([transcript], therapist, client, keep_names, format, encoding)
     frames = [code_utterances(s.utterances_frame(), coder=model) for s in sessions]
@@ -850,7 +863,6 @@ def code(
             [f.assign(session_id=s.id) for s, f in zip(sessions, frames, strict=True)]
         )
         table = table[["session_id", *frames[0].columns]]
-    target = out if out is not None else Path(f"{transcript.stem}-codes.csv")
     atomic_write(target, safe_csv(table))
     out_console.print(f"utterance codes: {target}", markup=False)
 

@@ -309,7 +309,18 @@ def test_corrupt_member(tmp_path, data):
 
 def test_the_cap_is_what_a_full_e4_can_hold():
     # 60 hours at about 3.2 MB an hour fit; a gigabyte does not
-    assert 60 * 3.2e6 < e4.MAX_EXPORT_BYTES < 300 * 2**20
+    assert 60 * 3.2e6 < e4.MAX_EXPORT_BYTES < 400 * 2**20
+    assert sum(e4.MAX_FILE_BYTES.values()) <= e4.MAX_EXPORT_BYTES
+    # each file holds 60 hours at its rate, written as the E4 writes it
+    for name, (rate, line) in {
+        "EDA.csv": (4, "12.345678\n"),
+        "HR.csv": (1, "180.00\n"),
+        "BVP.csv": (64, "-1234.56\n"),
+        "TEMP.csv": (4, "33.45\n"),
+        "ACC.csv": (32, "-128,-128,-128\n"),
+    }.items():
+        full = rate * 60 * 3600 * len(line)
+        assert full < e4.MAX_FILE_BYTES[name] < 3 * full, name
 
 
 def test_zip_bomb_refused(tmp_path, monkeypatch):
@@ -410,3 +421,44 @@ def test_round_trip(tmp_path, eda, hr, start, as_zip):
     np.testing.assert_allclose(s["hr"].values, hr, rtol=0, atol=5e-3)
     assert (s["eda"].start, s["hr"].start) == (start, start + HR_DELAY_S)
     assert s["eda"].role == s["hr"].role == "therapist"
+
+
+# --- hostile and impossible exports ------------------------------------------------------------
+
+
+def test_negative_skin_conductance_is_missing_with_a_warning(tmp_path, data):
+    eda = "1614680000.000000\n4.000000\n0.31\n-0.20\n0.33\n-0.01\n"
+    path = export_with(tmp_path, data, EDA_csv=eda)
+    with pytest.warns(AttunementWarning, match=r"EDA\.csv:4: 2 values \(the first -0\.2\) are "):
+        rec = read_e4(path, role="client")
+    np.testing.assert_array_equal(by_kind(rec)["eda"].values, [0.31, np.nan, 0.33, np.nan])
+
+
+def test_a_file_larger_than_a_full_e4_writes_is_refused_before_unpacking(tmp_path, data):
+    # 12 MiB of EDA deflates to a few kB: more than 60 hours at 4 Hz
+    bomb = "1614680000.000000\n4.000000\n" + "0.000000\n" * (12 * 2**20 // 9)
+    path = write_zip(tmp_path / "bomb.zip", {"EDA.csv": bomb})
+    assert path.stat().st_size < 100_000
+    with pytest.raises(
+        InputError, match=r"bomb\.zip:EDA\.csv: unpacks to 12 MiB; expected at most 10 MiB for "
+    ):
+        read_e4(path, role="client")
+
+
+@pytest.mark.parametrize("member", ["../EDA.csv", "/abs/EDA.csv", "C:/EDA.csv"])
+def test_unsafe_member_paths_are_named(tmp_path, data, member):
+    path = write_zip(tmp_path / "evil.zip", {member: data.texts["EDA.csv"]})
+    with pytest.raises(InputError, match=r"evil\.zip: holds a member with the unsafe path"):
+        read_e4(path, role="client")
+
+
+def test_a_60_hour_bvp_is_read_in_bounded_memory(tmp_path):
+    # the fast reader of one-column files: a full E4's BVP (13.8 million rows) as an array
+    rows = 64 * 3600 * 60
+    body = ("12.34\n-5.67\n" * (rows // 2)).encode()
+    path = tmp_path / "BVP.csv"
+    path.write_bytes(b"1614680000.000000\n64.000000\n" + body)
+    assert path.stat().st_size < e4.MAX_FILE_BYTES["BVP.csv"]
+    rec = read_e4(tmp_path, role="client")
+    (bvp,) = rec.signals
+    assert len(bvp) == rows and bvp.values[:2].tolist() == [12.34, -5.67]

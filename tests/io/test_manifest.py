@@ -100,7 +100,8 @@ path = "cl.csv"
 simulated = true
 """
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error")  # no clock warning
+        warnings.filterwarnings("ignore", ".*only the client wears", AttunementWarning)
         signals, _, origin = read_wearables(read_manifest(write(folder, text)))
     (eda,) = signals
     assert origin is None
@@ -151,3 +152,100 @@ def test_binary_and_wrong_encoding(folder):
     path.write_bytes(b"\xff\xfe\x00\x01binary\x00")
     with pytest.raises(InputError, match=r"session\.toml"):
         read_manifest(path)
+
+
+# --- wearables that cannot be paired, values that are not numbers ---------------------------
+
+
+def test_two_sources_of_one_persons_signal_are_refused_naming_the_field(folder):
+    # both bands marked as the therapist's: every synchrony would be null
+    text = """
+[transcript]
+path = "t.txt"
+[[wearables]]
+role = "therapist"
+path = "th.zip"
+[[wearables]]
+role = "therapist"
+path = "cl"
+"""
+    with pytest.raises(
+        InputError,
+        match=r"session\.toml: wearables\[1\]\.role: is 'therapist', and wearables\[0\] "
+        r"\(th\.zip\) already gives the therapist's EDA; expected one source of each signal",
+    ):
+        read_wearables(read_manifest(write(folder, text)))
+
+
+def test_one_persons_signals_from_separate_files_are_fine(folder):
+    (folder / "hr.csv").write_text("time,hr\n" + "".join(f"{i},{70 + i % 3}\n" for i in range(40)))
+    text = """
+[transcript]
+path = "t.txt"
+[[wearables]]
+role = "client"
+path = "cl.csv"
+[[wearables]]
+role = "client"
+path = "hr.csv"
+"""
+    with pytest.warns(AttunementWarning, match="only the client wears a device"):
+        signals, _, _ = read_wearables(read_manifest(write(folder, text)))
+    assert sorted(s.kind for s in signals) == ["eda", "hr"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("key", ["offset_s", "sampling_rate", "start"])
+def test_nan_and_inf_are_refused_naming_the_field(folder, key, value):
+    text = '[transcript]\npath = "t.txt"\n[[wearables]]\nrole = "client"\npath = "cl.csv"\n'
+    text += f"{key} = {value}\n"
+    with pytest.raises(
+        InputError,
+        match=rf"session\.toml: wearables\[0\]\.{key}: is {value}; expected a finite number",
+    ):
+        read_manifest(write(folder, text))
+
+
+def test_an_empty_folder_is_an_e4_export_without_files(folder):
+    from attunement.io.manifest import read_wearable
+
+    (folder / "empty").mkdir()
+    with pytest.raises(
+        InputError,
+        match=r"empty: holds no Empatica E4 signal file \(found: nothing\); expected EDA\.csv, "
+        r"HR\.csv, BVP\.csv",
+    ):
+        read_wearable(folder / "empty", role="client")
+
+
+@pytest.mark.parametrize(
+    ("members", "cut", "match"),
+    [
+        ({"../EDA.csv": "x"}, False, "holds a member with the unsafe path '../EDA.csv'"),
+        (
+            {"a/EDA.csv": "1", "b/EDA.csv": "1"},
+            False,
+            r"holds E4 files in several folders \(a, b\)",
+        ),
+        ({"EDA.csv": "1614680000\n4\n" + "0.5\n" * 2000}, True, "is not a readable zip file"),
+    ],
+    ids=["traversal", "two exports", "truncated"],
+)
+def test_a_broken_e4_zip_says_what_is_wrong(folder, members, cut, match):
+    # not 'a binary file': the zip is read as an E4 export and its own problem is named
+    import zipfile
+
+    from attunement.io.manifest import read_wearable
+
+    path = folder / "band.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    if cut:
+        path.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(InputError, match=match) as info:
+        read_wearable(path, role="client")
+    assert "binary" not in str(info.value)
+    renamed = path.rename(folder / "band.dat")  # by its first bytes too, whatever its name
+    with pytest.raises(InputError, match=match):
+        read_wearable(renamed, role="client")

@@ -286,3 +286,32 @@ def test_fuzz_text_only_input_errors(text: str) -> None:
     rev.sniff(text)
     with contextlib.suppress(InputError):
         rev.parse(text)
+
+
+def test_rev_editor_export() -> None:
+    # the transcript editor's shape: speakers named at the top, spans timed by ts / endTs
+    text = _fixture("rev_editor.json")
+    assert rev.sniff(text)
+    [t] = rev.parse(text, path="rev_editor.json")
+    assert [(u.speaker, u.text, u.start, u.end) for u in t.utterances] == [
+        ("Dr. Lee", "Hello, Jordan. How was your week?", 0.5, 2.5),
+        ("Jordan", "Pretty rough.", 3.2, 4.6),
+        ("Speaker 3", "Sorry, wrong room.", 5.0, 6.0),  # a number the list does not name
+    ]
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"speakers": "Dr. Lee", "monologues": []}, "speakers"),
+        ({"speakers": [{"name": "Dr. Lee"}], "monologues": []}, r"speakers\[0\]"),
+        (
+            {"monologues": [{"speaker": 1, "spans": [{"value": "Hi", "ts": 1, "endTs": -2}]}]},
+            r"monologues\[0\]\.spans\[0\]\.endTs",
+        ),
+    ],
+)
+def test_rev_editor_errors_name_the_field(doc, field) -> None:
+    with pytest.raises(InputError, match=rf"^e\.json: {field}: ") as info:
+        rev.parse(json.dumps(doc), path="e.json")
+    assert "expected" in str(info.value)

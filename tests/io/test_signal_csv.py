@@ -330,7 +330,8 @@ def test_fuzz_text(tmp_path, content, kind, rate):
 def test_round_trip_regular(tmp_path, values, rate, start):
     start = float(start)
     rows = "".join(f"{start + i / rate!r},{v!r}\n" for i, v in enumerate(values))
-    (s,) = read_signal_csv(write(tmp_path, "time,eda\n" + rows), role="client")
+    # temp has no physical bound checked, so any float comes back as written
+    (s,) = read_signal_csv(write(tmp_path, "time,temp\n" + rows), role="client")
     np.testing.assert_array_equal(s.values, values)
     assert s.start == start
     if len(values) > 1:
@@ -348,9 +349,9 @@ def test_round_trip_times(tmp_path, steps, start, kind):
     times = start + np.concatenate([[0.0], np.cumsum(steps)])
     if np.any(np.diff(times) <= 0):  # steps lost to rounding at this magnitude
         return
-    rows = "".join(f"{float(t)!r},{i}\n" for i, t in enumerate(times))
+    rows = "".join(f"{float(t)!r},{i + 1}\n" for i, t in enumerate(times))
     (s,) = read_signal_csv(write(tmp_path, f"time,{kind}\n" + rows), role="client")
-    assert s.values.tolist() == list(range(len(times)))
+    assert s.values.tolist() == list(range(1, len(times) + 1))
     if s.sampling_rate is None:
         np.testing.assert_array_equal(s.times, times)
     else:  # within 1 % of a step, plus rounding of at most a tenth of a step
@@ -377,3 +378,14 @@ def test_round_trip_iso(tmp_path, seconds, offset):
     # within 1 % of a step plus the millisecond precision the times are written with
     np.testing.assert_allclose(s.time_axis(), expected, rtol=0, atol=0.01 * step + 1e-3 + 1e-6)
     assert s.start == pytest.approx(expected[0], abs=1e-6)
+
+
+def test_impossible_values_are_missing_with_a_warning(tmp_path):
+    text = "time,eda,hr\n0,0.30,70\n1,-0.50,0\n2,0.32,71\n"
+    with pytest.warns(AttunementWarning) as record:
+        eda, hr = read_signal_csv(write(tmp_path, text), role="client")
+    messages = sorted(str(w.message).removeprefix(f"{tmp_path}/") for w in record)
+    assert messages[0].startswith("signal.csv:3: eda: 1 value (-0.5) is impossible; expected skin")
+    assert messages[1].startswith("signal.csv:3: hr: 1 value (0) is impossible; expected a heart")
+    assert np.isnan(eda.values[1]) and np.isnan(hr.values[1])
+    assert eda.values[[0, 2]].tolist() == [0.30, 0.32]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
 from attunement.io import srt
 from attunement.io._captions import _NON_SPEECH
 from attunement.io._common import decode_text, read_text
@@ -84,7 +85,6 @@ CUE = "1\n00:00:01,000 --> 00:00:02,000\nAnn: hi\n\n"
         (CUE + "2\n9999999:00:00,000 --> 9999999:00:01,000\nx\n", 6, "is malformed"),
         (CUE + "two\n00:00:03,000 --> 00:00:04,000\nx\n", 5, "cue number is 'two'; expected a"),
         (CUE + "²\n00:00:03,000 --> 00:00:04,000\nx\n", 5, "cue number is '²'"),
-        (CUE + "and a second paragraph\n", 5, "a blank line inside a cue's text ends"),
         (
             CUE + "2\n00:00:03,000 --> 00:00:04,000\nx\n3\n00:00:05,000 --> 00:00:06,000\ny\n",
             9,
@@ -213,6 +213,24 @@ def test_round_trip(items):
         assert start == pytest.approx(ms / 1000) and end == pytest.approx((ms + duration) / 1000)
 
 
+@settings(max_examples=100, deadline=None)
+@given(items=utterances, data=st.data())
+def test_round_trip_with_paragraphs_inside_cues(items, data):
+    # blank lines inside a cue's text (after its first word, before a word that starts with a
+    # letter, as prose does) change nothing but a warning
+    broken = []
+    for name, text, start, duration, style in items:
+        split = text.split(" ")
+        at = [j for j in range(1, len(split)) if split[j][:1].isalpha()]
+        for j in data.draw(st.sets(st.sampled_from(at))) if at else ():
+            split[j] = "\n\n" + split[j]
+        broken.append((name, " ".join(split).replace(" \n\n", "\n\n"), start, duration, style))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttunementWarning)
+        got = rows(write_srt(broken))
+    assert [(s, t) for s, t, *_ in got] == [(name, text) for name, text, *_ in items]
+
+
 def check_fuzz(text: str) -> None:
     try:
         transcripts = srt.parse(text, path="f.srt")
@@ -263,3 +281,35 @@ def test_fuzz_bytes_only_decode_and_parse_or_raise_input_error(data):
 )
 def test_pathological_long_lines_are_read_in_linear_time(text):
     check_fuzz(text)
+
+
+def test_paragraphs_after_blank_lines_inside_a_cue_are_its_text():
+    # as players read it: on to the next cue number and timing line
+    text = (
+        "1\n00:00:01,000 --> 00:00:02,000\nAnn: hi\n\n"
+        "2\n00:00:03,000 --> 00:00:09,000\nBob: First paragraph.\n\nSecond one,\nstill Bob.\n\n"
+        "\n\nThird.\n\n"
+        "3\n00:00:10,000 --> 00:00:11,000\nAnn: ok\n"
+    )
+    with pytest.warns(AttunementWarning, match=r"s\.srt:9: 2 paragraphs after a blank line"):
+        (raw,) = srt.parse(text, path="s.srt")
+    got = [(u.speaker, u.text, u.start, u.end) for u in raw.utterances]
+    assert got == [
+        ("Ann", "hi", 1.0, 2.0),
+        ("Bob", "First paragraph. Second one, still Bob. Third.", 3.0, 9.0),
+        ("Ann", "ok", 10.0, 11.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tail", "line", "match"),
+    [
+        ("2\n00:00:0", 5, "found '2' where a cue was expected"),  # a cue cut off
+        ("00:00:03,000\nx\n", 5, "found '00:00:03,000' where a cue was expected"),
+        ("and then\n00:00:03,000 --> 00:00:04,000\nx\n", 5, "cue number is .and then."),
+    ],
+)
+def test_a_block_meant_as_a_cue_is_never_read_as_text(tail, line, match):
+    with pytest.raises(InputError, match=match) as info:
+        srt.parse(CUE + tail, path="s.srt")
+    assert info.value.line == line

@@ -450,7 +450,7 @@ def _write_everything(c, w) -> None:
     )
     garbage = f"{WEARABLE_WORD},x\n1,2\n".encode()
     failing = upload_demo(
-        c, w.cid, rows=8, extra={"therapist_wearable": ("wristband-of-jq.zip", garbage)}
+        c, w.cid, rows=8, extra={"therapist_wearable": ("wristband-of-jq.csv", garbage)}
     )
     status = wait_done(c, failing)
     assert status["status"] == "failed" and WEARABLE_WORD in status["error"]

@@ -9,13 +9,14 @@ import json
 import math
 import os
 import re
+import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
 from attunement.io._common import decode_text, read_bytes
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "check_unix_time",
     "csv_rows",
     "decode_csv",
+    "drop_impossible",
     "load_json",
     "read_csv_cells",
     "read_csv_text",
@@ -415,3 +417,69 @@ def check_unix_time(
             field=field,
         )
     return float(value)
+
+
+#: Values no sensor of the kind can measure: kind -> (test of a bad value, what is expected).
+#: Skin conductance is never below 0 µS (an E4 lying off the wrist writes about 0, never less)
+#: and a heart rate is a positive number of beats per minute.
+_IMPOSSIBLE: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
+    "eda": (lambda v: v < 0, "skin conductance of 0 µS or more"),
+    "hr": (lambda v: v <= 0, "a heart rate above 0 bpm"),
+}
+
+
+def drop_impossible(
+    values: np.ndarray,
+    kind: str,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    first_line: int = 1,
+    field: str | None = None,
+) -> np.ndarray:
+    """Mark values that no sensor of ``kind`` can measure as missing (NaN), with one warning.
+
+    Parameters
+    ----------
+    values : ndarray
+        One value per row; row 0 is on line ``first_line``.
+    kind : str
+        The signal kind; only ``eda`` and ``hr`` have a physical bound checked.
+
+    Warns
+    -----
+    AttunementWarning
+        ``FILE:LINE: FIELD: N values such as -0.2 are impossible; expected ...; read as
+        missing``, naming the first.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     out = drop_impossible(np.array([0.3, -0.2, 0.4]), "eda", path="EDA.csv", first_line=3)
+    >>> out.tolist(), str(w[0].message).split(";")[0]
+    ([0.3, nan, 0.4], 'EDA.csv:4: 1 value (-0.2) is impossible')
+    """
+    rule = _IMPOSSIBLE.get(kind)
+    if rule is None or values.size == 0:
+        return values
+    test, expected = rule
+    with np.errstate(invalid="ignore"):
+        bad = test(values)
+    if not bad.any():
+        return values
+    first = int(np.argmax(bad))
+    n = int(bad.sum())
+    where = "" if path is None else f"{os.fspath(path)}:{first + first_line}: "
+    if field is not None:
+        where += f"{field}: "
+    many = f"{n} values (the first {values[first]:g})" if n > 1 else f"1 value ({values[first]:g})"
+    warnings.warn(
+        f"{where}{many} {'are' if n > 1 else 'is'} impossible; expected {expected}; read as "
+        "missing (a sensor fault or a wrong column)",
+        AttunementWarning,
+        stacklevel=3,
+    )
+    out = values.astype(float, copy=True)
+    out[bad] = np.nan
+    return out

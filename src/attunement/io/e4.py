@@ -21,6 +21,7 @@ Decisions:
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 import zipfile
@@ -32,7 +33,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._tables import cells_to_float, check_unix_time, decode_csv, read_csv_cells
+from attunement.io._tables import (
+    cells_to_float,
+    check_unix_time,
+    decode_csv,
+    drop_impossible,
+    read_csv_cells,
+)
 from attunement.model import ROLES, SIGNAL_KINDS, Signal
 
 if TYPE_CHECKING:
@@ -42,8 +49,10 @@ __all__ = [
     "DEVICE",
     "E4_FILES",
     "MAX_EXPORT_BYTES",
+    "MAX_FILE_BYTES",
     "E4Recording",
     "is_e4",
+    "is_e4_container",
     "parse_e4_csv",
     "read_e4",
 ]
@@ -62,13 +71,29 @@ E4_FILES: dict[str, str] = {
 _OTHER_FILES = ("tags.csv", "info.txt")
 _KNOWN = {name.casefold(): name for name in (*E4_FILES, *_OTHER_FILES)}
 
-#: Largest total uncompressed size of the files read from one export (bytes): what a real E4
-#: export can be. An hour is about 3.2 MB (BVP at 64 Hz about 1.8 MB, the accelerometer's three
-#: columns at 32 Hz about 1.2 MB, the rest little), and the E4 holds at most about 60 hours, so a
-#: full device is about 200 MB; 256 MiB leaves room. More is a zip bomb, not a recording. (The
-#: compression ratio is not capped: a wristband lying still or off the wrist for hours writes
-#: constant values, which deflate a thousandfold and are still a genuine export.)
-MAX_EXPORT_BYTES = 256 * 1024**2
+#: Longest recording one E4 holds (seconds): its memory keeps about 60 hours.
+MAX_HOURS = 60
+#: Largest size of each file of one export (bytes): what a full E4 writes, with room. Each is
+#: the file's sampling rate (at most 4 beats a second for IBI.csv) times 60 hours times the
+#: longest line the E4 writes for it, rounded up (EDA ``12.345678``, ACC ``-128,-128,-128``,
+#: IBI ``12345.678901,1.234567``): EDA.csv and TEMP.csv 10 MiB, HR.csv 3 MiB, BVP.csv 160 MiB,
+#: ACC.csv 110 MiB, IBI.csv 20 MiB. A larger file is a zip bomb or not an E4 export, and is
+#: refused before it is unpacked. (The compression ratio is not capped: a wristband lying still
+#: or off the wrist for hours writes constant values, which deflate a thousandfold and are still
+#: a genuine export.)
+MAX_FILE_BYTES: dict[str, int] = {
+    "EDA.csv": 10 * 2**20,
+    "HR.csv": 3 * 2**20,
+    "BVP.csv": 160 * 2**20,
+    "TEMP.csv": 10 * 2**20,
+    "ACC.csv": 110 * 2**20,
+    "IBI.csv": 20 * 2**20,
+    "tags.csv": 2**20,
+    "info.txt": 2**20,
+}
+#: Largest total size of the files read from one export (bytes): about the sum of
+#: :data:`MAX_FILE_BYTES`. An hour is about 3.2 MB, a full E4 about 200 MB.
+MAX_EXPORT_BYTES = 320 * 2**20
 
 _EXPECTED = ", ".join(E4_FILES)
 
@@ -178,20 +203,71 @@ def _parse(text: str, *, kind: str, role: str, path: str | None, file: str) -> S
     found = text.split("\n", 1)[0].count(",") + 1
     if found != width:
         raise InputError(f"has {found} columns; expected {width}: {layout}", path=where, line=1)
+    fast = _fast_column(text) if width == 1 else None
+    if fast is not None:
+        head, values = fast
+        return _signal(head, values, kind=kind, role=role, path=where, file=file)
     cells = read_csv_cells(text, path=where)
     if kind == "ibi":
         return _parse_ibi(cells, role=role, path=where, file=file)
-    start = _header_value(cells, row=0, what="start time", path=where)
-    check_unix_time(start, path=where, line=1, field="start time")
-    rate = _header_value(cells, row=1, what="sampling rate", path=where)
-    if rate <= 0:
-        raise InputError(
-            f"sampling rate is {rate:g}; expected a positive number of Hz", path=where, line=2
-        )
-    if len(cells) == 2:
+    if len(cells) <= 2:
+        _signal(cells, np.empty(0), kind=kind, role=role, path=where, file=file)  # checks head
         return None
     values = cells_to_float(cells.iloc[2:], path=where, first_line=3)
-    return Signal(kind, role, rate, values if width == 3 else values[:, 0], start, meta=_meta(file))
+    return _signal(
+        cells, values if width == 3 else values[:, 0], kind=kind, role=role, path=where, file=file
+    )
+
+
+def _fast_column(text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """A one-column file read straight to numbers (a 60-hour BVP.csv in a few hundred MB).
+
+    Returns the two header rows (as cells) and the samples, or None when anything is unusual
+    (a cell that is not a finite number, a blank line, a second column): the careful reader
+    then names the line.
+    """
+    import pandas as pd
+
+    head_text, _, body = text.partition("\n")
+    rate_text, _, body = body.partition("\n")
+    if not body.strip():
+        return None
+    try:
+        values = pd.read_csv(
+            io.BytesIO(body.encode("ascii")),
+            header=None,
+            dtype=np.float64,
+            engine="c",
+            skip_blank_lines=False,
+            na_filter=False,
+        ).to_numpy()
+    except (ValueError, UnicodeEncodeError, pd.errors.ParserError):
+        return None
+    if values.shape[1] != 1 or not np.isfinite(values).all():
+        return None
+    return read_csv_cells(f"{head_text}\n{rate_text}\n"), values[:, 0]
+
+
+def _signal(
+    cells: pd.DataFrame,
+    values: np.ndarray,
+    *,
+    kind: str,
+    role: str,
+    path: str | None,
+    file: str,
+) -> Signal:
+    """A regular E4 signal from its two header rows (cells) and its samples."""
+    start = _header_value(cells, row=0, what="start time", path=path)
+    check_unix_time(start, path=path, line=1, field="start time")
+    rate = _header_value(cells, row=1, what="sampling rate", path=path)
+    if rate <= 0:
+        raise InputError(
+            f"sampling rate is {rate:g}; expected a positive number of Hz", path=path, line=2
+        )
+    if values.ndim == 1:
+        values = drop_impossible(values, kind, path=path, first_line=3)
+    return Signal(kind, role, rate, values, start, meta=_meta(file))
 
 
 def _parse_ibi(cells: pd.DataFrame, *, role: str, path: str | None, file: str) -> Signal | None:
@@ -256,6 +332,13 @@ def _choose(rels: list[PurePosixPath], *, where: str) -> dict[str, PurePosixPath
     """The export's files (canonical name -> relative path), all in one folder."""
     folders: dict[PurePosixPath, dict[str, PurePosixPath]] = {}
     for rel in rels:
+        if rel.is_absolute() or ".." in rel.parts or (rel.parts and ":" in rel.parts[0]):
+            raise InputError(
+                f"holds a member with the unsafe path {str(rel)!r}; expected the files of one "
+                "export, at the top or in one sub-folder (a zip made by E4 connect has no such "
+                "paths)",
+                path=where,
+            )
         name = _KNOWN.get(rel.name.casefold())
         if name is None or _is_junk(rel) or len(rel.parts) > 2:
             continue
@@ -279,7 +362,17 @@ def _choose(rels: list[PurePosixPath], *, where: str) -> dict[str, PurePosixPath
     return next(iter(with_signals.values()))
 
 
-def _check_total(total: int, *, where: str) -> None:
+def _check_sizes(sizes: dict[str, int], *, where: str) -> None:
+    """Refuse a file, or an export, larger than a full E4 writes (before anything is unpacked)."""
+    for name, size in sizes.items():
+        cap = MAX_FILE_BYTES[name]
+        if size > cap:
+            raise InputError(
+                f"unpacks to {size / 2**20:.0f} MiB; expected at most {cap / 2**20:.0f} MiB for "
+                f"{name} (what {MAX_HOURS} hours, a full E4, write)",
+                path=f"{where}:{name}",
+            )
+    total = sum(sizes.values())
     if total > MAX_EXPORT_BYTES:
         raise InputError(
             f"unpacks to {total / 2**20:.0f} MiB; expected at most "
@@ -298,12 +391,12 @@ def _load_zip(p: Path) -> dict[str, tuple[str, bytes]]:
         with zipfile.ZipFile(p) as zf:
             infos = {_member(i.filename): i for i in zf.infolist() if not i.is_dir()}
             chosen = _choose(list(infos), where=where)
-            _check_total(sum(infos[rel].file_size for rel in chosen.values()), where=where)
+            _check_sizes({n: infos[rel].file_size for n, rel in chosen.items()}, where=where)
             out = {}
             for name, rel in chosen.items():
                 member = f"{where}:{rel}"
                 try:
-                    out[name] = (member, zf.read(infos[rel]))
+                    out[name] = (member, zf.read(infos[rel]))  # at most file_size bytes
                 except _ZIP_ERRORS as exc:
                     raise InputError(
                         f"cannot be unpacked ({exc}); expected an intact zip as downloaded from "
@@ -341,7 +434,7 @@ def _load_folder(p: Path) -> dict[str, tuple[str, bytes]]:
     try:
         chosen = _choose(_list_folder(p), where=where)
         files = {name: p.joinpath(*rel.parts) for name, rel in chosen.items()}
-        _check_total(sum(f.stat().st_size for f in files.values()), where=where)
+        _check_sizes({n: f.stat().st_size for n, f in files.items()}, where=where)
         return {name: (str(f), f.read_bytes()) for name, f in files.items()}
     except OSError as exc:
         raise InputError(
@@ -430,6 +523,30 @@ def read_e4(path: str | os.PathLike[str], *, role: str) -> E4Recording:
         if data.strip():
             tags = _parse_tags(decode_csv(data, path=where), path=where)
     return E4Recording(tuple(signals), tags, p.name)
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+def is_e4_container(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a folder or a zip file: what only an E4 export can be among wearables.
+
+    A damaged zip counts too (by its first bytes or its ``.zip`` name), so that
+    :func:`read_e4` says what is wrong with it. Never raises.
+
+    Examples
+    --------
+    >>> is_e4_container("no/such/export.csv")
+    False
+    """
+    p = Path(path)
+    try:
+        if p.is_dir() or p.suffix.casefold() == ".zip":
+            return True
+        with p.open("rb") as fh:
+            return fh.read(4) in _ZIP_MAGIC
+    except OSError:
+        return False
 
 
 def is_e4(path: str | os.PathLike[str]) -> bool:

@@ -31,6 +31,7 @@ warning says so). Signal CSVs with relative times are already on the session clo
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import warnings
 from dataclasses import dataclass, replace
@@ -39,7 +40,7 @@ from typing import Any
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.io._common import parse_toml, read_bytes
-from attunement.io.e4 import is_e4, read_e4
+from attunement.io.e4 import is_e4_container, read_e4
 from attunement.io.signal_csv import read_signal_csv
 from attunement.model import Signal
 
@@ -140,6 +141,11 @@ def _get(
             f"is {type(value).__name__} {value!r}; expected {what}",
             path=path,
             field=f"{where}{key}",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        # TOML writes nan and inf; no time, offset or rate can be either.
+        raise InputError(
+            f"is {value!r}; expected a finite number of {what}", path=path, field=f"{where}{key}"
         )
     return value
 
@@ -271,10 +277,14 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
 
 
 def wearable_format(path: str | os.PathLike[str], format: str | None = None) -> str:
-    """``format`` if given, else 'e4' for an Empatica export (zip or folder), else 'csv'."""
+    """``format`` if given, else 'e4' for a folder or a zip (an Empatica export), else 'csv'.
+
+    A folder or zip that is not a readable E4 export is still 'e4', so that its error says
+    what is wrong with it (no E4 files, an unsafe member path, a damaged zip).
+    """
     if format is not None:
         return format
-    return "e4" if is_e4(path) else "csv"
+    return "e4" if is_e4_container(path) else "csv"
 
 
 def read_wearable(
@@ -317,7 +327,8 @@ def read_wearables(
     """
     signals: list[Signal] = []
     tags: list[tuple[float, str]] = []
-    for w in manifest.wearables:
+    source: dict[tuple[str, str], int] = {}  # (role, kind) -> the wearable that gave it
+    for i, w in enumerate(manifest.wearables):
         got, device_tags = read_wearable(
             w.path,
             role=w.role,
@@ -328,9 +339,28 @@ def read_wearables(
         )
         tags.extend((t + w.offset_s, w.role) for t in device_tags)
         for sig in got:
+            first = source.setdefault((w.role, sig.kind), i)
+            if first != i:
+                raise InputError(
+                    f"is {w.role!r}, and wearables[{first}] ({manifest.wearables[first].path.name})"
+                    f" already gives the {w.role}'s {sig.kind.upper()}; expected one source of "
+                    "each signal per person (is one of them the other person's?)",
+                    path=manifest.path,
+                    field=f"wearables[{i}].role",
+                )
             signals.append(
                 replace(sig.shifted(w.offset_s), meta={**sig.meta, "simulated": w.simulated})
             )
+    worn = {w.role for w in manifest.wearables}
+    if len(worn) == 1:
+        (role,) = worn
+        other = "client" if role == "therapist" else "therapist"
+        warnings.warn(
+            f"{manifest.path}: only the {role} wears a device (no wearables entry has role = "
+            f"{other!r}), so there is no physiological synchrony to measure",
+            AttunementWarning,
+            stacklevel=2,
+        )
     absolute = [s for s in signals if s.start > UNIX_CLOCK_THRESHOLD]
     origin = manifest.start
     if absolute and origin is None:

@@ -10,6 +10,17 @@ The document is an object with a ``monologues`` list; each monologue is one spea
 Words are ``text`` elements with times in seconds; punctuation and the spaces between words are
 ``punct`` elements without times. Rev.ai may name the speaker in ``speaker_info.display_name``
 instead of ``speaker_name``.
+
+Rev's transcript editor writes another shape of the same idea: a top-level ``speakers`` list
+naming the speaker numbers, and each monologue's words as ``spans`` timed by ``ts`` and
+``endTs``::
+
+    {"speakers": [{"id": 0, "name": "Dr. Lee"}, {"id": 1, "name": "Sam"}],
+     "monologues": [{"speaker": 0, "spans": [{"type": "text", "value": "Hello", "ts": 0.5,
+                                              "endTs": 0.9}, {"type": "punct", "value": "."}]}]}
+
+Both are read by :func:`parse`; two words that follow each other without a space element are
+joined with a space.
 """
 
 from __future__ import annotations
@@ -48,7 +59,32 @@ def sniff(text: str) -> bool:
     return isinstance(data, dict) and isinstance(data.get("monologues"), list)
 
 
-def _speaker(mono: dict[str, Any], where: str, path: str | None) -> str:
+def _speaker_names(data: dict[str, Any], path: str | None) -> dict[str, str]:
+    """Speaker number (as text) -> name, from the editor's top-level ``speakers`` list."""
+    speakers = data.get("speakers")
+    if speakers is None:
+        return {}
+    if not isinstance(speakers, list):
+        raise InputError(
+            f'is {speakers!r:.40}; expected a list such as [{{"id": 0, "name": "Dr. Lee"}}]',
+            path=path,
+            field="speakers",
+        )
+    names = {}
+    for i, sp in enumerate(speakers):
+        if not isinstance(sp, dict) or "id" not in sp:
+            raise InputError(
+                f'is {sp!r:.40}; expected a speaker such as {{"id": 0, "name": "Dr. Lee"}}',
+                path=path,
+                field=f"speakers[{i}]",
+            )
+        name = sp.get("name", sp.get("display_name"))
+        if isinstance(name, str) and name.strip():
+            names[str(sp["id"]).strip()] = name.strip()
+    return names
+
+
+def _speaker(mono: dict[str, Any], where: str, path: str | None, names: dict[str, str]) -> str:
     name = mono.get("speaker_name")
     if isinstance(name, str) and name.strip():
         return name.strip()
@@ -64,7 +100,7 @@ def _speaker(mono: dict[str, Any], where: str, path: str | None) -> str:
             path=path,
             field=f"{where}.speaker",
         )
-    return f"Speaker {str(number).strip()}"
+    return names.get(str(number).strip(), f"Speaker {str(number).strip()}")
 
 
 def _seconds(value: Any, where: str, path: str | None) -> float | None:
@@ -98,8 +134,10 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
         One transcript with one utterance per monologue: the element values joined in order
         (Rev gives the spaces between words as ``punct`` elements), ``start`` the first ``ts``
         and ``end`` the last ``end_ts`` (None when no element is timed). The speaker is
-        ``speaker_name``, else ``speaker_info.display_name``, else ``"Speaker N"`` from the
-        ``speaker`` number. Monologues without text are skipped.
+        ``speaker_name``, else ``speaker_info.display_name``, else the name the top-level
+        ``speakers`` list gives the ``speaker`` number, else ``"Speaker N"``. The editor's
+        ``spans`` and ``endTs`` are read as ``elements`` and ``end_ts``. Monologues without
+        text are skipped.
 
     Raises
     ------
@@ -118,6 +156,11 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     ...     {"type": "punct", "value": "."}]}]}'''
     >>> [(u.speaker, u.text, u.start, u.end) for u in parse(doc)[0].utterances]
     [('Speaker 1', 'Hello, Sam.', 0.5, 1.4)]
+    >>> editor = '''{"speakers": [{"id": 1, "name": "Sam"}], "monologues": [{"speaker": 1,
+    ...     "spans": [{"type": "text", "value": "Fine", "ts": 2.0, "endTs": 2.3},
+    ...               {"type": "text", "value": "thanks", "ts": 2.4, "endTs": 2.8}]}]}'''
+    >>> [(u.speaker, u.text, u.start, u.end) for u in parse(editor)[0].utterances]
+    [('Sam', 'Fine thanks', 2.0, 2.8)]
     """
     data = load_json(text, path=path)
     if not isinstance(data, dict):
@@ -127,22 +170,25 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
         found = "no 'monologues'" if monologues is None else f"'monologues' {monologues!r:.40}"
         raise InputError(f"has {found}; {_EXPECTED}", path=path, field="monologues")
 
+    names = _speaker_names(data, path)
     utterances = []
     for i, mono in enumerate(monologues):
         where = f"monologues[{i}]"
         if not isinstance(mono, dict):
             raise InputError(f"is {mono!r:.40}; {_EXPECTED}", path=path, field=where)
-        elements = mono.get("elements", [])
+        key = "spans" if "spans" in mono and "elements" not in mono else "elements"
+        elements = mono.get(key, [])
         if not isinstance(elements, list):
             raise InputError(
                 f"is {elements!r:.40}; expected a list of elements",
                 path=path,
-                field=f"{where}.elements",
+                field=f"{where}.{key}",
             )
         parts: list[str] = []
         start = end = None
+        previous_word = False
         for j, el in enumerate(elements):
-            at = f"{where}.elements[{j}]"
+            at = f"{where}.{key}[{j}]"
             if not isinstance(el, dict) or not isinstance(el.get("value"), str):
                 raise InputError(
                     f"is {el!r:.60}; expected an element such as "
@@ -150,9 +196,15 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
                     path=path,
                     field=at,
                 )
-            parts.append(el["value"])
+            value = el["value"]
+            word = el.get("type") != "punct"
+            if word and previous_word and value[:1].strip() and parts[-1][-1:].strip():
+                parts.append(" ")
+            parts.append(value)
+            previous_word = word and bool(value.strip())
+            end_key = "endTs" if "endTs" in el and "end_ts" not in el else "end_ts"
             ts = _seconds(el.get("ts"), f"{at}.ts", path)
-            end_ts = _seconds(el.get("end_ts"), f"{at}.end_ts", path)
+            end_ts = _seconds(el.get(end_key), f"{at}.{end_key}", path)
             if start is None:
                 start = ts
             if end_ts is not None:
@@ -160,7 +212,7 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
         words = "".join(parts).strip()
         if not words:
             continue
-        speaker = _speaker(mono, where, path)
+        speaker = _speaker(mono, where, path, names)
         if start is not None and end is not None and end < start:
             raise InputError(
                 f"ends ({end:g} s) before it starts ({start:g} s); expected end_ts >= ts",

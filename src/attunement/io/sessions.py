@@ -16,9 +16,40 @@ from attunement.io.roles import assign_roles, scrub_identifier
 from attunement.io.transcripts import read_transcripts
 from attunement.model import Session, Signal
 
-__all__ = ["read_session", "read_sessions"]
+__all__ = ["MAX_SESSION_UTTERANCES", "MAX_SESSION_WORDS", "read_session", "read_sessions"]
 
 Names = str | Sequence[str] | None
+
+#: Largest session read (utterances, words): about 30 hours of conversation. A one-hour session
+#: holds some 150 to 800 utterances and 6,000 to 10,000 words; analysing one at these caps takes
+#: about a minute and under 2 GB. A larger "session" is a corpus in one file or not a transcript.
+MAX_SESSION_UTTERANCES = 20_000
+MAX_SESSION_WORDS = 300_000
+
+
+def _check_session(
+    utterances: Sequence[Any], speakers: dict[str, str], *, path: Path, session_id: str
+) -> None:
+    """Refuse what cannot be analysed: a session without both people, or one far too long."""
+    roles = set(speakers.values())
+    for needed in ("therapist", "client"):
+        if needed not in roles:
+            found = ", ".join(f"{label!r} as {role}" for label, role in speakers.items())
+            raise InputError(
+                f"session {session_id!r} has no {needed} utterance (speakers: {found or 'none'}); "
+                f"expected both a therapist and a client (name the {needed}'s label with "
+                f"--{needed} NAME, or {needed} = in the manifest)",
+                path=path,
+            )
+    words = sum(u.n_words for u in utterances)
+    if len(utterances) > MAX_SESSION_UTTERANCES or words > MAX_SESSION_WORDS:
+        raise InputError(
+            f"session {session_id!r} holds {len(utterances):,} utterances and {words:,} words; "
+            f"expected at most {MAX_SESSION_UTTERANCES:,} utterances and {MAX_SESSION_WORDS:,} "
+            "words (about 30 hours of conversation; a one-hour session holds well under 1,000 "
+            "utterances): split the file into sessions",
+            path=path,
+        )
 
 
 def _sha256(path: Path) -> str | None:
@@ -58,6 +89,7 @@ def _build(
     if id_from_file and not keep_names:  # a file name often holds the client's name
         labels = {r.speaker: u.speaker for r, u in zip(raw.utterances, utterances, strict=True)}
         session_id = scrub_identifier(session_id, labels)
+    _check_session(utterances, speakers, path=transcript_path, session_id=session_id)
     inputs = [_input(transcript_path, "transcript", raw.format)]
     full_meta: dict[str, Any] = {"source_format": raw.format, **raw.meta, **(meta or {})}
     full_meta["inputs"] = inputs + list(full_meta.get("inputs", []))

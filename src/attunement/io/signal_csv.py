@@ -34,7 +34,13 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._tables import cells_to_float, check_unix_time, read_csv_cells, read_csv_text
+from attunement.io._tables import (
+    cells_to_float,
+    check_unix_time,
+    drop_impossible,
+    read_csv_cells,
+    read_csv_text,
+)
 from attunement.io.e4 import parse_e4_csv
 from attunement.model import ROLES, SIGNAL_KINDS, Signal
 
@@ -180,6 +186,8 @@ def read_signal_csv(
                 line=1,
             )
         values = cells_to_float(cells, path=where, missing=True)
+        if width == 1:
+            values = drop_impossible(values[:, 0], kind, path=where)[:, None]
         return (
             Signal(
                 kind, role, sampling_rate, values if width == 3 else values[:, 0], start, meta=meta
@@ -327,6 +335,7 @@ def _read_with_header(
     signals = []
     for j, (i, k) in enumerate(columns.items()):
         m = {**meta, "column": head[i]}
+        values[:, j] = drop_impossible(values[:, j], k, path=path, first_line=2, field=head[i])
         if times is None:
             signals.append(Signal(k, role, sampling_rate, values[:, j], start, meta=m))
         elif rate is not None and k != "ibi":

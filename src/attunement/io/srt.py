@@ -17,7 +17,11 @@ Rules:
   start, or a cue that starts before the cue above it (as in the Zoom captions reader) is an
   error;
 - a cue whose number is missing (the block starts with its timing) is accepted; a number that
-  is not a whole number, or a block without a timing line, is an error;
+  is not a whole number, or a block that starts like a cue (a number, or a clock time) but has
+  no timing line, is an error;
+- a paragraph of text after a blank line inside a cue is that cue's text, as video players
+  read it (they read on to the next cue number and timing line), with one warning counting
+  such paragraphs;
 - a line of cue text may begin with its speaker: ``Name: words`` (see
   :func:`attunement.io._common.split_speaker`), ``>> Name: words`` or ``[Name] words``
   (``[music]``-style sound descriptions are not speakers);
@@ -30,8 +34,9 @@ Rules:
 from __future__ import annotations
 
 import re
+import warnings
 
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
 from attunement.io._captions import (
     caption_blocks,
     caption_segments,
@@ -45,16 +50,46 @@ __all__ = ["parse", "sniff"]
 _TIME = r"\d{1,6}:\d{1,2}:\d{1,2},\d{1,3}"
 _SIGNATURE = re.compile(rf"\d+\n{_TIME}[ \t]*-->[ \t]*{_TIME}(?:[ \t].*)?")
 _EXPECTED = "hh:mm:ss,mmm --> hh:mm:ss,mmm"
-_LAYOUT = (
-    f"a cue number, then '{_EXPECTED}', then the text (a blank line inside a cue's text ends "
-    "the cue)"
-)
+_LAYOUT = f"a cue number, then '{_EXPECTED}', then the text"
+#: The first line of a block meant as a cue: a cue number, or a (maybe broken) clock time.
+_CUE_START = re.compile(r"\d+|-?\d+:\d.*")
 
 
 def _first_cue(text: str) -> str:
     """The first two non-blank lines, stripped and joined by a newline."""
     lines = [line.strip() for line in text.removeprefix("\ufeff").split("\n", 64)[:64]]
     return "\n".join([line for line in lines if line][:2])
+
+
+def _join_paragraphs(
+    blocks: list[list[tuple[int, str]]], *, path: str | None
+) -> list[list[tuple[int, str]]]:
+    """Join each paragraph of plain text that follows a blank line to the cue above it.
+
+    A block is such a paragraph when nothing in its first two lines is a timing and its first
+    line is neither a cue number nor a clock time (those are cues, broken or cut off, and stay
+    errors). One warning names the first paragraph's line and counts them.
+    """
+    out: list[list[tuple[int, str]]] = []
+    joined: list[int] = []
+    for block in blocks:
+        heads = [line for _, line in block[:2]]
+        if out and not any("-->" in h for h in heads) and not _CUE_START.fullmatch(heads[0]):
+            out[-1] = out[-1] + block
+            joined.append(block[0][0])
+        else:
+            out.append(block)
+    if joined:
+        n = len(joined)
+        where = f"{path}:{joined[0]}: " if path else f"line {joined[0]}: "
+        warnings.warn(
+            f"{where}{n} paragraph{'s' * (n > 1)} after a blank line inside a cue "
+            f"{'are' if n > 1 else 'is'} read as that cue's text, as video players read it; "
+            "expected blank lines only between cues",
+            AttunementWarning,
+            stacklevel=3,
+        )
+    return out
 
 
 def sniff(text: str) -> bool:
@@ -118,7 +153,7 @@ def parse(text: str, *, path: str | None = None) -> list[RawTranscript]:
     utterances: list[RawUtterance] = []
     speaker = ""
     previous: tuple[float, int] | None = None
-    for block in blocks:
+    for block in _join_paragraphs(blocks, path=path):
         cue_id, line, start, end, lines = parse_cue_block(
             block, expected=_EXPECTED, layout=_LAYOUT, path=path
         )

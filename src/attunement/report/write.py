@@ -16,9 +16,45 @@ from attunement.errors import InputError
 from attunement.report.csvsafe import safe_csv
 from attunement.report.html import render_report
 
-__all__ = ["OUTPUT_FILES", "atomic_write", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "atomic_write", "check_output_file", "write_outputs"]
 
 OUTPUT_FILES = ("report.html", "results.json", "utterances.csv")
+
+
+def check_output_file(path: str | os.PathLike[str], *, field: str | None = None) -> Path:
+    """Refuse, before any work is done, a file path that cannot be written.
+
+    Raises
+    ------
+    InputError
+        Naming the path (and the option, ``field``): a folder, a folder that does not exist,
+        or one that is not writable.
+
+    Examples
+    --------
+    >>> check_output_file("/no/such/folder/w.csv", field="--csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    attunement.errors.InputError: /no/such/folder/w.csv: --csv: its folder ... does not exist; ...
+    """
+    p = Path(path)
+    parent = p.parent
+    if p.is_dir():
+        raise InputError("is a folder; expected a file name to write", path=p, field=field)
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise InputError(
+            f"its folder {parent} {what}; expected a file in an existing folder",
+            path=p,
+            field=field,
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(
+            f"its folder {parent} is not writable; expected a folder you may write in",
+            path=p,
+            field=field,
+        )
+    return p
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -27,9 +63,12 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     A reader of ``path`` sees the old file or the new one, never a half-written one; on any
     error the temporary file is removed.
     """
-    path = Path(path)
+    path = check_output_file(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror})", path=path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
