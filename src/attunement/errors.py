@@ -40,12 +40,13 @@ class InputError(AttunementError, ValueError):
         self,
         message: str,
         *,
-        path: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | object | None = None,
         line: int | None = None,
         field: str | None = None,
     ) -> None:
         self.message = message
-        self.path = os.fspath(path) if path is not None else None
+        # a path, or anything that names a file by its str() (an in-memory upload)
+        self.path = None if path is None else _name(path)
         self.line = line
         self.field = field
         super().__init__(self._render())
@@ -68,6 +69,10 @@ class InputError(AttunementError, ValueError):
         if self.path is not None:
             return self
         return InputError(self.message, path=path, line=self.line, field=self.field)
+
+
+def _name(path: object) -> str:
+    return os.fspath(path) if isinstance(path, str | os.PathLike) else str(path)
 
 
 class AttunementWarning(UserWarning):

@@ -82,3 +82,35 @@ def test_truncated_docx(tmp_path):
 def test_is_docx():
     assert not is_docx(b"PK\x03\x04abc")
     assert is_docx(b"PK\x03\x04....[Content_Types].xml")
+
+
+def test_a_document_that_unpacks_to_too_much_xml_is_refused_before_parsing(tmp_path):
+    import time
+    import zipfile
+
+    from attunement.io import docx as reader
+
+    good = make_docx(tmp_path / "good.docx", ["Therapist: hi", "Client: hello"])
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":  # 17 MiB of blank space deflates to kB
+                data = data.replace(b"<w:body>", b"<w:body>" + b" " * (17 * 2**20), 1)
+            out.writestr(info, data)
+    assert bomb.stat().st_size < 100_000
+    started = time.perf_counter()
+    with pytest.raises(
+        InputError, match=r"bomb\.docx: unpacks to 1[78] MiB of XML; expected at most 16 MiB"
+    ):
+        docx_text(bomb)
+    assert time.perf_counter() - started < 2  # refused before the XML is parsed
+    assert reader.MAX_XML_BYTES == 16 * 2**20
+
+
+def test_a_document_is_read_from_memory(tmp_path):
+    from attunement.io._common import InMemoryFile
+
+    path = make_docx(tmp_path / "notes.docx", ["Dr Lee: hi", "Sam: hello"])
+    (raw,) = read_transcripts(InMemoryFile("Sam week 2.docx", path.read_bytes()))
+    assert [(u.speaker, u.text) for u in raw.utterances] == [("Dr Lee", "hi"), ("Sam", "hello")]

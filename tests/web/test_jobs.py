@@ -4,7 +4,6 @@ failures named by the uploaded file, resuming after a stop."""
 from __future__ import annotations
 
 import tempfile
-import tomllib
 
 import pytest
 from web_fixture import (
@@ -20,8 +19,9 @@ from web_fixture import (
 
 import attunement.web.jobs as jobs
 from attunement.errors import InputError
+from attunement.io._common import InMemoryFile
 from attunement.web.app import create_app
-from attunement.web.jobs import _manifest, _suffix, analyse, speakers
+from attunement.web.jobs import _manifest, analyse, speakers
 
 ROLES = {"therapist": ["Therapist"], "client": ["Client"]}
 
@@ -56,38 +56,20 @@ def test_speakers_errors_name_the_uploaded_file(name, data, expected):
     assert tempfile.gettempdir() not in str(info.value)
 
 
-@pytest.mark.parametrize(
-    ("name", "suffix"),
-    [
-        ("a.CSV", ".csv"),
-        ("b.tar.gz", ".gz"),
-        ("c", ""),
-        ("d.evil/../x", ""),
-        ("e.toolongsuffix", ""),
-    ],
-)
-def test_suffix_keeps_only_a_plain_extension(name, suffix):
-    assert _suffix(name) == suffix
-
-
-def test_manifest_quotes_any_speaker_name(tmp_path):
+def test_the_manifest_holds_the_files_in_memory_and_the_names_as_given():
     names = ['Dr. "Q" O\'Brien', "back\\slash", "new\nline", "Ünïcode ✓", "]] = evil"]
-    paths = {
-        "transcript": tmp_path / "transcript.csv",
-        "client_wearable": tmp_path / "client_wearable.zip",
-        "audio": tmp_path / "audio.wav",
+    files = {
+        "transcript": ("notes.csv", b"speaker,text\n"),
+        "client_wearable": ("Anna band.zip", b"PK"),
+        "audio": ("a.wav", b"RIFF"),
     }
     roles = {"therapist": names[:2], "client": names[2:], "start": "2026-11-25T14:00:00+01:00"}
-    parsed = tomllib.loads(_manifest('id "1"', paths, roles))
-    assert parsed["id"] == 'id "1"'
-    assert parsed["start"] == "2026-11-25T14:00:00+01:00"
-    assert parsed["transcript"] == {
-        "path": "transcript.csv",
-        "therapist": names[:2],
-        "client": names[2:],
-    }
-    assert parsed["wearables"] == [{"role": "client", "path": "client_wearable.zip"}]
-    assert parsed["audio"] == {"path": "audio.wav"}
+    m = _manifest('id "1"', files, roles)
+    assert m.id == 'id "1"' and m.start == 1795611600.0  # 2026-11-25 13:00 UTC
+    assert m.transcript.path == InMemoryFile("notes.csv", b"speaker,text\n")
+    assert (m.transcript.therapist, m.transcript.client) == (tuple(names[:2]), tuple(names[2:]))
+    assert [(w.role, w.path.name) for w in m.wearables] == [("client", "Anna band.zip")]
+    assert m.audio == InMemoryFile("a.wav", b"RIFF")
 
 
 # --- analysis in the background --------------------------------------------------------------
@@ -113,7 +95,45 @@ def test_an_analysis_that_fails_names_the_uploaded_file(client, users, monkeypat
         assert leak not in error
     page = client.get(f"/sessions/{sid}")
     assert 'id="failed"' in page.text and "Anna week 3 band.zip" in page.text
-    assert list(private_tmp.iterdir()) == []  # the decrypted copies are gone
+    assert list(private_tmp.iterdir()) == []  # no decrypted copy was ever written
+
+
+def test_no_plaintext_copy_is_written_anywhere(client, users, monkeypatch):
+    # every way to make a file in the temporary folder fails: reading the upload, its
+    # speakers, the wristbands and the audio, and the analysis, all work from memory (the
+    # store's atomic writes of encrypted files name their own folder, in the data dir)
+    import io
+    import wave
+
+    import numpy as np
+
+    def guarded(make):
+        def make_unless_in_tmp(*args, dir=None, **kwargs):
+            if dir is None:
+                raise AssertionError(f"{make.__name__} in the temporary folder")
+            return make(*args, dir=dir, **kwargs)
+
+        return make_unless_in_tmp
+
+    for name in ("mkstemp", "mkdtemp", "TemporaryDirectory", "NamedTemporaryFile"):
+        monkeypatch.setattr(tempfile, name, guarded(getattr(tempfile, name)))
+    t = np.arange(16000 * 3) / 16000
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((3000 * np.sin(2 * np.pi * 150 * t)).astype("<i2").tobytes())
+    login(client, "tina")
+    sid = upload_demo(
+        client,
+        new_client(client),
+        rows=8,
+        wearables=True,
+        extra={"audio": ("a.wav", buf.getvalue())},
+    )
+    status = wait_done(client, sid)
+    assert status["status"] == "done", status
 
 
 def test_an_internal_error_is_reported_without_details(client, users, monkeypatch):
@@ -179,3 +199,30 @@ def test_the_session_page_shows_progress_while_queued(client, users, monkeypatch
     assert f'data-status-url="/sessions/{sid}/status"' in page.text
     assert client.get(f"/sessions/{sid}/status").json()["status"] == "queued"
     assert message(page) == ""
+
+
+def test_reading_an_upload_does_not_hold_up_other_requests(client, users, monkeypatch):
+    # a transcript that takes long to read (here: 1.5 s) delays its own upload only
+    import threading
+    import time
+
+    import attunement.web.routes.clinical as clinical
+
+    real = clinical.speakers
+
+    def slow(name, data):
+        time.sleep(1.5)  # blocking, as parsing is
+        return real(name, data)
+
+    monkeypatch.setattr(clinical, "speakers", slow)
+    login(client, "tina")
+    cid = new_client(client)
+    uploading = threading.Thread(target=upload_demo, args=(client, cid), kwargs={"rows": 8})
+    uploading.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    assert client.get("/clients").status_code == 200
+    waited = time.perf_counter() - started
+    still_reading = uploading.is_alive()
+    uploading.join()
+    assert still_reading and waited < 1.0, waited

@@ -406,6 +406,36 @@ def test_an_admin_sees_no_clinical_page(shared):
         assert w.label not in r.text
     r = c.post("/clients", data={"csrf_token": token_of(c), "label": "Admin's"})
     assert r.status_code == 404
+    denied = audit_rows(w.data_dir, "denied")[-1]  # each refusal is audited, by its account
+    assert denied["username"] == "admin" and denied["target"] == "/clients"
+    assert denied["detail"] == "POST: not allowed for the admin role"
+
+
+def test_pages_showing_clinical_detail_are_audited(shared):
+    c, w = shared.client, shared.world
+    login(c, "tina")
+    for path, detail in [
+        (f"/sessions/{w.sid}/roles", "speaker names"),
+        (f"/sessions/{w.sid}/reflection", "reflection"),
+        (f"/sessions/{w.sid}/feedback-link", "feedback link form"),
+    ]:
+        assert c.get(path).status_code == 200, path
+        row = audit_rows(w.data_dir, "view")[-1]
+        assert (row["username"], row["target"], row["detail"]) == (
+            "tina",
+            f"session:{w.sid}",
+            detail,
+        )
+
+
+def test_anonymous_refusals_cannot_flood_the_audit_log(shared):
+    c, w = shared.client, shared.world
+    c.cookies.clear()
+    before = len(audit_rows(w.data_dir, "denied"))
+    for i in range(20):
+        assert c.get(f"/f/not-a-real-link-{i}").status_code == 404
+    rows = audit_rows(w.data_dir, "denied")[before:]
+    assert len(rows) <= 1  # one a minute per address; the others are counted
 
 
 def test_signed_out_requests_go_to_sign_in(shared):
@@ -563,3 +593,14 @@ def test_the_csrf_token_is_new_after_sign_in(client, users):
     assert refused.status_code in (400, 403)
     signed_out = client.post("/logout", data={"csrf_token": after}, follow_redirects=False)
     assert signed_out.status_code == 303
+
+
+def test_refusals_not_logged_one_by_one_are_counted_at_shutdown(world):
+    w = world
+    before = len(audit_rows(w.data_dir, "denied"))
+    with CheckedClient(create_app(w.settings)) as c:
+        for i in range(5):
+            assert c.get(f"/f/guess-{i}").status_code == 404
+    rows = audit_rows(w.data_dir, "denied")[before:]
+    assert [r["target"] for r in rows] == ["/f/guess-0", "(requests without an account)"]
+    assert rows[1]["detail"] == "4 more refused from this address, not logged one by one"

@@ -13,24 +13,67 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from attunement.errors import InputError
 
 __all__ = [
     "MAX_TEXT_BYTES",
+    "InMemoryFile",
     "RawTranscript",
     "RawUtterance",
+    "Source",
     "decode_text",
     "parse_clock",
     "read_bytes",
     "read_text",
+    "source_name",
 ]
 
 #: Largest transcript file read (bytes). A one-hour session is well under 1 MB; a corpus CSV
 #: such as AnnoMI is about 10 MB.
 MAX_TEXT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class InMemoryFile:
+    """A file given as its bytes, read without ever being written anywhere (an upload).
+
+    Every reader that takes a path takes one of these too. ``name`` stands for the file in
+    messages, and its extension counts as a path's would (``notes.docx``, ``band.zip``).
+
+    Examples
+    --------
+    >>> f = InMemoryFile("week 6.vtt", b"WEBVTT")
+    >>> f.suffix, str(f)
+    ('.vtt', 'week 6.vtt')
+    """
+
+    name: str
+    data: bytes = field(repr=False)
+
+    @property
+    def suffix(self) -> str:
+        """The name's extension, as :attr:`pathlib.PurePath.suffix`."""
+        return PurePath(self.name).suffix
+
+    @property
+    def stem(self) -> str:
+        """The name without its extension, as :attr:`pathlib.PurePath.stem`."""
+        return PurePath(self.name).stem
+
+    def __str__(self) -> str:
+        return self.name
+
+
+#: What a reader reads: a path, or a file's bytes.
+Source = str | os.PathLike[str] | InMemoryFile
+
+
+def source_name(source: Source) -> str:
+    """How messages name ``source``: the path as given, or an in-memory file's name."""
+    return source.name if isinstance(source, InMemoryFile) else os.fspath(source)
 
 
 @dataclass(slots=True)
@@ -60,7 +103,7 @@ class RawTranscript:
 
 
 def read_bytes(
-    path: str | os.PathLike[str],
+    path: Source,
     *,
     max_bytes: int = MAX_TEXT_BYTES,
     what: str = "a transcript",
@@ -72,18 +115,17 @@ def read_bytes(
     InputError
         Naming ``path``: not found, a directory, empty, or larger than ``max_bytes``.
     """
+    if isinstance(path, InMemoryFile):
+        _check_size(len(path.data), max_bytes, path.name)
+        if not path.data.strip():
+            raise InputError(f"is empty; expected {what}", path=path.name)
+        return path.data
     p = Path(path)
     if not p.exists():
         raise InputError("no such file; expected an existing file", path=p)
     if p.is_dir():
         raise InputError("is a folder; expected a file", path=p)
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise InputError(
-            f"is {size / 2**20:.0f} MiB; expected at most {max_bytes / 2**20:.0f} MiB "
-            "for this kind of file",
-            path=p,
-        )
+    _check_size(p.stat().st_size, max_bytes, p)
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -93,6 +135,15 @@ def read_bytes(
     if not data.strip():
         raise InputError(f"is empty; expected {what}", path=p)
     return data
+
+
+def _check_size(size: int, max_bytes: int, path: str | os.PathLike[str]) -> None:
+    if size > max_bytes:
+        raise InputError(
+            f"is {size / 2**20:.0f} MiB; expected at most {max_bytes / 2**20:.0f} MiB "
+            "for this kind of file",
+            path=path,
+        )
 
 
 _BOMS = (
@@ -187,11 +238,10 @@ def decode_text(
     return text
 
 
-def read_text(
-    path: str | os.PathLike[str], *, encoding: str | None = None, what: str = "a transcript"
-) -> str:
+def read_text(path: Source, *, encoding: str | None = None, what: str = "a transcript") -> str:
     """:func:`read_bytes` then :func:`decode_text`; ``what`` words the messages."""
-    return decode_text(read_bytes(path, what=what), path=path, encoding=encoding, what=what)
+    data = read_bytes(path, what=what)
+    return decode_text(data, path=source_name(path), encoding=encoding, what=what)
 
 
 _CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d+))?\s*$")

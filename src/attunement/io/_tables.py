@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._common import decode_text, read_bytes
+from attunement.io._common import Source, decode_text, read_bytes, source_name
 
 __all__ = [
     "MISSING_CELLS",
@@ -194,9 +194,9 @@ def decode_csv(data: bytes, *, path: str | os.PathLike[str] | None = None) -> st
     return decode_text(data, path=path, what=_TABLE)
 
 
-def read_csv_text(path: str | os.PathLike[str]) -> str:
+def read_csv_text(path: Source) -> str:
     """:func:`read_bytes` then :func:`decode_csv`, with messages about tables, not transcripts."""
-    return decode_csv(read_bytes(path, what=_TABLE), path=path)
+    return decode_csv(read_bytes(path, what=_TABLE), path=source_name(path))
 
 
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")

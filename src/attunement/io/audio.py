@@ -16,6 +16,7 @@ Decisions:
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 import parselmouth
 
 from attunement.errors import InputError
+from attunement.io._common import InMemoryFile, Source
 
 __all__ = ["Audio", "read_audio"]
 
@@ -55,13 +57,69 @@ def _first_line(message: str) -> str:
     return message.strip().splitlines()[0].rstrip(".") if message.strip() else "unknown error"
 
 
-def read_audio(path: str | os.PathLike[str], *, channel: int | None = None) -> Audio:
+def _praat_sound(file: str, where: str | os.PathLike[str]) -> parselmouth.Sound:
+    """Praat's reading of ``file``, refusing what it cannot read or reads only in part."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", parselmouth.PraatWarning)
+        try:
+            sound = parselmouth.Sound(file)
+        except parselmouth.PraatError as exc:
+            found = _first_line(str(exc))
+            if found.lower().startswith("not an audio file"):
+                raise InputError(f"is not a sound file; {_EXPECTED}", path=where) from None
+            raise InputError(
+                f"cannot be read as sound ({found}); {_EXPECTED}, complete and uncorrupted",
+                path=where,
+            ) from None
+    for w in caught:
+        if issubclass(w.category, parselmouth.PraatWarning):
+            raise InputError(
+                f"is truncated or damaged ({_first_line(str(w.message))}); expected all the "
+                "samples its header announces",
+                path=where,
+            )
+    return sound
+
+
+def _sound_from_memory(file: InMemoryFile) -> parselmouth.Sound:
+    """Praat reads a file by its path: give it one that lives in memory only.
+
+    On Linux that is an anonymous memory file (``memfd_create``): never on disk, gone when the
+    process ends, even by ``kill -9``. Elsewhere a WAV is decoded in memory (scipy) and other
+    formats are refused, since writing them out would leave a plaintext copy on disk.
+    """
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("attunement-audio", os.MFD_CLOEXEC)
+        try:
+            with os.fdopen(os.dup(fd), "wb") as fh:
+                fh.write(file.data)
+            return _praat_sound(f"/proc/self/fd/{fd}", file.name)
+        finally:
+            os.close(fd)
+    from scipy.io import wavfile
+
+    try:
+        rate, samples = wavfile.read(io.BytesIO(file.data))
+    except (ValueError, EOFError) as exc:
+        raise InputError(
+            f"cannot be read as WAV in memory ({exc}); expected a WAV file (other formats are "
+            "read from memory on Linux only)",
+            path=file.name,
+        ) from None
+    values = np.asarray(samples, dtype=float)
+    if samples.dtype.kind in "iu":
+        values = values / float(np.iinfo(samples.dtype).max)
+    return parselmouth.Sound(values.T if values.ndim == 2 else values, sampling_frequency=rate)
+
+
+def read_audio(path: Source, *, channel: int | None = None) -> Audio:
     """Read a sound file into one channel of samples.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        A WAV file, or any other sound file Praat reads (AIFF, FLAC, MP3, NIST, ...).
+    path : str, os.PathLike or InMemoryFile
+        A WAV file, or any other sound file Praat reads (AIFF, FLAC, MP3, NIST, ...); an
+        in-memory file is read without being written to disk (see :func:`_sound_from_memory`).
     channel : int, optional
         0-based channel to keep; by default all channels are averaged.
 
@@ -89,33 +147,22 @@ def read_audio(path: str | os.PathLike[str], *, channel: int | None = None) -> A
     (8000.0, (800,), 0.1)
     >>> folder.cleanup()
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"no such file; {_EXPECTED}", path=p)
-    if p.is_dir():
-        raise InputError(f"is a folder; {_EXPECTED}", path=p)
-    if p.stat().st_size == 0:
-        raise InputError(f"is empty (0 bytes); {_EXPECTED}", path=p)
     if channel is not None and (isinstance(channel, bool) or not isinstance(channel, int)):
         raise InputError(f"is {channel!r}; expected a 0-based channel number", field="channel")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", parselmouth.PraatWarning)
-        try:
-            sound = parselmouth.Sound(os.fspath(p))
-        except parselmouth.PraatError as exc:
-            found = _first_line(str(exc))
-            if found.lower().startswith("not an audio file"):
-                raise InputError(f"is not a sound file; {_EXPECTED}", path=p) from None
-            raise InputError(
-                f"cannot be read as sound ({found}); {_EXPECTED}, complete and uncorrupted", path=p
-            ) from None
-    for w in caught:
-        if issubclass(w.category, parselmouth.PraatWarning):
-            raise InputError(
-                f"is truncated or damaged ({_first_line(str(w.message))}); expected all the "
-                "samples its header announces",
-                path=p,
-            )
+    if isinstance(path, InMemoryFile):
+        p: Path | str = path.name
+        if not path.data:
+            raise InputError(f"is empty (0 bytes); {_EXPECTED}", path=p)
+        sound = _sound_from_memory(path)
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"no such file; {_EXPECTED}", path=p)
+        if p.is_dir():
+            raise InputError(f"is a folder; {_EXPECTED}", path=p)
+        if p.stat().st_size == 0:
+            raise InputError(f"is empty (0 bytes); {_EXPECTED}", path=p)
+        sound = _praat_sound(os.fspath(p), p)
     values = sound.values  # (channels, n)
     rate = float(sound.sampling_frequency)
     if not (np.isfinite(rate) and rate > 0):

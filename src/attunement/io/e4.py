@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import InMemoryFile, Source, source_name
 from attunement.io._tables import (
     cells_to_float,
     check_unix_time,
@@ -385,10 +386,10 @@ def _check_sizes(sizes: dict[str, int], *, where: str) -> None:
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 
 
-def _load_zip(p: Path) -> dict[str, tuple[str, bytes]]:
-    where = str(p)
+def _load_zip(p: Path | InMemoryFile) -> dict[str, tuple[str, bytes]]:
+    where = source_name(p)
     try:
-        with zipfile.ZipFile(p) as zf:
+        with zipfile.ZipFile(io.BytesIO(p.data) if isinstance(p, InMemoryFile) else p) as zf:
             infos = {_member(i.filename): i for i in zf.infolist() if not i.is_dir()}
             chosen = _choose(list(infos), where=where)
             _check_sizes({n: infos[rel].file_size for n, rel in chosen.items()}, where=where)
@@ -443,7 +444,9 @@ def _load_folder(p: Path) -> dict[str, tuple[str, bytes]]:
         ) from None
 
 
-def _load(p: Path) -> dict[str, tuple[str, bytes]]:
+def _load(p: Path | InMemoryFile) -> dict[str, tuple[str, bytes]]:
+    if isinstance(p, InMemoryFile):
+        return _load_zip(p)
     if p.is_dir():
         return _load_folder(p)
     if not p.exists():
@@ -451,13 +454,13 @@ def _load(p: Path) -> dict[str, tuple[str, bytes]]:
     return _load_zip(p)
 
 
-def read_e4(path: str | os.PathLike[str], *, role: str) -> E4Recording:
+def read_e4(path: Source, *, role: str) -> E4Recording:
     """Read an Empatica E4 export (the zip from E4 connect, or its unzipped folder).
 
     Parameters
     ----------
-    path : path-like
-        The ``.zip`` or the folder.
+    path : path-like or InMemoryFile
+        The ``.zip`` or the folder, or the zip's bytes.
     role : {'therapist', 'client', 'other'}
         Who wore the device.
 
@@ -490,7 +493,7 @@ def read_e4(path: str | os.PathLike[str], *, role: str) -> E4Recording:
     """
     if role not in ROLES:
         raise InputError(f"is {role!r}; expected one of {', '.join(ROLES)}", field="role")
-    p = Path(path)
+    p = path if isinstance(path, InMemoryFile) else Path(path)
     files = _load(p)
     signals: list[Signal] = []
     skipped: list[str] = []
@@ -515,7 +518,7 @@ def read_e4(path: str | os.PathLike[str], *, role: str) -> E4Recording:
         raise InputError(
             f"has no samples in any signal file ({', '.join(skipped)} are empty); expected "
             "samples in at least one",
-            path=p,
+            path=source_name(p),
         )
     tags: tuple[float, ...] = ()
     if "tags.csv" in files:
@@ -528,7 +531,7 @@ def read_e4(path: str | os.PathLike[str], *, role: str) -> E4Recording:
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
-def is_e4_container(path: str | os.PathLike[str]) -> bool:
+def is_e4_container(path: Source) -> bool:
     """Whether ``path`` is a folder or a zip file: what only an E4 export can be among wearables.
 
     A damaged zip counts too (by its first bytes or its ``.zip`` name), so that
@@ -539,6 +542,8 @@ def is_e4_container(path: str | os.PathLike[str]) -> bool:
     >>> is_e4_container("no/such/export.csv")
     False
     """
+    if isinstance(path, InMemoryFile):
+        return path.suffix.casefold() == ".zip" or path.data[:4] in _ZIP_MAGIC
     p = Path(path)
     try:
         if p.is_dir() or p.suffix.casefold() == ".zip":

@@ -35,11 +35,11 @@ import math
 import os
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.io._common import parse_toml, read_bytes
+from attunement.io._common import InMemoryFile, Source, parse_toml, read_bytes
 from attunement.io.e4 import is_e4_container, read_e4
 from attunement.io.signal_csv import read_signal_csv
 from attunement.model import Signal
@@ -48,6 +48,7 @@ __all__ = [
     "Manifest",
     "TranscriptEntry",
     "WearableEntry",
+    "parse_start",
     "read_manifest",
     "read_wearable",
     "read_wearables",
@@ -73,9 +74,9 @@ _WEARABLE_KEYS = {
 
 @dataclass(frozen=True, slots=True)
 class TranscriptEntry:
-    """The ``[transcript]`` table, validated."""
+    """The ``[transcript]`` table, validated (``path`` may be an in-memory file)."""
 
-    path: Path
+    path: Path | InMemoryFile
     therapist: tuple[str, ...] = ()
     client: tuple[str, ...] = ()
     format: str | None = None
@@ -84,10 +85,10 @@ class TranscriptEntry:
 
 @dataclass(frozen=True, slots=True)
 class WearableEntry:
-    """One ``[[wearables]]`` table, validated."""
+    """One ``[[wearables]]`` table, validated (``path`` may be an in-memory file)."""
 
     role: str
-    path: Path
+    path: Path | InMemoryFile
     format: str | None = None
     offset_s: float = 0.0
     simulated: bool = False
@@ -98,15 +99,20 @@ class WearableEntry:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """A validated manifest; paths are resolved against the manifest's folder."""
+    """A validated manifest; paths are resolved against the manifest's folder.
 
-    path: Path
+    One can also be made in code, with :class:`~attunement.io._common.InMemoryFile` entries, to
+    read a session whose files are held in memory (the web app's uploads): ``path`` then only
+    names the session in messages.
+    """
+
+    path: PurePath
     transcript: TranscriptEntry
     id: str | None = None
     start: float | None = None
     keep_names: bool = False
     wearables: tuple[WearableEntry, ...] = ()
-    audio: Path | None = None
+    audio: Path | InMemoryFile | None = None
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -172,7 +178,14 @@ def _file(base: Path, value: str, field: str, path: Path) -> Path:
     return target
 
 
-def _parse_start(value: Any, path: Path) -> float:
+def parse_start(value: Any, path: PurePath | str | None = None) -> float:
+    """The manifest's ``start``: an ISO 8601 time with a UTC offset, as Unix seconds.
+
+    Examples
+    --------
+    >>> parse_start("2023-11-14T22:13:20Z")
+    1700000000.0
+    """
     if isinstance(value, dt.datetime):
         stamp = value
     elif isinstance(value, str):
@@ -262,7 +275,7 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     return Manifest(
         path=p,
         id=_get(doc, "id", str, "", p, what="a text"),
-        start=_parse_start(doc["start"], p) if "start" in doc else None,
+        start=parse_start(doc["start"], p) if "start" in doc else None,
         keep_names=bool(_get(doc, "keep_names", bool, "", p, what="true or false")),
         transcript=TranscriptEntry(
             path=_file(base, tpath, "transcript.path", p),
@@ -276,7 +289,7 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     )
 
 
-def wearable_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+def wearable_format(path: Source, format: str | None = None) -> str:
     """``format`` if given, else 'e4' for a folder or a zip (an Empatica export), else 'csv'.
 
     A folder or zip that is not a readable E4 export is still 'e4', so that its error says
@@ -288,7 +301,7 @@ def wearable_format(path: str | os.PathLike[str], format: str | None = None) -> 
 
 
 def read_wearable(
-    path: str | os.PathLike[str],
+    path: Source,
     *,
     role: str,
     format: str | None = None,

@@ -10,13 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from attunement.errors import InputError
-from attunement.io._common import RawTranscript
-from attunement.io.manifest import read_manifest, read_wearables, wearable_format
+from attunement.io._common import InMemoryFile, RawTranscript
+from attunement.io.manifest import Manifest, read_manifest, read_wearables, wearable_format
 from attunement.io.roles import assign_roles, scrub_identifier
 from attunement.io.transcripts import read_transcripts
 from attunement.model import Session, Signal
 
-__all__ = ["MAX_SESSION_UTTERANCES", "MAX_SESSION_WORDS", "read_session", "read_sessions"]
+__all__ = [
+    "MAX_SESSION_UTTERANCES",
+    "MAX_SESSION_WORDS",
+    "read_session",
+    "read_sessions",
+    "session_from_manifest",
+]
 
 Names = str | Sequence[str] | None
 
@@ -28,7 +34,11 @@ MAX_SESSION_WORDS = 300_000
 
 
 def _check_session(
-    utterances: Sequence[Any], speakers: dict[str, str], *, path: Path, session_id: str
+    utterances: Sequence[Any],
+    speakers: dict[str, str],
+    *,
+    path: Path | InMemoryFile,
+    session_id: str,
 ) -> None:
     """Refuse what cannot be analysed: a session without both people, or one far too long."""
     roles = set(speakers.values())
@@ -52,7 +62,9 @@ def _check_session(
         )
 
 
-def _sha256(path: Path) -> str | None:
+def _sha256(path: Path | InMemoryFile) -> str | None:
+    if isinstance(path, InMemoryFile):
+        return hashlib.sha256(path.data).hexdigest()
     if not path.is_file():
         return None
     digest = hashlib.sha256()
@@ -62,7 +74,7 @@ def _sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _input(path: Path, kind: str, fmt: str | None, **extra: Any) -> dict[str, Any]:
+def _input(path: Path | InMemoryFile, kind: str, fmt: str | None, **extra: Any) -> dict[str, Any]:
     return {"file": path.name, "kind": kind, "format": fmt, "sha256": _sha256(path), **extra}
 
 
@@ -75,7 +87,7 @@ def _build(
     raw: RawTranscript,
     *,
     session_id: str,
-    transcript_path: Path,
+    transcript_path: Path | InMemoryFile,
     therapist: Names,
     client: Names,
     keep_names: bool,
@@ -211,7 +223,36 @@ def _from_manifest(
     format: str | None,
     encoding: str | None,
 ) -> Session:
-    m = read_manifest(path)
+    return session_from_manifest(
+        read_manifest(path),
+        therapist=therapist,
+        client=client,
+        keep_names=keep_names,
+        format=format,
+        encoding=encoding,
+    )
+
+
+def session_from_manifest(
+    m: Manifest,
+    *,
+    therapist: Names = None,
+    client: Names = None,
+    keep_names: bool = False,
+    format: str | None = None,
+    encoding: str | None = None,
+) -> Session:
+    """Read the session a :class:`~attunement.io.manifest.Manifest` describes.
+
+    Its files may be paths or :class:`~attunement.io._common.InMemoryFile` bytes (nothing is
+    then written anywhere); other parameters as :func:`read_sessions`.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_sessions`.
+    """
+    path = m.path
     t = m.transcript
     raws = read_transcripts(t.path, format=format or t.format, encoding=encoding or t.encoding)
     if len(raws) != 1:
@@ -232,13 +273,16 @@ def _from_manifest(
     ]
     if m.audio is not None:
         inputs.append(_input(m.audio, "audio", m.audio.suffix.lstrip(".").lower() or None))
+    manifest = (
+        [_input(path, "manifest", "toml")] if isinstance(path, Path) and path.is_file() else []
+    )
     meta: dict[str, Any] = {
-        "inputs": [_input(path, "manifest", "toml"), *inputs],
+        "inputs": [*manifest, *inputs],
         "events": events,
         "clock_origin": None
         if origin is None
         else dt.datetime.fromtimestamp(origin, tz=dt.UTC).isoformat(timespec="milliseconds"),
-        "audio": None if m.audio is None else str(m.audio),
+        "audio": m.audio if isinstance(m.audio, InMemoryFile | None) else str(m.audio),
         "simulated_signals": any(w.simulated for w in m.wearables),
     }
     sid = m.id or (path.parent.name if path.stem == "session" and path.parent.name else path.stem)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import re
 import warnings
 from dataclasses import replace
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import InMemoryFile, Source, source_name
 from attunement.io._tables import (
     cells_to_float,
     check_unix_time,
@@ -83,7 +83,7 @@ def _check_arguments(
 
 
 def read_signal_csv(
-    path: str | os.PathLike[str],
+    path: Source,
     *,
     kind: str | None = None,
     role: str,
@@ -94,7 +94,7 @@ def read_signal_csv(
 
     Parameters
     ----------
-    path : path-like
+    path : path-like or InMemoryFile
     kind : str, optional
         The signal kind (one of :data:`attunement.model.SIGNAL_KINDS`) of a file whose header
         does not name it, or that has no header. With several value columns, the one named
@@ -144,8 +144,8 @@ def read_signal_csv(
     ('eda', 4.0, 0.0, [0.31, 0.32, nan])
     """
     _check_arguments(kind, role, sampling_rate, start)
-    p = Path(path)
-    where = str(p)
+    p = path if isinstance(path, InMemoryFile) else Path(path)
+    where = source_name(p)
     text = read_csv_text(p)
     first = text.split("\n", 1)[0]
     sep = "\t" if "\t" in first and "," not in first else ","

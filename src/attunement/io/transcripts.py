@@ -6,7 +6,6 @@ Each format module offers ``sniff(text) -> bool`` (does this text look like the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from attunement.errors import InputError
 from attunement.io import annomi, otter, plaintext, rev, srt, tabular, vtt, zoom_captions
 from attunement.io._captions import find_cue_timing, timing_uses_comma
-from attunement.io._common import RawTranscript, read_text
+from attunement.io._common import InMemoryFile, RawTranscript, Source, read_text, source_name
 from attunement.io.docx import docx_text, is_docx
 
 __all__ = ["FORMATS", "TranscriptFormat", "detect_format", "read_transcripts"]
@@ -135,19 +134,24 @@ def detect_format(text: str, *, suffix: str = "", path: str | None = None) -> Tr
     )
 
 
-def _starts_like_docx(path: Path) -> bool:
+def _starts_like_docx(path: Path | InMemoryFile) -> bool:
+    if isinstance(path, InMemoryFile):
+        return is_docx(path.data[:65536])
+    if not path.is_file():
+        return False
     with path.open("rb") as fh:
         return is_docx(fh.read(65536))
 
 
 def read_transcripts(
-    path: str | os.PathLike[str], *, format: str | None = None, encoding: str | None = None
+    path: Source, *, format: str | None = None, encoding: str | None = None
 ) -> list[RawTranscript]:
     """Read every transcript in ``path`` (one for most formats, many for a corpus CSV).
 
     Parameters
     ----------
-    path : path-like
+    path : path-like or InMemoryFile
+        The file, or its bytes and name (nothing is written anywhere).
     format : str, optional
         Force a format by name (see ``FORMATS``) instead of detecting it.
     encoding : str, optional
@@ -155,20 +159,21 @@ def read_transcripts(
 
     A Word document (``.docx``) is turned into its text first, then read like a ``.txt`` file.
     """
-    p = Path(path)
+    p = path if isinstance(path, InMemoryFile) else Path(path)
+    where = source_name(p)
     if format is not None and format not in FORMATS:
         raise InputError(
             f"unknown transcript format {format!r}; expected one of {_choices()}", field="format"
         )
     suffix = p.suffix
-    if suffix.lower() == ".docx" or (p.is_file() and _starts_like_docx(p)):
+    if suffix.lower() == ".docx" or _starts_like_docx(p):
         text, suffix = docx_text(p), ".txt"  # then read as the text it holds
     else:
         text = read_text(p, encoding=encoding)
-    fmt = FORMATS[format] if format else detect_format(text, suffix=suffix, path=str(p))
-    transcripts = fmt.parse(text, path=str(p))
+    fmt = FORMATS[format] if format else detect_format(text, suffix=suffix, path=where)
+    transcripts = fmt.parse(text, path=where)
     if not transcripts or not any(t.utterances for t in transcripts):
-        raise InputError(f"holds no utterances; expected a {fmt.description}", path=p)
+        raise InputError(f"holds no utterances; expected a {fmt.description}", path=where)
     for t in transcripts:
         t.format = fmt.name
     return transcripts

@@ -24,9 +24,15 @@ from attunement.store.db import Database
 from attunement.store.lock import ServerLock
 from attunement.store.repo import LinkExpired, NotFound, RateLimited, Store
 from attunement.web import routes
-from attunement.web.deps import Forbidden, LoginRequired, render
+from attunement.web.deps import Forbidden, LoginRequired, client_ip, render
 from attunement.web.jobs import JobRunner
-from attunement.web.security import SESSION_COOKIE, CsrfError, SecurityHeaders, UploadGate
+from attunement.web.security import (
+    SESSION_COOKIE,
+    CsrfError,
+    RefusalThrottle,
+    SecurityHeaders,
+    UploadGate,
+)
 from attunement.web.settings import Settings
 
 __all__ = ["create_app", "open_store"]
@@ -108,6 +114,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.jobs.shutdown()
+            for address, n in app.state.refusals.flush().items():
+                store.audit(
+                    "denied",
+                    target="(requests without an account)",
+                    detail=f"{n} more refused from this address, not logged one by one",
+                    ip=address,
+                )
             store.db.dispose()
             lock.release()
 
@@ -152,23 +165,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound):
+    app.state.refusals = RefusalThrottle()
+
+    def audit_denied(request: Request, why: str) -> None:
         store: Store = request.app.state.store
         viewer = getattr(request.state, "viewer", None)
-        store.audit(
-            "denied",
-            viewer=viewer,
-            target=request.url.path[:128],
-            detail=f"{request.method}: not found or not theirs",
-            ip=request.client.host if request.client else "",
-        )
+        ip = client_ip(request)
+        detail = f"{request.method}: {why}"
+        if viewer is None:  # anyone can ask: one row a minute per address, the rest counted
+            skipped = app.state.refusals.admit(ip)
+            if skipped is None:
+                return
+            if skipped:
+                detail += f" ({skipped} more refused from this address before, not logged)"
+        store.audit("denied", viewer=viewer, target=request.url.path[:128], detail=detail, ip=ip)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        audit_denied(request, "not found or not theirs")
         return render(
             request, "error.html", 404, title="Not found", message="There is no such page."
         )
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden):
+        viewer = getattr(request.state, "viewer", None)
+        role = getattr(viewer, "role", "this account")
+        audit_denied(request, f"not allowed for the {role} role")
         return render(
             request,
             "error.html",

@@ -1,8 +1,10 @@
 """Background analysis of uploaded sessions, with progress the session page can show.
 
-Uploaded files are decrypted into a private temporary folder (mode 0700) only for as long as the
-readers need them. A job that was queued or running when the server stopped is started again at
-the next start (:meth:`JobRunner.resume`).
+Uploaded files are decrypted into memory and read from there
+(:class:`~attunement.io._common.InMemoryFile`): no plaintext copy is ever written, not even to a
+temporary folder (audio reaches Praat through an anonymous memory file). A job that was queued
+or running when the server stopped is started again at the next start
+(:meth:`JobRunner.resume`).
 """
 
 from __future__ import annotations
@@ -10,16 +12,16 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from attunement.analysis import analyze_session
 from attunement.errors import AttunementError, InputError
-from attunement.io import read_session
+from attunement.io._common import InMemoryFile
+from attunement.io.manifest import Manifest, TranscriptEntry, WearableEntry, parse_start
 from attunement.io.roles import guess_role
+from attunement.io.sessions import session_from_manifest
 from attunement.io.transcripts import read_transcripts
 from attunement.report.csvsafe import safe_csv
 from attunement.report.html import render_report
@@ -28,26 +30,6 @@ from attunement.store.repo import Store
 __all__ = ["JobRunner", "analyse", "speakers"]
 
 logger = logging.getLogger(__name__)
-
-_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
-
-
-def _suffix(name: str) -> str:
-    suffix = Path(name).suffix
-    return suffix.lower() if _SUFFIX.match(suffix) else ""
-
-
-def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _unpack(folder: Path, files: dict[str, tuple[str, bytes]]) -> dict[str, Path]:
-    paths = {}
-    for kind, (name, data) in files.items():
-        path = folder / f"{kind}{_suffix(name)}"
-        path.write_bytes(data)
-        paths[kind] = path
-    return paths
 
 
 def speakers(name: str, data: bytes) -> list[dict[str, Any]]:
@@ -59,12 +41,7 @@ def speakers(name: str, data: bytes) -> list[dict[str, Any]]:
         The transcript cannot be read, or holds more than one session. Messages name the
         uploaded file, never a temporary path.
     """
-    with tempfile.TemporaryDirectory(prefix="attunement-") as tmp:
-        path = _unpack(Path(tmp), {"transcript": (name, data)})["transcript"]
-        try:
-            raws = read_transcripts(path)
-        except AttunementError as exc:
-            raise type(exc)(str(exc).replace(str(path), name)) from None
+    raws = read_transcripts(InMemoryFile(name, data))
     if len(raws) != 1:
         raise InputError(f"holds {len(raws)} sessions; expected one", path=name)
     counts: dict[str, int] = {}
@@ -79,22 +56,26 @@ def speakers(name: str, data: bytes) -> list[dict[str, Any]]:
     ]
 
 
-def _manifest(session_id: str, paths: dict[str, Path], roles: dict[str, Any]) -> str:
-    lines = [f"id = {_q(session_id)}"]
-    if roles.get("start"):
-        lines.append(f"start = {_q(roles['start'])}")
-    lines += ["", "[transcript]", f"path = {_q(paths['transcript'].name)}"]
-    for role in ("therapist", "client"):
-        names = roles.get(role) or []
-        if names:
-            lines.append(f"{role} = [{', '.join(_q(n) for n in names)}]")
-    for role in ("therapist", "client"):
-        if f"{role}_wearable" in paths:
-            lines += ["", "[[wearables]]", f"role = {_q(role)}"]
-            lines.append(f"path = {_q(paths[f'{role}_wearable'].name)}")
-    if "audio" in paths:
-        lines += ["", "[audio]", f"path = {_q(paths['audio'].name)}"]
-    return "\n".join(lines) + "\n"
+def _manifest(session_id: str, files: dict[str, tuple[str, bytes]], roles: dict[str, Any]):
+    """The session's manifest, its files in memory."""
+    memory = {kind: InMemoryFile(name, data) for kind, (name, data) in files.items()}
+    where = PurePosixPath("the session")
+    return Manifest(
+        path=where,  # names the session in messages only
+        id=session_id,
+        start=parse_start(roles["start"], where) if roles.get("start") else None,
+        transcript=TranscriptEntry(
+            path=memory["transcript"],
+            therapist=tuple(roles.get("therapist") or ()),
+            client=tuple(roles.get("client") or ()),
+        ),
+        wearables=tuple(
+            WearableEntry(role=role, path=memory[f"{role}_wearable"])
+            for role in ("therapist", "client")
+            if f"{role}_wearable" in memory
+        ),
+        audio=memory.get("audio"),
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -109,29 +90,19 @@ def analyse(store: Store, session_pk: int, public_id: str) -> None:
         store.set_progress(session_pk, status="running", progress=5, stage="reading the files")
         files = store.job_files(session_pk)
         roles = store.job_roles(session_pk)
-        names = {kind: name for kind, (name, _) in files.items()}
-        with tempfile.TemporaryDirectory(prefix="attunement-job-") as tmp:
-            folder = Path(tmp)
-            paths = _unpack(folder, files)
-            manifest = folder / "session.toml"
-            manifest.write_text(_manifest(public_id, paths, roles), encoding="utf-8")
-            try:
-                session = read_session(manifest)
-                store.set_progress(session_pk, status="running", progress=25, stage="measuring")
-                results = analyze_session(session)
-                store.set_progress(
-                    session_pk, status="running", progress=85, stage="writing the report"
-                )
-                report = render_report(results, standalone=False)
-            except AttunementError as exc:
-                message = str(exc)
-                for kind, path in paths.items():
-                    message = message.replace(str(path), names[kind])
-                message = message.replace(str(manifest), "the session").replace(str(folder), "")
-                store.set_progress(
-                    session_pk, status="failed", progress=100, stage="failed", error=message
-                )
-                return
+        try:
+            session = session_from_manifest(_manifest(public_id, files, roles))
+            store.set_progress(session_pk, status="running", progress=25, stage="measuring")
+            results = analyze_session(session)
+            store.set_progress(
+                session_pk, status="running", progress=85, stage="writing the report"
+            )
+            report = render_report(results, standalone=False)
+        except AttunementError as exc:
+            store.set_progress(
+                session_pk, status="failed", progress=100, stage="failed", error=str(exc)
+            )
+            return
         document = results.to_dict()
         # numbers (and undefined ones) for trends; text metrics such as the leader are not kept
         metrics = {

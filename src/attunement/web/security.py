@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import Form, Request
@@ -143,3 +146,46 @@ class UploadGate:
         if "json" in request.headers.get("accept", ""):
             return Response("sign in first", status_code=401)
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+class RefusalThrottle:
+    """At most one audit row a minute per address for refused requests from no account.
+
+    Anyone can ask for ``/f/<random>`` or any other address without signing in; logging every
+    refusal would let one script flood the audit log (and bury what matters in it). The first
+    refusal from an address in a window is logged; later ones in the window are counted, and
+    the count goes into the next row from that address (or is flushed when the server stops).
+
+    Examples
+    --------
+    >>> clock = iter([0.0, 1.0, 2.0, 61.0]).__next__
+    >>> t = RefusalThrottle(window_s=60, clock=clock)
+    >>> [t.admit("10.0.0.9") for _ in range(4)]
+    [0, None, None, 2]
+    """
+
+    def __init__(self, *, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.window_s = window_s
+        self._clock = clock
+        self._seen: dict[str, tuple[float, int]] = {}  # address -> (window start, not logged)
+        self._lock = threading.Lock()
+
+    def admit(self, address: str) -> int | None:
+        """None: count this refusal, do not log it; else log it, with this many not logged."""
+        now = self._clock()
+        with self._lock:
+            start, skipped = self._seen.get(address, (None, 0))
+            if start is not None and now - start < self.window_s:
+                self._seen[address] = (start, skipped + 1)
+                return None
+            if len(self._seen) > 10_000:  # forget quiet addresses (their counts were flushed)
+                self._seen = {a: v for a, v in self._seen.items() if v[1]}
+            self._seen[address] = (now, 0)
+            return skipped
+
+    def flush(self) -> dict[str, int]:
+        """Address -> refusals not yet logged; the counts start again from 0."""
+        with self._lock:
+            pending = {a: n for a, (_, n) in self._seen.items() if n}
+            self._seen = {a: (t, 0) for a, (t, _) in self._seen.items()}
+            return pending

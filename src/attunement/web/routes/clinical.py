@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from attunement.errors import InputError
 from attunement.report.csvsafe import safe_csv_text
@@ -160,7 +161,9 @@ async def upload_session(
                 files[kind] = (uploads[kind].filename, data)
         if "transcript" not in files:
             raise InputError("is missing; expected a transcript file", field="transcript")
-        found = speakers(*files["transcript"])  # readable, one session: checked before keeping
+        # readable, one session: checked before keeping, off the event loop (a large document
+        # takes seconds to read, and other users' requests go on meanwhile)
+        found = await run_in_threadpool(speakers, *files["transcript"])
         session_id = store.create_session(
             viewer, client_id, held_on=date, files=files, started_at=start, speakers=found
         )
@@ -199,6 +202,13 @@ def _speakers_of(store, viewer, session: dict) -> list[dict]:
 def roles_page(request: Request, store: StoreDep, viewer: Therapist, session_id: str):
     session = store.session(viewer, session_id, write=True)
     found = _speakers_of(store, viewer, session)
+    store.audit(
+        "view",
+        viewer=viewer,
+        target=f"session:{session_id}",
+        detail="speaker names",
+        ip=client_ip(request),
+    )
     chosen = session["roles"]
     for sp in found:
         for role in ("therapist", "client"):

@@ -76,6 +76,13 @@ def link_form(
     request: Request, store: StoreDep, settings: SettingsDep, viewer: Therapist, session_id: str
 ):
     session = store.session(viewer, session_id, write=True)
+    store.audit(
+        "view",
+        viewer=viewer,
+        target=f"session:{session_id}",
+        detail="feedback link form",
+        ip=client_ip(request),
+    )
     found = [q for q in questionnaires(settings).values() if q.respondent == "client"]
     return render(
         request,
@@ -142,6 +149,12 @@ def _respond_page(request, chosen, status_code=200, **extra):
 @router.get("/f/{token}")
 def respond_form(request: Request, store: StoreDep, settings: SettingsDep, token: str):
     link = store.open_link(token)
+    store.audit(
+        "feedback_opened",
+        target=f"session:{link['session_id']}",
+        detail="client's feedback link",
+        ip=client_ip(request),
+    )
     known = questionnaires(settings)
     chosen = [known[q] for q in link["questionnaires"] if q in known]
     return _respond_page(request, chosen, action=f"/f/{token}", values={})
@@ -178,6 +191,13 @@ def reflection_form(
     q = questionnaires(settings).get(REFLECTION)
     if q is None:
         raise NotFound(REFLECTION)
+    store.audit(
+        "view",
+        viewer=viewer,
+        target=f"session:{session_id}",
+        detail="reflection",
+        ip=client_ip(request),
+    )
     earlier = {
         f"{q.id}.{k}": str(v)
         for r in store.feedback(session["pk"])
