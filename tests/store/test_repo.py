@@ -466,3 +466,41 @@ def test_audit_appends_from_several_processes_keep_one_chain(tmp_path):
     assert codes == [0, 0, 0, 0]
     assert check.ok, check.reason
     assert check.n_entries == 120
+
+
+def test_a_sign_in_ends_after_its_lifetime_however_busy(store, people, monkeypatch):
+    token = store.start_login(people["tina"])
+    for hours in (4, 4, 3.9):  # (later() adds up) in use at 4, 8 and 11.9 hours
+        later(monkeypatch, hours=hours)
+        assert store.resolve_login(token, idle_minutes=5 * 60, max_hours=12) == people["tina"]
+    later(monkeypatch, hours=0.2)
+    assert store.resolve_login(token, idle_minutes=5 * 60, max_hours=12) is None
+    assert raw(store, "SELECT count(*) FROM login_sessions") == [(0,)]
+
+
+def test_changing_ones_password(store, people):
+    tina = people["tina"]
+    here, elsewhere = store.start_login(tina), store.start_login(tina)
+    with pytest.raises(InputError, match="current: is not this account's password"):
+        store.change_password(tina, "wrong", "a much better phrase 42", keep_token=here)
+    with pytest.raises(InputError, match="password: "):
+        store.change_password(tina, "tina password 7", "aaaaaaaaaa", keep_token=here)
+    store.change_password(tina, "tina password 7", "a much better phrase 42", keep_token=here)
+    assert store.resolve_login(here, idle_minutes=30) == tina  # this browser stays signed in
+    assert store.resolve_login(elsewhere, idle_minutes=30) is None  # every other one is out
+    ok = dict(ip="1.1.1.1", max_failures=5, window_minutes=15)
+    assert store.authenticate("tina", "tina password 7", **ok) is None
+    assert store.authenticate("tina", "a much better phrase 42", **ok) == tina
+
+
+def test_an_admin_resets_a_password(store, people):
+    tina = people["tina"]
+    token = store.start_login(tina)
+    with pytest.raises(InputError, match="password: "):
+        store.reset_password(tina.id, "1234567890")
+    assert store.reset_password(tina.id, "temporary phrase for tina") == "tina"
+    assert store.resolve_login(token, idle_minutes=30) is None  # signed out everywhere
+    ok = dict(ip="1.1.1.1", max_failures=5, window_minutes=15)
+    assert store.authenticate("tina", "temporary phrase for tina", **ok) == tina
+    with pytest.raises(NotFound):
+        store.reset_password(999, "temporary phrase for tina")

@@ -262,3 +262,83 @@ def test_switched_off_account_is_signed_out(client, users, settings):
         data={"csrf_token": token_of(client), "username": "tina", "password": USERS["tina"][1]},
     )
     assert r.status_code == 401
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def _change(c, current, new, again=None):
+    return c.post(
+        "/account/password",
+        data={
+            "csrf_token": token_of(c),
+            "current": current,
+            "password": new,
+            "password2": new if again is None else again,
+        },
+    )
+
+
+def test_changing_ones_password_signs_out_every_other_browser(app, users, settings):
+    with CheckedClient(app) as here, CheckedClient(app) as elsewhere:
+        login(here, "tina")
+        login(elsewhere, "tina")
+        assert 'id="change-password"' in here.get("/account").text
+        for current, new, again, expected in [
+            ("wrong password", "a far better phrase 9", None, "current: is not this account's"),
+            (USERS["tina"][1], "a far better phrase 9", "something else", "the two passwords"),
+            (USERS["tina"][1], "aaaaaaaaaa", None, "password: "),
+        ]:
+            r = _change(here, current, new, again)
+            assert r.status_code == 422 and expected in message(r), message(r)
+        r = _change(here, USERS["tina"][1], "a far better phrase 9")
+        assert r.url.path == "/account" and 'id="changed"' in r.text
+        assert here.get("/clients").url.path == "/clients"  # still signed in here
+        assert elsewhere.get("/clients").url.path == "/login"  # signed out there
+        assert audit_rows(settings.data_dir, "password_changed")[-1]["username"] == "tina"
+        logout(here)
+        login(here, "tina", "a far better phrase 9")
+
+
+def test_guessing_the_current_password_is_limited_as_sign_in_is(client, users, settings):
+    login(client, "tina")
+    for _ in range(settings.login_max_failures):
+        assert _change(client, "a guess", "a far better phrase 9").status_code == 422
+    r = _change(client, USERS["tina"][1], "a far better phrase 9")
+    assert r.status_code == 422 and "too many failed sign-ins" in message(r)
+
+
+def test_an_admin_resets_a_password(client, users, settings):
+    with CheckedClient(client.app) as tina:
+        login(tina, "tina")
+        login(client, "admin")
+        tid = users["tina"].id
+        r = client.post(
+            f"/admin/users/{tid}/password", data={"csrf_token": token_of(client), "password": "x"}
+        )
+        assert r.status_code == 422
+        r = client.post(
+            f"/admin/users/{tid}/password",
+            data={"csrf_token": token_of(client), "password": "a temporary phrase 4"},
+        )
+        assert r.url.path == "/admin/users"
+        assert tina.get("/clients").url.path == "/login"  # signed out everywhere
+        login(tina, "tina", "a temporary phrase 4")
+        row = audit_rows(settings.data_dir, "password_reset")[-1]
+        assert (row["username"], row["target"]) == ("admin", "user:tina")
+        own = client.post(
+            f"/admin/users/{users['admin'].id}/password",
+            data={"csrf_token": token_of(client), "password": "a temporary phrase 4"},
+        )
+        assert own.status_code == 422
+
+
+def test_a_sign_in_ends_after_its_lifetime(tmp_path, monkeypatch):
+    settings = Settings(data_dir=tmp_path / "data", idle_timeout_minutes=600, session_max_hours=2)
+    with CheckedClient(create_app(settings)) as c:
+        c.app.state.store.create_user("tina", USERS["tina"][1], "therapist")
+        login(c, "tina")
+        shift_clock(monkeypatch, minutes=100)
+        assert c.get("/clients").url.path == "/clients"
+        shift_clock(monkeypatch, minutes=21)
+        assert c.get("/clients").url.path == "/login"

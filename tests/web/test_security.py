@@ -181,6 +181,12 @@ POSTS = {
     ),
     "/admin/supervision": ("admin", {"supervisor": "uma", "therapist": "theo"}, None),
     "/admin/users/{user_id}/active": ("admin", {"active": "0"}, None),
+    "/admin/users/{user_id}/password": ("admin", {"password": "a new phrase for tina"}, None),
+    "/account/password": (
+        "tina",
+        {"current": "tina password 1", "password": "a far better 9", "password2": "a far better 9"},
+        None,
+    ),
     "/clients": ("tina", {"label": "Another"}, None),
     "/clients/{client_id}/sessions": ("tina", {"held_on": "2026-01-02"}, _transcript),
     "/sessions/{session_id}/roles": ("tina", {"role_0": "therapist", "role_1": "client"}, None),

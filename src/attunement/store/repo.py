@@ -378,8 +378,11 @@ class Store:
             s.add(LoginSession(token_hash=_hash_token(token), user_id=viewer.id))
         return token
 
-    def resolve_login(self, token: str | None, *, idle_minutes: int) -> Viewer | None:
-        """The user a cookie token belongs to, or None (unknown, or idle too long: ended)."""
+    def resolve_login(
+        self, token: str | None, *, idle_minutes: int, max_hours: float | None = None
+    ) -> Viewer | None:
+        """The user a cookie token belongs to, or None (unknown, idle for longer than
+        ``idle_minutes``, or signed in longer than ``max_hours`` ago, however busy: ended)."""
         if not token:
             return None
         now = utcnow()
@@ -387,7 +390,8 @@ class Store:
             row = s.get(LoginSession, _hash_token(token))
             if row is None:
                 return None
-            if now - row.last_seen > dt.timedelta(minutes=idle_minutes):
+            too_old = max_hours is not None and now - row.created_at > dt.timedelta(hours=max_hours)
+            if too_old or now - row.last_seen > dt.timedelta(minutes=idle_minutes):
                 s.delete(row)
                 return None
             user = s.get(User, row.user_id)
@@ -397,6 +401,59 @@ class Store:
             if now - row.last_seen > dt.timedelta(seconds=30):
                 row.last_seen = now
             return Viewer(user.id, user.username, user.role)
+
+    def change_password(
+        self, viewer: Viewer, current: str, new: str, *, keep_token: str | None = None
+    ) -> None:
+        """Change one's own password; every other signed-in browser of the account is ended.
+
+        Raises
+        ------
+        InputError
+            When ``current`` is wrong (field ``current``) or ``new`` is not acceptable.
+        """
+        with self.db.transaction() as s:
+            user = s.get(User, viewer.id)
+            if user is None or not user.active:
+                raise NotFound("no such user")
+            try:
+                self._hasher.verify(user.password_hash, current or "")
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                raise InputError(
+                    "is not this account's password; expected the password you sign in with",
+                    field="current",
+                ) from None
+            if new == current:
+                raise InputError("is the current password; expected a new one", field="password")
+            check_password(new, user.username)
+            user.password_hash = self._hasher.hash(new)
+            kept = _hash_token(keep_token) if keep_token else ""
+            s.execute(
+                delete(LoginSession).where(
+                    LoginSession.user_id == user.id, LoginSession.token_hash != kept
+                )
+            )
+
+    def reset_password(self, user_id: int, new: str) -> str:
+        """Set another account's password (an admin's reset) and sign it out everywhere.
+
+        Returns the account's user name.
+
+        Raises
+        ------
+        NotFound
+            No such account.
+        InputError
+            When ``new`` is not acceptable.
+        """
+        with self.db.transaction() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound("no such user")
+            check_password(new, user.username)
+            user.password_hash = self._hasher.hash(new)
+            s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+            return user.username
 
     def end_login(self, token: str | None) -> None:
         if token:

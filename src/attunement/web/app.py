@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         UploadGate,
         max_bytes=UPLOAD_FILES * settings.max_upload_mb * 2**20 + 2**20,
         idle_minutes=settings.idle_timeout_minutes,
+        max_hours=settings.session_max_hours,
     )
     app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

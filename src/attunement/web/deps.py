@@ -68,7 +68,9 @@ def client_ip(request: Request) -> str:
 
 def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> Viewer:
     viewer = store.resolve_login(
-        request.cookies.get(SESSION_COOKIE), idle_minutes=settings.idle_timeout_minutes
+        request.cookies.get(SESSION_COOKIE),
+        idle_minutes=settings.idle_timeout_minutes,
+        max_hours=settings.session_max_hours,
     )
     if viewer is None:
         raise LoginRequired()

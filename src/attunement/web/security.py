@@ -110,10 +110,13 @@ class UploadGate:
     untouched to the route, which still checks sign-in, CSRF and each file's size.
     """
 
-    def __init__(self, app, *, max_bytes: int, idle_minutes: int) -> None:
+    def __init__(
+        self, app, *, max_bytes: int, idle_minutes: int, max_hours: float | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.idle_minutes = idle_minutes
+        self.max_hours = max_hours
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST":
@@ -140,6 +143,7 @@ class UploadGate:
             store.resolve_login,
             request.cookies.get(SESSION_COOKIE),
             idle_minutes=self.idle_minutes,
+            max_hours=self.max_hours,
         )
         if viewer is not None:
             return None

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     key_path: Path | None = None
     #: Signed-in browsers are signed out after this many minutes without a request.
     idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: ... and this many hours after signing in, however busy (a cookie copied or left in a
+    #: shared browser does not live for ever).
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
     #: Failed sign-ins allowed per user name (and per address) within ``login_window_minutes``.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)

@@ -101,6 +101,26 @@ def set_active(
     return RedirectResponse("/admin/users", status_code=303)
 
 
+@router.post("/users/{user_id}/password")
+def reset_password(
+    request: Request,
+    store: StoreDep,
+    viewer: Admin,
+    _: Csrf,
+    user_id: int,
+    password: Annotated[str, Form()] = "",
+):
+    """Give another account a new password (to pass on in person); it is signed out everywhere."""
+    if user_id == viewer.id:
+        return _page(request, store, 422, error="Change your own password on your account page.")
+    try:
+        username = store.reset_password(user_id, password)
+    except InputError as exc:
+        return _page(request, store, 422, error=str(exc))
+    store.audit("password_reset", viewer=viewer, target=f"user:{username}", ip=client_ip(request))
+    return RedirectResponse("/admin/users", status_code=303)
+
+
 @router.get("/audit")
 def audit_log(request: Request, store: StoreDep, viewer: Admin):
     store.audit("view", viewer=viewer, target="admin:audit", ip=client_ip(request))

@@ -151,6 +151,56 @@ def logout(request: Request, store: StoreDep, viewer: AnyUser, _: Csrf):
     return response
 
 
+@router.get("/account")
+def account(request: Request, viewer: AnyUser):
+    return render(
+        request, "account.html", title="Your account", done="changed" in request.query_params
+    )
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    viewer: AnyUser,
+    _: Csrf,
+    current: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    password2: Annotated[str, Form()] = "",
+):
+    try:
+        if password != password2:
+            raise InputError("the two passwords differ; expected the same twice", field="password")
+        # the current password is checked as a sign-in is, with its limit on failures, so a
+        # browser left signed in cannot be used to guess it
+        try:
+            known = store.authenticate(
+                viewer.username,
+                current,
+                ip=client_ip(request),
+                max_failures=settings.login_max_failures,
+                window_minutes=settings.login_window_minutes,
+            )
+        except RateLimited as exc:
+            raise InputError(str(exc), field="current") from None
+        if known is None:
+            raise InputError(
+                "is not this account's password; expected the password you sign in with",
+                field="current",
+            )
+        store.change_password(
+            viewer, current, password, keep_token=request.cookies.get(SESSION_COOKIE)
+        )
+    except InputError as exc:
+        store.audit(
+            "password_change_refused", viewer=viewer, detail=exc.field or "", ip=client_ip(request)
+        )
+        return render(request, "account.html", 422, title="Your account", error=str(exc))
+    store.audit("password_changed", viewer=viewer, ip=client_ip(request))
+    return RedirectResponse("/account?changed", status_code=303)
+
+
 @router.get("/")
 def home(request: Request, store: StoreDep, settings: SettingsDep):
     if store.user_count() == 0:
