@@ -18,9 +18,9 @@ def append_from_a_process(url: str, key: bytes, files: str, n: int) -> None:
 
     real = repo.audit_chain.entry_hash
 
-    def slow(prev, fields):  # widen the window between reading the head and writing after it
+    def slow(prev, fields, **kwargs):  # widen the window between reading the head and writing
         time.sleep(0.005)
-        return real(prev, fields)
+        return real(prev, fields, **kwargs)
 
     repo.audit_chain.entry_hash = slow  # this process only (forked)
     db = Database(url)

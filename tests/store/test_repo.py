@@ -435,6 +435,68 @@ def test_deleting_the_newest_audit_entries_is_found(store, people):
     assert "entry 6 was the last one written" in check.reason
 
 
+def test_rewriting_the_whole_log_without_the_key_is_found(store, people):
+    # delete entries, renumber, recompute every hash and the head, as someone with the
+    # database but not the key could: the keyed chain does not verify
+    from attunement.store import audit as audit_chain
+
+    for i in range(8):
+        store.audit("view", viewer=people["tina"], detail=str(i))
+    raw(store, "DELETE FROM audit_log WHERE seq IN (3, 4)")
+    rows = raw(
+        store,
+        "SELECT seq, at, user_id, username, action, target, detail, ip FROM audit_log ORDER BY seq",
+    )
+    head = audit_chain.GENESIS
+    raw(store, "DELETE FROM audit_log")
+    names = ("seq", "at", "user_id", "username", "action", "target", "detail", "ip")
+    for new_seq, row in enumerate(rows, start=1):
+        fields = dict(zip(names, row, strict=True))
+        fields["seq"] = new_seq
+        fields["at"] = dt.datetime.fromisoformat(str(fields["at"]))
+        digest = audit_chain.entry_hash(head, fields)
+        raw(
+            store,
+            "INSERT INTO audit_log (seq, at, user_id, username, action, target, detail, ip, "
+            "prev_hash, hash) VALUES (:seq, :at, :user_id, :username, :action, :target, "
+            ":detail, :ip, :prev, :hash)",
+            **fields,
+            prev=head,
+            hash=digest,
+        )
+        head = digest
+    raw(store, "UPDATE meta SET value = :v WHERE key = 'audit_head'", v=f"6:{head}".encode())
+    check = store.verify_audit()
+    assert not check.ok and check.reason == "entry 1: hash does not match its contents"
+
+
+def test_a_log_written_before_keys_goes_on_keyed(tmp_path, monkeypatch):
+    # a data dir from before keyed chains: its entries stay plain SHA-256, new ones are keyed
+    from attunement.store import audit as audit_chain
+
+    monkeypatch.setattr(repo, "PasswordHasher", cheap)
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db.migrate()
+    cipher = Cipher(generate_key())
+    old = Store(db, cipher, tmp_path / "files")
+    monkeypatch.setattr(old, "_audit_key", None)  # as the old code wrote them
+    for i in range(3):
+        old.audit("view", detail=str(i))
+    new = Store(db, cipher, tmp_path / "files")
+    new.check_key()  # the first start of the new code
+    for i in range(3):
+        new.audit("view", detail=str(i))
+    check = new.verify_audit()
+    assert check.ok and check.n_entries == 6
+    plain, keyed = raw(new, "SELECT hash FROM audit_log WHERE seq IN (3, 4) ORDER BY seq")
+    assert plain[0] == audit_chain.entry_hash(
+        raw(new, "SELECT prev_hash FROM audit_log WHERE seq = 3")[0][0],
+        {k: v for k, v in new.audit_entries(limit=4)[-1].items() if k not in ("prev_hash", "hash")},
+    )
+    assert keyed[0] != plain[0]
+    db.dispose()
+
+
 def test_the_first_admin_can_be_made_only_once(store):
     made = store.create_first_admin("root", "root password 7")
     assert made.role == "admin"

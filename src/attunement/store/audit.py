@@ -3,8 +3,13 @@
 Each audit entry stores the hash of the entry before it (``prev_hash``; :data:`GENESIS` for the
 first) and its own ``hash``, the SHA-256 of ``prev_hash`` followed by the canonical JSON of its
 fields. Changing, deleting, inserting or reordering entries anywhere breaks the chain from that
-point, and :func:`verify_chain` reports where. (Whoever can rewrite the whole table can recompute
-every hash: copy the current head, ``ChainCheck.head``, somewhere else to detect that too.)
+point, and :func:`verify_chain` reports where.
+
+Keyed chains: with a ``key``, the hash is an HMAC-SHA256 under that key instead of a plain
+SHA-256. Whoever can rewrite the whole table can recompute plain hashes, but not keyed ones
+without the key, which the app keeps outside the database (derived from the data key). A log
+may start plain and become keyed from one ``seq`` on (``keyed_from``: a log written before
+keys were used goes on keyed).
 
 Canonical form
 --------------
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import math
 import re
@@ -133,8 +139,9 @@ def _check_hash(value: Any, field: str) -> str:
     return value
 
 
-def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    """The hash of an entry: SHA-256 of ``prev_hash`` and the canonical JSON of ``fields``.
+def entry_hash(prev_hash: str, fields: Mapping[str, Any], *, key: bytes | None = None) -> str:
+    """The hash of an entry: SHA-256 of ``prev_hash`` and the canonical JSON of ``fields``,
+    or their HMAC-SHA256 under ``key``.
 
     Parameters
     ----------
@@ -160,6 +167,8 @@ def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     >>> h = entry_hash(GENESIS, {"seq": 1, "action": "login"})
     >>> len(h), h == entry_hash(GENESIS, {"action": "login", "seq": 1})
     (64, True)
+    >>> h == entry_hash(GENESIS, {"seq": 1, "action": "login"}, key=b"k" * 32)
+    False
     """
     _check_hash(prev_hash, "prev_hash")
     if isinstance(fields, Mapping):
@@ -170,11 +179,15 @@ def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
                     "prev_hash and hash",
                     field=name,
                 )
-    text = canonical_json(fields)
-    return hashlib.sha256(prev_hash.encode("ascii") + text.encode("utf-8")).hexdigest()
+    message = prev_hash.encode("ascii") + canonical_json(fields).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
-def chain_entry(prev_hash: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+def chain_entry(
+    prev_hash: str, fields: Mapping[str, Any], *, key: bytes | None = None
+) -> dict[str, Any]:
     """``fields`` with ``prev_hash`` and ``hash`` added: the next entry to append.
 
     Parameters
@@ -196,7 +209,7 @@ def chain_entry(prev_hash: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     >>> verify_chain([e1, e2]).ok
     True
     """
-    return {**fields, "prev_hash": prev_hash, "hash": entry_hash(prev_hash, fields)}
+    return {**fields, "prev_hash": prev_hash, "hash": entry_hash(prev_hash, fields, key=key)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +247,8 @@ def verify_chain(
     *,
     fields: Collection[str] | None = None,
     prev_hash: str = GENESIS,
+    key: bytes | None = None,
+    keyed_from: int = 1,
 ) -> ChainCheck:
     """Check a hash-chained log, entry by entry, stopping at the first problem.
 
@@ -251,6 +266,10 @@ def verify_chain(
     prev_hash : str, optional
         The ``prev_hash`` the first entry must have: :data:`GENESIS` for a whole log, or the
         known ``hash`` of the entry before the first one given, to check the tail of a log.
+    key : bytes, optional
+        The chain's key: entries from ``seq`` ``keyed_from`` on are HMACs under it.
+    keyed_from : int
+        The first keyed entry (entries before it are plain SHA-256); only with ``key``.
 
     Returns
     -------
@@ -335,7 +354,8 @@ def verify_chain(
             if missing:
                 return bad(seq, f"{label}: field {missing[0]!r} is missing")
             own = {name: entry[name] for name in names}
-        if entry_hash(head, own) != stored_hash:
+        keyed = key if key is not None and seq >= keyed_from else None
+        if not hmac.compare_digest(entry_hash(head, own, key=keyed), stored_hash):
             return bad(seq, f"{label}: hash does not match its contents")
         head = stored_hash
         last_seq = seq

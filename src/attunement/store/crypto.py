@@ -164,7 +164,7 @@ class Cipher:
     attunement.store.crypto.KeyMismatchError: cannot decrypt the notes: the key in use ...
     """
 
-    __slots__ = ("_aead", "source")
+    __slots__ = ("_aead", "_key", "source")
 
     def __init__(self, key: bytes | str, *, source: str = "the given key") -> None:
         if isinstance(key, str):
@@ -177,7 +177,26 @@ class Cipher:
         if raw is None:
             raise InputError(f"{_KEY_TEXT_HINT}; {_describe_length(key)}", field="key")
         self._aead = AESGCM(raw)
+        self._key = raw
         self.source = source
+
+    def subkey(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose``, derived from this key (HKDF-SHA256).
+
+        Keys for different purposes are independent: knowing one tells nothing of the data key
+        or of another.
+
+        Examples
+        --------
+        >>> c = Cipher(b"k" * 32)
+        >>> len(c.subkey("audit chain")), c.subkey("audit chain") == c.subkey("other")
+        (32, False)
+        """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        info = f"attunement {purpose}".encode()
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._key)
 
     def __repr__(self) -> str:
         return f"Cipher(source={self.source!r})"

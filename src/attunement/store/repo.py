@@ -178,6 +178,8 @@ class Store:
         self.files_dir = Path(files_dir)
         self.files_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._hasher = PasswordHasher()
+        # the audit chain is keyed: whoever can rewrite the database cannot recompute it
+        self._audit_key = cipher.subkey("audit chain")
         self._audit_lock = threading.Lock()
         self._setup_lock = threading.Lock()
 
@@ -196,12 +198,16 @@ class Store:
                 s.add(MetaValue(key="canary", value=make_canary(self.cipher)))
             else:
                 check_canary(row.value, self.cipher)
+            last = s.execute(
+                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
+            ).first()
             if s.get(MetaValue, "audit_head") is None:
-                last = s.execute(
-                    select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
-                ).first()
                 head = f"{last.seq}:{last.hash}" if last else f"0:{audit_chain.GENESIS}"
                 s.add(MetaValue(key="audit_head", value=head.encode("ascii")))
+            if s.get(MetaValue, "audit_keyed_from") is None:
+                # a log written before the chain was keyed goes on keyed from its next entry
+                first = b"1" if last is None else str(last.seq + 1).encode("ascii")
+                s.add(MetaValue(key="audit_keyed_from", value=first))
 
     # ---- encryption helpers -----------------------------------------------------------------
     def seal(self, text: str) -> bytes:
@@ -493,7 +499,7 @@ class Store:
                 "detail": detail,
                 "ip": ip[:64],
             }
-            digest = audit_chain.entry_hash(prev, fields)
+            digest = audit_chain.entry_hash(prev, fields, key=self._audit_key)
             s.add(AuditEntry(**fields, prev_hash=prev, hash=digest))
             # The head (last seq and hash) is kept apart too, so that deleting the newest entries
             # — which leaves a valid, shorter chain — is detected by verify_audit.
@@ -530,7 +536,10 @@ class Store:
                     yield _audit_dict(e)
                 last = page[-1].seq
 
-        check = audit_chain.verify_chain(entries())
+        with self.db.sessions() as s:
+            keyed = s.get(MetaValue, "audit_keyed_from")
+        keyed_from = int(keyed.value.decode("ascii")) if keyed is not None else 1
+        check = audit_chain.verify_chain(entries(), key=self._audit_key, keyed_from=keyed_from)
         if not check.ok:
             return check
         with self.db.sessions() as s:
