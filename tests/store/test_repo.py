@@ -46,7 +46,9 @@ def people(store):
         "uma": store.create_user("uma", "uma password 7", "supervisor"),
         "root": store.create_user("root", "root password 7", "admin"),
     }
-    store.assign_supervisor("sue", "tina")
+    store.assign_supervisor("sue", "tina")  # proposed by an admin, accepted by tina
+    (pairing,) = store.supervisions(made["tina"])
+    store.answer_supervision(made["tina"], pairing["id"], accept=True)
     return made
 
 
@@ -566,3 +568,39 @@ def test_an_admin_resets_a_password(store, people):
     assert store.authenticate("tina", "temporary phrase for tina", **ok) == tina
     with pytest.raises(NotFound):
         store.reset_password(999, "temporary phrase for tina")
+
+
+def test_a_supervision_opens_nothing_until_the_therapist_accepts(store, people):
+    tina, theo, uma = people["tina"], people["theo"], people["uma"]
+    cid = store.create_client(theo, "R. K.")
+    store.assign_supervisor("uma", "theo")
+    assert store.clients(uma) == []
+    with pytest.raises(NotFound):
+        store.client(uma, cid)
+    (pairing,) = store.supervisions(theo)
+    assert pairing == {
+        "id": pairing["id"],
+        "supervisor": "uma",
+        "therapist": "theo",
+        "accepted": False,
+    }
+    with pytest.raises(NotFound):  # only theo answers for theo
+        store.answer_supervision(tina, pairing["id"], accept=True)
+    assert store.answer_supervision(theo, pairing["id"], accept=True) == "uma"
+    assert [c["id"] for c in store.clients(uma)] == [cid]
+    assert store.end_supervision(theo, pairing["id"]) == ("uma", "theo")
+    assert store.clients(uma) == []
+    store.assign_supervisor("uma", "theo")
+    (again,) = store.supervisions(theo)
+    store.answer_supervision(theo, again["id"], accept=False)  # declined: gone
+    assert store.supervisions(theo) == []
+
+
+def test_resetting_a_supervisors_password_asks_their_therapists_again(store, people):
+    sue, tina = people["sue"], people["tina"]
+    assert store.clients(sue) == store.clients(tina)  # accepted in the fixture
+    store.create_client(tina, "R. K.")
+    assert len(store.clients(sue)) == 1
+    store.reset_password(sue.id, "a new phrase for sue 3")
+    assert store.clients(sue) == []
+    assert store.supervisions(tina)[0]["accepted"] is False

@@ -53,7 +53,9 @@ def test_supervision_is_assigned_and_listed(client, users, settings):
         data={"csrf_token": token_of(client), "supervisor": "uma", "therapist": "theo"},
     )
     assert r.status_code == 200
-    assert "<td>uma</td><td>Uma</td><td>supervisor</td>\n    <td>theo</td>" in r.text
+    # proposed, not yet accepted: uma supervises nobody yet
+    assert "<td>uma</td><td>Uma</td><td>supervisor</td>\n    <td></td>" in r.text
+    assert "<td>uma</td><td>theo</td>\n    <td>waiting for the therapist</td>" in r.text
     # twice is harmless
     client.post(
         "/admin/supervision",
@@ -146,3 +148,56 @@ def test_account_pages_are_for_admins_only(client, users, user, path):
     r = _add(client, username="sneaky", password="sneaky password")
     assert r.status_code == 404
     assert client.app.state.store.user_count() == len(USERS)
+
+
+def test_supervision_needs_the_therapists_consent_and_can_be_ended(client, users, settings):
+    from web_fixture import audit_rows, logout, new_client
+
+    login(client, "theo")
+    cid = new_client(client, "Client Rowan")
+    logout(client)
+    login(client, "admin")
+    client.post(
+        "/admin/supervision",
+        data={"csrf_token": token_of(client), "supervisor": "uma", "therapist": "theo"},
+    )
+    logout(client)
+    login(client, "uma")  # an admin's proposal alone opens nothing
+    assert "Client Rowan" not in client.get("/clients").text
+    assert client.get(f"/clients/{cid}").status_code == 404
+    logout(client)
+    login(client, "theo")
+    page = client.get("/clients").text
+    assert 'id="supervision"' in page and "uma" in page and "asks to read your sessions" in page
+    (pairing,) = [p for p in client.app.state.store.supervisions(users["theo"])]
+    r = client.post(f"/supervision/{pairing['id']}/accept", data={"csrf_token": token_of(client)})
+    assert r.url.path == "/clients"
+    logout(client)
+    login(client, "uma")
+    assert "Client Rowan" in client.get("/clients").text
+    assert client.get(f"/clients/{cid}").status_code == 200
+    logout(client)
+    login(client, "theo")
+    client.post(f"/supervision/{pairing['id']}/end", data={"csrf_token": token_of(client)})
+    logout(client)
+    login(client, "uma")
+    assert client.get(f"/clients/{cid}").status_code == 404
+    actions = [r["action"] for r in audit_rows(settings.data_dir) if "supervision" in r["action"]]
+    assert actions == ["supervision_proposed", "supervision_accepted", "supervision_ended"]
+
+
+def test_only_the_therapist_answers_a_proposal(client, users):
+    login(client, "admin")
+    client.post(
+        "/admin/supervision",
+        data={"csrf_token": token_of(client), "supervisor": "uma", "therapist": "theo"},
+    )
+    store = client.app.state.store
+    (pairing,) = [p for p in store.supervisions(users["theo"])]
+    for who in ("admin", "uma", "tina"):
+        login(client, who)
+        r = client.post(
+            f"/supervision/{pairing['id']}/accept", data={"csrf_token": token_of(client)}
+        )
+        assert r.status_code == 404, who
+    assert store.supervisions(users["theo"])[0]["accepted"] is False

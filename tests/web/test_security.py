@@ -180,6 +180,9 @@ POSTS = {
         None,
     ),
     "/admin/supervision": ("admin", {"supervisor": "uma", "therapist": "theo"}, None),
+    "/supervision/{supervision_id}/accept": ("tina", {}, None),
+    "/supervision/{supervision_id}/decline": ("tina", {}, None),
+    "/supervision/{supervision_id}/end": ("tina", {}, None),
     "/admin/users/{user_id}/active": ("admin", {"active": "0"}, None),
     "/admin/users/{user_id}/password": ("admin", {"password": "a new phrase for tina"}, None),
     "/account/password": (
@@ -209,8 +212,13 @@ POSTS = {
 def _fill(path: str, shared) -> str:
     store = shared.client.app.state.store
     tina = next(u["id"] for u in store.users() if u["username"] == "tina")
+    pairing = store.supervisions(store.get_viewer(tina))[0]["id"]
     return path.format(
-        user_id=tina, client_id=shared.world.cid, session_id=shared.world.sid, token=shared.link
+        user_id=tina,
+        client_id=shared.world.cid,
+        session_id=shared.world.sid,
+        token=shared.link,
+        supervision_id=pairing,
     )
 
 

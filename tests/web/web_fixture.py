@@ -203,7 +203,9 @@ def make_users(store: Any, names: tuple[str, ...] = tuple(USERS)) -> dict[str, A
         role, password = USERS[name]
         made[name] = store.create_user(name, password, role, display_name=name.title())
     if "sue" in made and "tina" in made:
-        store.assign_supervisor("sue", "tina")
+        store.assign_supervisor("sue", "tina")  # proposed by an admin, accepted by tina
+        (pairing,) = store.supervisions(made["tina"])
+        store.answer_supervision(made["tina"], pairing["id"], accept=True)
     return made
 
 

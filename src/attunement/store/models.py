@@ -77,13 +77,18 @@ class User(Base):
 
 
 class Supervision(Base):
-    """A supervisor may read the sessions of this therapist."""
+    """A supervisor may read the sessions of this therapist once the therapist has accepted.
+
+    An admin proposes the pairing (``accepted_at`` is None); only the therapist can accept it,
+    and either of them can end it.
+    """
 
     __tablename__ = "supervisions"
     __table_args__ = (UniqueConstraint("supervisor_id", "therapist_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, default=None)
 
 
 class LoginSession(Base):

@@ -284,7 +284,11 @@ class Store:
     def users(self) -> list[dict[str, Any]]:
         with self.db.sessions() as s:
             rows = s.scalars(select(User).order_by(User.username)).all()
-            sup = s.execute(select(Supervision.supervisor_id, Supervision.therapist_id)).all()
+            sup = s.execute(
+                select(Supervision.supervisor_id, Supervision.therapist_id).where(
+                    Supervision.accepted_at.is_not(None)
+                )
+            ).all()
             names = {u.id: u.username for u in rows}
             return [
                 {
@@ -314,7 +318,10 @@ class Store:
                 s.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
 
     def assign_supervisor(self, supervisor: str, therapist: str) -> None:
-        """Let ``supervisor`` read ``therapist``'s sessions.
+        """Propose that ``supervisor`` read ``therapist``'s sessions (an admin's step).
+
+        The supervisor reads nothing until the therapist accepts
+        (:meth:`answer_supervision`).
 
         Raises
         ------
@@ -335,6 +342,76 @@ class Store:
             )
             if not exists:
                 s.add(Supervision(supervisor_id=sup.id, therapist_id=th.id))
+
+    def supervisions(self, viewer: Viewer) -> list[dict[str, Any]]:
+        """The pairings a viewer may see: all of them for an admin, their own otherwise.
+
+        Each is ``{"id", "supervisor", "therapist", "accepted"}``.
+        """
+        with self.db.sessions() as s:
+            q = select(Supervision)
+            if viewer.role == "therapist":
+                q = q.where(Supervision.therapist_id == viewer.id)
+            elif viewer.role == "supervisor":
+                q = q.where(Supervision.supervisor_id == viewer.id)
+            elif viewer.role != "admin":
+                return []
+            rows = s.scalars(q.order_by(Supervision.id)).all()
+            names = dict(s.execute(select(User.id, User.username)).all())
+            return [
+                {
+                    "id": r.id,
+                    "supervisor": names.get(r.supervisor_id, ""),
+                    "therapist": names.get(r.therapist_id, ""),
+                    "accepted": r.accepted_at is not None,
+                }
+                for r in rows
+            ]
+
+    def answer_supervision(self, viewer: Viewer, supervision_id: int, *, accept: bool) -> str:
+        """The therapist accepts a proposed supervision, or declines it (it is removed).
+
+        Returns the supervisor's user name.
+
+        Raises
+        ------
+        NotFound
+            When it is not a supervision of this therapist.
+        """
+        with self.db.transaction() as s:
+            row = s.get(Supervision, supervision_id)
+            if row is None or viewer.role != "therapist" or row.therapist_id != viewer.id:
+                raise NotFound("no such supervision")
+            supervisor = s.get(User, row.supervisor_id)
+            if accept:
+                row.accepted_at = row.accepted_at or utcnow()
+            else:
+                s.delete(row)
+            return supervisor.username if supervisor else ""
+
+    def end_supervision(self, viewer: Viewer, supervision_id: int) -> tuple[str, str]:
+        """End a supervision: its therapist, its supervisor or an admin may.
+
+        Returns the (supervisor, therapist) user names.
+
+        Raises
+        ------
+        NotFound
+            When there is no such supervision the viewer may end.
+        """
+        with self.db.transaction() as s:
+            row = s.get(Supervision, supervision_id)
+            allowed = row is not None and (
+                viewer.role == "admin"
+                or (viewer.role == "therapist" and row.therapist_id == viewer.id)
+                or (viewer.role == "supervisor" and row.supervisor_id == viewer.id)
+            )
+            if not allowed:
+                raise NotFound("no such supervision")
+            names = dict(s.execute(select(User.id, User.username)).all())
+            pair = (names.get(row.supervisor_id, ""), names.get(row.therapist_id, ""))
+            s.delete(row)
+            return pair
 
     def authenticate(
         self, username: str, password: str, *, ip: str, max_failures: int, window_minutes: int
@@ -459,6 +536,13 @@ class Store:
             check_password(new, user.username)
             user.password_hash = self._hasher.hash(new)
             s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+            # whoever resets a supervisor's password could sign in as them: their therapists
+            # are asked to accept the supervision again
+            s.execute(
+                update(Supervision)
+                .where(Supervision.supervisor_id == user.id)
+                .values(accepted_at=None)
+            )
             return user.username
 
     def end_login(self, token: str | None) -> None:
@@ -582,10 +666,13 @@ class Store:
     def _therapists_of(self, s: DbSession, viewer: Viewer) -> list[int]:
         if viewer.role == "therapist":
             return [viewer.id]
-        if viewer.role == "supervisor":
+        if viewer.role == "supervisor":  # only the therapists who accepted
             return list(
                 s.scalars(
-                    select(Supervision.therapist_id).where(Supervision.supervisor_id == viewer.id)
+                    select(Supervision.therapist_id).where(
+                        Supervision.supervisor_id == viewer.id,
+                        Supervision.accepted_at.is_not(None),
+                    )
                 )
             )
         return []

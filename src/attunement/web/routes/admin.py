@@ -21,6 +21,7 @@ def _page(request, store, status_code=200, **extra):
         status_code,
         title="Accounts",
         users=store.users(),
+        supervisions=store.supervisions(request.state.viewer),
         roles=ROLES,
         **extra,
     )
@@ -71,7 +72,7 @@ def supervise(
     except InputError as exc:
         return _page(request, store, 422, error=str(exc))
     store.audit(
-        "supervision_assigned",
+        "supervision_proposed",
         viewer=viewer,
         target=f"user:{therapist}",
         detail=f"supervisor {supervisor}",

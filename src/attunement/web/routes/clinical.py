@@ -77,6 +77,7 @@ def clients(request: Request, store: StoreDep, viewer: Supervisor):
         title="Clients",
         clients=store.clients(viewer),
         sessions=store.sessions(viewer)[:20],
+        supervisions=store.supervisions(viewer),
     )
 
 
