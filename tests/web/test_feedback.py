@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -208,6 +209,17 @@ def test_phq9_item_9_raises_the_flag_on_the_session_page(answered):
     assert "When you said I was brave." in felt
     # the client's answers come before the therapist's reflection
     assert felt.index("(client)") < felt.index("(therapist)")
+
+
+def test_the_self_harm_flag_and_band_are_stored_sealed(answered):
+    # in the clear only what trends draw: the totals and the unscored ratings
+    from web_fixture import files_containing, sql
+
+    _, w = answered
+    stored = dict(sql(w.data_dir, "SELECT questionnaire, scores FROM feedback_responses"))
+    assert json.loads(stored["phq9"]) == {"total": 10}
+    assert json.loads(stored["client_session"])["heard"] == 9
+    assert files_containing(w.data_dir, ["PHQ-9 item 9", "Follow up", "moderate"]) == {}
 
 
 def test_no_flag_when_item_9_is_zero(client, users):

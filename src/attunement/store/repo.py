@@ -1131,32 +1131,46 @@ class Store:
                         FeedbackResponse.questionnaire == qid,
                     )
                 )
+                # In the clear only the numbers trends draw (a total, an unscored
+                # questionnaire's ratings); the band and the flags (PHQ-9 item 9 among them)
+                # are sealed with the answers.
+                clear = {k: v for k, v in scores.items() if _is_number(v)}
+                private = {k: v for k, v in scores.items() if k not in clear}
+                sealed = {"v": 2, "answers": dict(answers), "private": private}
                 s.add(
                     FeedbackResponse(
                         session_id=session_pk,
                         questionnaire=qid,
                         respondent=respondent,
-                        answers_enc=self.seal(json.dumps(dict(answers), default=str)),
-                        scores=dict(scores),
+                        answers_enc=self.seal(json.dumps(sealed, default=str)),
+                        scores=clear,
                     )
                 )
 
     def feedback(self, session_pk: int) -> list[dict[str, Any]]:
+        """A session's completed questionnaires: answers and every score (the sealed ones too)."""
+        out = []
         with self.db.sessions() as s:
-            return [
-                {
-                    "questionnaire": r.questionnaire,
-                    "respondent": r.respondent,
-                    "answers": json.loads(self.unseal(r.answers_enc, "questionnaire answers")),
-                    "scores": r.scores,
-                    "created_at": r.created_at,
-                }
-                for r in s.scalars(
-                    select(FeedbackResponse)
-                    .where(FeedbackResponse.session_id == session_pk)
-                    .order_by(FeedbackResponse.created_at)
+            for r in s.scalars(
+                select(FeedbackResponse)
+                .where(FeedbackResponse.session_id == session_pk)
+                .order_by(FeedbackResponse.created_at)
+            ):
+                opened = json.loads(self.unseal(r.answers_enc, "questionnaire answers"))
+                if isinstance(opened, dict) and opened.get("v") == 2:
+                    answers, private = opened["answers"], opened["private"]
+                else:  # stored before band and flags were sealed: answers only
+                    answers, private = opened, {}
+                out.append(
+                    {
+                        "questionnaire": r.questionnaire,
+                        "respondent": r.respondent,
+                        "answers": answers,
+                        "scores": {**(r.scores or {}), **private},
+                        "created_at": r.created_at,
+                    }
                 )
-            ]
+        return out
 
     # ---- trends -----------------------------------------------------------------------------
     def trend_rows(self, viewer: Viewer, *, client_id: str | None = None) -> list[dict[str, Any]]:
@@ -1190,7 +1204,7 @@ class Store:
                 ).where(FeedbackResponse.session_id.in_(pks))
             ):
                 for key, value in (sc or {}).items():
-                    if isinstance(value, int | float) and not isinstance(value, bool):
+                    if _is_number(value):
                         scores[sid][f"{qid}_{key}"] = value
             return [
                 {
@@ -1204,6 +1218,10 @@ class Store:
                 }
                 for r, c, name in rows
             ]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _sessions_of(therapist_ids: list[int]):
