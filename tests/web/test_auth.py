@@ -342,3 +342,59 @@ def test_a_sign_in_ends_after_its_lifetime(tmp_path, monkeypatch):
         assert c.get("/clients").url.path == "/clients"
         shift_clock(monkeypatch, minutes=21)
         assert c.get("/clients").url.path == "/login"
+
+
+# --- others' failures never lock out a browser that has signed in before ----------------------
+
+
+def _try_login(c, user, password):
+    return c.post(
+        "/login", data={"csrf_token": token_of(c), "username": user, "password": password}
+    )
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_others(client, users, settings):
+    # on loopback everyone shares one address: the attacker's guesses lock the name and the
+    # address, for every browser but those tina has signed in from
+    mine = CheckedClient(client.app)
+    login(mine, "tina")
+    logout(mine)
+    attacker = CheckedClient(client.app)
+    for _ in range(2 * settings.login_max_failures):
+        assert _try_login(attacker, "tina", "a guess " * 2).status_code in (401, 429)
+    assert _try_login(attacker, "tina", USERS["tina"][1]).status_code == 429
+    fresh = CheckedClient(client.app)  # a browser tina never used: refused for now
+    assert _try_login(fresh, "tina", USERS["tina"][1]).status_code == 429
+    login(mine, "tina")  # her own browser signs in
+    logout(mine)
+    # its own failures still count against it
+    for _ in range(settings.login_max_failures):
+        assert _try_login(mine, "tina", "my typo " * 2).status_code == 401
+    assert _try_login(mine, "tina", USERS["tina"][1]).status_code == 429
+
+
+def test_a_known_browser_token_is_worth_nothing_for_another_account_or_a_new_password(
+    client, users, settings
+):
+    store = client.app.state.store
+    browser = CheckedClient(client.app)
+    login(browser, "theo")  # known for theo, not for tina
+    logout(browser)
+    for _ in range(settings.login_max_failures):
+        _try_login(CheckedClient(client.app), "tina", "a guess " * 2)
+    assert _try_login(browser, "tina", USERS["tina"][1]).status_code == 429
+    forged = f"{users['tina'].id}.nonce.{'0' * 32}"
+    browser.cookies.set("attunement_known", forged)
+    assert _try_login(browser, "tina", USERS["tina"][1]).status_code == 429
+    # a token made before the password changed is void after
+    token = store.known_browser(users["theo"])
+    store.reset_password(users["theo"].id, "a new phrase for theo 5")
+    from attunement.store.repo import RateLimited
+
+    ok = dict(ip="203.0.113.7", max_failures=5, window_minutes=15)
+    for _ in range(5):
+        assert store.authenticate("theo", "wrong", **ok) is None
+    with pytest.raises(RateLimited, match="too many failed sign-ins"):
+        store.authenticate("theo", "a new phrase for theo 5", known=[token], **ok)
+    fresh = store.known_browser(users["theo"])  # one made after the new password counts
+    assert store.authenticate("theo", "a new phrase for theo 5", known=[fresh], **ok)

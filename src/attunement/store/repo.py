@@ -16,6 +16,7 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -180,6 +181,7 @@ class Store:
         self._hasher = PasswordHasher()
         # the audit chain is keyed: whoever can rewrite the database cannot recompute it
         self._audit_key = cipher.subkey("audit chain")
+        self._browser_key = cipher.subkey("known browser")
         self._audit_lock = threading.Lock()
         self._setup_lock = threading.Lock()
 
@@ -413,34 +415,81 @@ class Store:
             s.delete(row)
             return pair
 
+    def known_browser(self, viewer: Viewer) -> str:
+        """A token that marks this browser as one ``viewer`` has signed in from.
+
+        It is ``user id.nonce.MAC``: the MAC (HMAC-SHA256 under a key derived from the data key)
+        covers the account's password hash, so a new password makes every such token void.
+        """
+        nonce = secrets.token_urlsafe(12)
+        with self.db.sessions() as s:
+            user = s.get(User, viewer.id)
+            secret = user.password_hash if user else ""
+        return f"{viewer.id}.{nonce}.{self._browser_mac(viewer.id, nonce, secret)}"
+
+    def _browser_mac(self, user_id: int, nonce: str, password_hash: str) -> str:
+        message = f"{user_id}:{nonce}:{password_hash}".encode()
+        return hmac.new(self._browser_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def _known_nonce(self, user: User | None, tokens: Iterable[str]) -> str | None:
+        """The nonce of the token (among ``tokens``) that proves this browser known to ``user``."""
+        if user is None:
+            return None
+        for token in tokens:
+            uid, _, rest = token.partition(".")
+            nonce, _, mac = rest.partition(".")
+            if (
+                uid == str(user.id)
+                and nonce
+                and hmac.compare_digest(mac, self._browser_mac(user.id, nonce, user.password_hash))
+            ):
+                return nonce
+        return None
+
     def authenticate(
-        self, username: str, password: str, *, ip: str, max_failures: int, window_minutes: int
+        self,
+        username: str,
+        password: str,
+        *,
+        ip: str,
+        max_failures: int,
+        window_minutes: int,
+        known: Iterable[str] = (),
     ) -> Viewer | None:
         """Check a password; every attempt is recorded for rate limiting.
+
+        A browser that has signed in to this account before (one of ``known`` is its
+        :meth:`known_browser` token) counts only its own failures, so nobody else's failed
+        guesses, for the name or from the same address, lock its owner out. Any other browser
+        is refused after ``max_failures`` failures for the name, or from the address, in the
+        window.
 
         Raises
         ------
         RateLimited
-            After ``max_failures`` failed attempts for this name or this address in the window.
+            When the limit that applies is reached.
         """
         username = (username or "").strip()[:64]
         since = utcnow() - dt.timedelta(minutes=window_minutes)
         with self.db.transaction() as s:
+            user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
+            nonce = self._known_nonce(user, known)
+            where = ip[:40] if nonce is None else f"{ip[:40]} known:{nonce[:12]}"
+            if nonce is None:
+                limited = (func.lower(LoginAttempt.username) == username.lower()) | (
+                    LoginAttempt.ip == ip
+                )
+            else:
+                limited = LoginAttempt.ip == where
             failures = s.scalar(
                 select(func.count())
                 .select_from(LoginAttempt)
-                .where(
-                    LoginAttempt.at >= since,
-                    LoginAttempt.ok.is_(False),
-                    (func.lower(LoginAttempt.username) == username.lower())
-                    | (LoginAttempt.ip == ip),
-                )
+                .where(LoginAttempt.at >= since, LoginAttempt.ok.is_(False), limited)
             )
             if failures >= max_failures:
                 raise RateLimited(
                     f"too many failed sign-ins; try again in {window_minutes} minutes"
                 )
-            user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
             ok = False
             if user is not None and user.active:
                 try:
@@ -451,7 +500,7 @@ class Store:
                     user.password_hash = self._hasher.hash(password)
             else:  # spend the same time as a real check, so names cannot be probed by timing
                 self._hasher.hash(password or "x")
-            s.add(LoginAttempt(username=username, ip=ip, ok=ok))
+            s.add(LoginAttempt(username=username, ip=where, ok=ok))
             return Viewer(user.id, user.username, user.role) if ok and user else None
 
     # ---- sign-in sessions -------------------------------------------------------------------

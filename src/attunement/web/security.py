@@ -26,6 +26,8 @@ __all__ = [
 
 SESSION_COOKIE = "attunement_session"
 CSRF_COOKIE = "attunement_csrf"
+#: Tokens of the accounts that have signed in from this browser (see Store.known_browser).
+KNOWN_COOKIE = "attunement_known"
 
 #: No inline or foreign script, no framing, nothing fetched from elsewhere. Inline *styles* are
 #: allowed: Plotly sets them on the elements it draws.

@@ -21,7 +21,7 @@ from attunement.web.deps import (
     current_user,
     render,
 )
-from attunement.web.security import CSRF_COOKIE, SESSION_COOKIE
+from attunement.web.security import CSRF_COOKIE, KNOWN_COOKIE, SESSION_COOKIE
 
 router = APIRouter()
 
@@ -36,9 +36,26 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _known(request: Request) -> list[str]:
+    """This browser's known-browser tokens (see ``Store.known_browser``)."""
+    return request.cookies.get(KNOWN_COOKIE, "").split()[:5]
+
+
 def _signed_in(request: Request, store, settings, viewer) -> RedirectResponse:
     token = store.start_login(viewer)
     response = RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+    # Remember that this account signed in here: others' failed guesses (for the name, or from
+    # this address) then never lock this browser out (at most 5 accounts per browser).
+    others = [t for t in _known(request) if not t.startswith(f"{viewer.id}.")]
+    response.set_cookie(
+        KNOWN_COOKIE,
+        " ".join([store.known_browser(viewer), *others][:5]),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -122,6 +139,7 @@ def login(
             ip=ip,
             max_failures=settings.login_max_failures,
             window_minutes=settings.login_window_minutes,
+            known=_known(request),
         )
     except RateLimited as exc:
         store.audit("login_blocked", target=f"user:{username[:64]}", detail=str(exc), ip=ip)
@@ -181,6 +199,7 @@ def change_password(
                 ip=client_ip(request),
                 max_failures=settings.login_max_failures,
                 window_minutes=settings.login_window_minutes,
+                known=_known(request),
             )
         except RateLimited as exc:
             raise InputError(str(exc), field="current") from None
