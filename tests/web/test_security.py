@@ -618,3 +618,24 @@ def test_refusals_not_logged_one_by_one_are_counted_at_shutdown(world):
     rows = audit_rows(w.data_dir, "denied")[before:]
     assert [r["target"] for r in rows] == ["/f/guess-0", "(requests without an account)"]
     assert rows[1]["detail"] == "4 more refused from this address, not logged one by one"
+
+
+def test_an_oversized_file_is_refused_from_memory_never_spooled(tmp_path, monkeypatch):
+    # Starlette spools a large part to an unencrypted temporary file unless told otherwise
+    import tempfile
+
+    from web_fixture import make_users, new_client, upload
+
+    def refused(*args, **kwargs):
+        raise AssertionError("an upload was spooled to a temporary file")
+
+    with CheckedClient(create_app(Settings(data_dir=tmp_path / "d", max_upload_mb=1))) as c:
+        make_users(c.app.state.store, ("tina",))
+        login(c, "tina")
+        cid = new_client(c)
+        monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+        monkeypatch.setattr(tempfile, "NamedTemporaryFile", refused)
+        big = b"Therapist: hello there.\nClient: hi.\n" * 45_000  # 1.6 MB
+        r = upload(c, cid, {"transcript": ("big.txt", big)})
+        assert r.status_code == 422
+        assert "is larger than 1 MB" in message(r)

@@ -91,10 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     fastapi.FastAPI
     """
     settings = settings or Settings()
-    # Uploads stay in memory up to the upload limit instead of being spooled, unencrypted, to
-    # the system's temporary folder (Starlette spools parts over 1 MB by default).
+    # Uploads stay in memory instead of being spooled, unencrypted, to the system's temporary
+    # folder (Starlette spools parts over 1 MB by default): up to all that UploadGate lets in,
+    # so that even a file over the per-file limit is refused from memory, never spilled.
     MultiPartParser.spool_max_size = max(
-        MultiPartParser.spool_max_size, settings.max_upload_mb * 1024 * 1024 + 1
+        MultiPartParser.spool_max_size, UPLOAD_FILES * settings.max_upload_mb * 2**20 + 2**20
     )
 
     @contextlib.asynccontextmanager
