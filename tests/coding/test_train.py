@@ -27,6 +27,12 @@ def test_train_writes_a_loadable_artifact(tiny_annomi, tmp_path):
     assert task["n_train"] == 72 and task["n_videos"] == 12
     assert 0 <= task["cv_macro_f1"] <= 1
     assert task["labels"] == {"other": 12, "question": 24, "reflection": 24, "therapist_input": 12}
+    # and the reference ranges the report's out-of-domain check reads, for this coder
+    from attunement.coding.domain import read_domain_reference
+
+    reference = read_domain_reference(tmp_path / "models" / "domain.json")
+    assert reference["coder"] == "ngram" and reference["n_transcripts"] == 12
+    assert set(reference["signals"]) >= {"english_share", "therapist_word_share"}
 
 
 def test_training_is_reproducible(tiny_annomi, tmp_path):

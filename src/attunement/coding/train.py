@@ -202,7 +202,19 @@ def train_annomi(
             info[task]["cv_macro_f1"] = round(found["macro_f1"], 4)
             info[task]["cv"] = f"nested, {n_splits}-fold grouped by video_url, pooled"
         logger.info("trained %s on %d utterances (C=%g)", task, len(table), c)
-    return save_coders(coders, out_dir, info=info)
+    written = save_coders(coders, out_dir, info=info)
+    write_reference(annomi, written.parent)
+    return written
+
+
+def write_reference(annomi: str | Path, folder: str | Path) -> Path:
+    """Write ``domain.json`` for the coder just saved in ``folder`` (its reference ranges over
+    AnnoMI's transcripts, which the report's out-of-domain check reads)."""
+    from attunement.coding.domain import domain_reference, write_domain_reference
+
+    path = write_domain_reference(domain_reference(annomi, folder), folder)
+    logger.info("wrote the coder's reference ranges to %s", path)
+    return path
 
 
 # --- EPITOME empathy mechanisms ------------------------------------------------------------

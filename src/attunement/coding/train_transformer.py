@@ -37,6 +37,7 @@ from attunement.coding.apply import code_utterances
 from attunement.coding.artifact import Coders
 from attunement.coding.corpus import TASKS, annomi_tasks, annomi_transcripts, contexts
 from attunement.coding.quality import _folds, quality_from_codes, train_word_quality
+from attunement.coding.train import write_reference
 from attunement.errors import AttunementWarning
 
 __all__ = [
@@ -454,4 +455,5 @@ def train_transformer(
         meta["evaluation"] = evaluation
     (out_dir / "model.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     train_word_quality(annomi, out_dir)  # reads the therapist's words, whatever the coder
+    write_reference(annomi, out_dir)  # the ranges the out-of-domain check compares with
     return out_dir / "model.json"
