@@ -19,7 +19,8 @@ from attunement.errors import AttunementWarning, InputError
 from attunement.language import affect, function_words, lsm
 from attunement.model import Session
 from attunement.signals import motion
-from attunement.signals.align import AlignedPair, _number, prepare_pair
+from attunement.signals._checks import _number
+from attunement.signals.align import AlignedPair, prepare_pair
 from attunement.synchrony import concordance, headline, leader, surrogates
 from attunement.synchrony.wclc import WCLCResult, wclc, wclc_method
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import signal, stats
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony._kernel import _plan
 from attunement.synchrony.stats import SurrogateSummary
 from attunement.synchrony.surrogates import (
     STATISTICS,
@@ -21,7 +22,7 @@ from attunement.synchrony.surrogates import (
     surrogate_test,
     surrogate_test_method,
 )
-from attunement.synchrony.wclc import _plan, wclc, wclc_batch
+from attunement.synchrony.wclc import wclc, wclc_batch
 
 GEOMETRY = {"window_s": 30, "lag_s": 5, "step_s": 10}
 SMALL = {"sampling_rate": 1.0, "window_s": 20, "lag_s": 3, "step_s": 10}

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.signals.align import _check_rate, _check_seconds, _number
+from attunement.signals._checks import _check_rate, _check_seconds, _number
 
 __all__ = ["PHASIC_METHODS", "eda_method", "eda_process"]
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Signal
-from attunement.signals.align import _check_rate, _check_seconds, _describe_gaps, _on_grid
+from attunement.signals._checks import _check_rate, _check_seconds, _describe_gaps, _on_grid
 
 __all__ = ["MAX_INTERVAL_S", "MIN_INTERVAL_S", "heart_rate", "heart_rate_method"]
 

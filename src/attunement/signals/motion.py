@@ -36,7 +36,8 @@ import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.model import Signal
-from attunement.signals.align import AlignedPair, _number
+from attunement.signals._checks import _number
+from attunement.signals.align import AlignedPair
 
 __all__ = [
     "ACC_UNITS_PER_G",

@@ -43,8 +43,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
-from attunement.synchrony.stats import SurrogateSummary, summarize_surrogates
-from attunement.synchrony.wclc import (
+from attunement.synchrony._kernel import (
     WCLCResult,
     _BatchKernel,
     _compute,
@@ -58,6 +57,7 @@ from attunement.synchrony.wclc import (
     _transform,
     _undefined_message,
 )
+from attunement.synchrony.stats import SurrogateSummary, summarize_surrogates
 
 __all__ = [
     "STATISTICS",
