@@ -166,6 +166,53 @@ def test_usage_errors_exit_2(run_cli):
     assert code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["sync", "T", "C", "--kind", "foo"], ["'--kind'", "'foo'", "'eda'", "'hr'"]),
+        (["sync", "T", "C", "--method", "foo"], ["'--method'", "'circular_shift'"]),
+        (["batch", "T", "-o", "O", "--engine", "foo"], ["'--engine'", "'local'", "'dask'"]),
+        (["batch", "T", "-o", "O", "--workers", "0"], ["'--workers'"]),
+        (["analyze", "T", "-o", "O", "--format", "docx"], ["'--format'", "'vtt'", "'annomi'"]),
+        (["validate", "T", "--format", "VTT"], ["'--format'", "'vtt'"]),
+        (["code", "T", "-o", "O", "--format", "foo"], ["'--format'"]),
+        (["users", "add", "bob", "--role", "king"], ["'--role'", "'supervisor'", "'admin'"]),
+        (["benchmark", "synchrony-validity", "--kind", "bvp"], ["'--kind'", "'both'"]),
+        (["benchmark", "coding", "--folds", "0"], ["'--folds'", "2"]),
+        (["benchmark", "coding", "--folds", "1"], ["'--folds'", "2"]),
+        (["benchmark", "synchrony", "--seconds", "34"], ["'--seconds'", "35"]),
+        (["benchmark", "synchrony", "--surrogates", "0"], ["'--surrogates'"]),
+        (["benchmark", "synchrony", "--repeats", "0"], ["'--repeats'"]),
+        (["benchmark", "batch", "--sessions", "0"], ["'--sessions'"]),
+        (["benchmark", "web", "--users", "0"], ["'--users'"]),
+        (["benchmark", "web", "--seconds", "0"], ["'--seconds'"]),
+        (["benchmark", "web", "--utterances", "1"], ["'--utterances'"]),
+        (["benchmark", "web", "--think", "-1"], ["'--think'"]),
+    ],
+)
+def test_bad_option_values_are_usage_errors(tmp_path, run_cli, args, words):
+    """Click refuses them before any work, naming the option (and the choices): exit 2."""
+    (tmp_path / "T").write_text("Therapist: hi\nClient: hello\n")
+    paths = {"T": tmp_path / "T", "C": tmp_path / "T", "O": tmp_path / "O"}
+    code, out, err = run_cli(*(paths.get(a, a) for a in args))
+    assert code == 2, err
+    assert all(word in err for word in words), err
+    assert "Traceback" not in err and "attunement: error" not in err
+    assert out == "" and not (tmp_path / "O").exists()
+
+
+def test_the_choices_are_the_librarys():
+    from attunement import cli
+    from attunement.io.transcripts import FORMATS
+    from attunement.store.models import ROLES
+    from attunement.synchrony.surrogates import SURROGATE_METHODS
+
+    assert [f.value for f in cli.FormatName] == list(FORMATS)
+    assert [r.value for r in cli.RoleName] == list(ROLES)
+    assert {m.value for m in cli.SurrogateMethod} == set(SURROGATE_METHODS)
+    assert [k.value for k in cli.SignalKinds] == [k.value for k in cli.SignalKind] + ["both"]
+
+
 def test_validate_prints_what_was_read(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
@@ -293,7 +340,7 @@ def test_sync_two_e4_exports(tmp_path, run_cli):
 def test_sync_bad_kind_and_file(tmp_path, run_cli):
     (tmp_path / "x.csv").write_text("time,eda\n0,1\n")
     code, _, err = run_cli("sync", tmp_path / "x.csv", tmp_path / "x.csv", "--kind", "bvp")
-    assert code == 1 and "--kind" in err
+    assert code == 2 and "'--kind'" in err and "'eda', 'hr'" in err
     code, _, err = run_cli("sync", tmp_path / "nope.zip", tmp_path / "x.csv")
     assert code == 1 and "nope.zip" in err
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,69 @@ app = typer.Typer(
 )
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# Options that take one of a fixed set of names are choices, so that another value is a usage
+# error (exit 2) whose message lists the names. The names are written out here rather than
+# imported, so that the command starts without importing the library; tests/test_cli.py checks
+# that they are the library's.
+
+
+class FormatName(StrEnum):
+    """``--format``: the names of ``attunement.io.transcripts.FORMATS``, in its order."""
+
+    annomi = "annomi"
+    rev = "rev"
+    json = "json"
+    vtt = "vtt"
+    srt = "srt"
+    otter = "otter"
+    zoom_captions = "zoom_captions"
+    csv = "csv"
+    text = "text"
+
+
+class EngineName(StrEnum):
+    """``batch --engine``: ``attunement.batch.engine.ENGINES``."""
+
+    local = "local"
+    dask = "dask"
+
+
+class SignalKind(StrEnum):
+    """``sync --kind``: the signals whose synchrony is tested."""
+
+    eda = "eda"
+    hr = "hr"
+
+
+class SignalKinds(StrEnum):
+    """``benchmark synchrony-validity --kind``: one signal or both."""
+
+    eda = "eda"
+    hr = "hr"
+    both = "both"
+
+
+class SurrogateMethod(StrEnum):
+    """``sync --method``: ``attunement.synchrony.surrogates.SURROGATE_METHODS``."""
+
+    circular_shift = "circular_shift"
+    segment_shuffle = "segment_shuffle"
+
+
+class RoleName(StrEnum):
+    """``users add --role``: ``attunement.store.models.ROLES``."""
+
+    therapist = "therapist"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+def _name(choice: StrEnum | None) -> str | None:
+    """The plain string of a choice (None stays None)."""
+    return None if choice is None else choice.value
+
 
 Inputs = Annotated[
     list[Path],
@@ -53,7 +117,7 @@ KeepNamesOpt = Annotated[
     bool, typer.Option("--keep-names", help="Keep speaker names (default: replace by roles).")
 ]
 FormatOpt = Annotated[
-    str | None,
+    FormatName | None,
     typer.Option(
         "--format", help="Force the transcript format (default: detected).", show_default=False
     ),
@@ -95,7 +159,7 @@ def _read_all(inputs, therapist, client, keep_names, format, encoding):
                 therapist=therapist,
                 client=client,
                 keep_names=keep_names,
-                format=format,
+                format=_name(format),
                 encoding=encoding,
             )
         )
@@ -321,12 +385,16 @@ def batch(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.", show_default=False)],
     engine: Annotated[
-        str, typer.Option("--engine", help="local (worker processes) or dask (a Dask cluster).")
-    ] = "local",
+        EngineName,
+        typer.Option("--engine", help="local (worker processes) or dask (a Dask cluster)."),
+    ] = EngineName.local,
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", help="Worker processes (default: all CPU cores).", show_default=False
+            "--workers",
+            help="Worker processes (default: all CPU cores).",
+            show_default=False,
+            min=1,
         ),
     ] = None,
     scheduler: Annotated[
@@ -344,6 +412,8 @@ def batch(
     therapist: TherapistOpt = None,
     client: ClientOpt = None,
     keep_names: KeepNamesOpt = False,
+    format: FormatOpt = None,
+    encoding: EncodingOpt = None,
     pseudo_partners: Annotated[
         int,
         typer.Option(
@@ -380,13 +450,15 @@ def batch(
         summary = run_batch(
             inputs,
             out_dir=out,
-            engine=engine,
+            engine=engine.value,
             workers=workers,
             scheduler=scheduler,
             force=force,
             therapist=therapist,
             client=client,
             keep_names=keep_names,
+            format=_name(format),
+            encoding=encoding,
             pseudo_partners=pseudo_partners,
             config=config,
         )
@@ -422,7 +494,7 @@ def sync(
     client_signal: Annotated[
         Path, typer.Argument(help="The client's E4 export (zip or folder) or signal CSV.")
     ],
-    kind: Annotated[str, typer.Option("--kind", help="Signal: eda or hr.")] = "eda",
+    kind: Annotated[SignalKind, typer.Option("--kind", help="Signal: eda or hr.")] = SignalKind.eda,
     window: Annotated[
         float, typer.Option("--window", help="Window length of the rMEA WCLC figure, seconds.")
     ] = 30.0,
@@ -434,13 +506,13 @@ def sync(
         int, typer.Option("--surrogates", help="Number of surrogates of the headline's test.")
     ] = 1000,
     method: Annotated[
-        str,
+        SurrogateMethod,
         typer.Option(
             "--method",
             help="Surrogates of the headline's test: circular_shift (calibrated) or "
             "segment_shuffle (liberal below about 20 minutes; for comparison).",
         ),
-    ] = "circular_shift",
+    ] = SurrogateMethod.circular_shift,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the surrogates.")] = 0,
     csv: Annotated[
         Path | None,
@@ -470,8 +542,7 @@ def sync(
     from attunement.model import Session
     from attunement.resonance import ResonanceConfig, motion_masked_pair, physiology_synchrony
 
-    if kind not in ("eda", "hr"):
-        raise InputError(f"is {kind!r}; expected eda or hr", field="--kind")
+    kind, method = kind.value, method.value  # plain strings from here on
     if csv is not None:
         from attunement.report.write import check_output_file
 
@@ -576,9 +647,13 @@ app.add_typer(benchmark_app, name="benchmark")
 
 @benchmark_app.command("synchrony")
 def benchmark_synchrony(
-    seconds: Annotated[float, typer.Option(help="Length of each simulated recording.")] = 3600,
-    surrogates: Annotated[int, typer.Option(help="Number of surrogates.")] = 1000,
-    repeats: Annotated[int, typer.Option(help="Repeats; the median is shown.")] = 5,
+    seconds: Annotated[
+        float,
+        # one 30-s window of the WCLC plus its 5-s lag (the benchmark's WINDOW_S + LAG_S)
+        typer.Option(help="Length of each simulated recording.", min=35),
+    ] = 3600,
+    surrogates: Annotated[int, typer.Option(help="Number of surrogates.", min=1)] = 1000,
+    repeats: Annotated[int, typer.Option(help="Repeats; the median is shown.", min=1)] = 5,
 ) -> None:
     """wclc and 1,000 surrogates on one hour of 4 Hz EDA per person, beside a per-window numpy
     loop and NeuroKit2's signal_synchrony."""
@@ -626,7 +701,7 @@ def benchmark_synchrony_validity(
             show_default=False,
         ),
     ] = None,
-    kind: Annotated[str, typer.Option(help="eda, hr or both.")] = "both",
+    kind: Annotated[SignalKinds, typer.Option(help="eda, hr or both.")] = SignalKinds.both,
     surrogates: Annotated[
         int, typer.Option(help="Surrogates per test on the real recordings.")
     ] = 199,
@@ -650,9 +725,7 @@ def benchmark_synchrony_validity(
     )
     from attunement.errors import InputError
 
-    kinds = {"both": ("eda", "hr"), "eda": ("eda",), "hr": ("hr",)}.get(kind)
-    if kinds is None:
-        raise typer.BadParameter(f"is {kind!r}; expected eda, hr or both", param_hint="--kind")
+    kinds = {"both": ("eda", "hr"), "eda": ("eda",), "hr": ("hr",)}[kind.value]
     try:
         minutes = tuple(float(m) for m in lengths.split(",") if m.strip())
     except ValueError:
@@ -707,7 +780,7 @@ def benchmark_batch(
             show_default=False,
         ),
     ] = None,
-    sessions: Annotated[int, typer.Option(help="Sessions in the corpus.")] = 1000,
+    sessions: Annotated[int, typer.Option(help="Sessions in the corpus.", min=1)] = 1000,
 ) -> None:
     """Sessions/s and peak memory on local 1 and 2 workers and a Dask LocalCluster."""
     import os
@@ -789,11 +862,15 @@ def benchmark_external(
 
 @benchmark_app.command("web")
 def benchmark_web(
-    users: Annotated[int, typer.Option(help="Concurrent signed-in users.")] = 50,
-    seconds: Annotated[float, typer.Option(help="How long the load runs.")] = 20.0,
-    utterances: Annotated[int, typer.Option(help="Utterances of the 1-hour session.")] = 700,
+    users: Annotated[int, typer.Option(help="Concurrent signed-in users.", min=1)] = 50,
+    seconds: Annotated[float, typer.Option(help="How long the load runs.", min=1)] = 20.0,
+    utterances: Annotated[
+        # a therapist's and a client's at least
+        int, typer.Option(help="Utterances of the 1-hour session.", min=2)
+    ] = 700,
     think: Annotated[
-        float, typer.Option(help="Seconds each user reads before the next page (0: stress).")
+        float,
+        typer.Option(help="Seconds each user reads before the next page (0: stress).", min=0),
     ] = 1.0,
 ) -> None:
     """Page-view latency of the web app under concurrent users, beside a static file."""
@@ -1030,7 +1107,9 @@ def benchmark_coding(
             show_default=False,
         ),
     ] = None,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds, grouped by video.")] = 5,
+    folds: Annotated[
+        int, typer.Option(help="Cross-validation folds, grouped by video.", min=2)
+    ] = 5,
     model_dir: Annotated[
         Path | None,
         typer.Option(help="Coders to time (default: the shipped ones).", show_default=False),
@@ -1250,7 +1329,9 @@ app.add_typer(users_app, name="users")
 @users_app.command("add")
 def users_add(
     username: Annotated[str, typer.Argument(help="User name.", show_default=False)],
-    role: Annotated[str, typer.Option(help="therapist, supervisor or admin.")] = "therapist",
+    role: Annotated[
+        RoleName, typer.Option(help="therapist, supervisor or admin.")
+    ] = RoleName.therapist,
     password_file: Annotated[
         Path | None,
         typer.Option(
@@ -1273,8 +1354,10 @@ def users_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     store = open_store(_web_settings(data_dir))
     try:
-        viewer = store.create_user(username, password, role, display_name=display_name)
-        store.audit("user_created", target=f"user:{viewer.username}", detail=f"role {role}; cli")
+        viewer = store.create_user(username, password, role.value, display_name=display_name)
+        store.audit(
+            "user_created", target=f"user:{viewer.username}", detail=f"role {role.value}; cli"
+        )
     finally:
         store.db.dispose()
     out_console.print(f"added {viewer.role} {viewer.username}", markup=False)

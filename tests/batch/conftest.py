@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from corpus_fixture import write_corpus
 
-import attunement.batch.engine as engine
+import attunement.batch._setup as setup
 
 
 @pytest.fixture
@@ -20,6 +20,6 @@ def setup_hooks(monkeypatch: pytest.MonkeyPatch):
     """Set the worker set-up functions for one test."""
 
     def use(*hooks):
-        monkeypatch.setattr(engine, "_SETUP_HOOKS", list(hooks))
+        monkeypatch.setattr(setup, "_SETUP_HOOKS", list(hooks))
 
     return use

@@ -6,6 +6,13 @@ from pathlib import Path
 
 ANNOMI_HEADER = "transcript_id,mi_quality,topic,utterance_id,interlocutor,timestamp,utterance_text"
 
+#: A plain-text session as a Windows editor saves it (encode it as cp1252): its quotes, dash and
+#: accent are not UTF-8.
+CP1252_SESSION = (
+    "Therapist: It\u2019s been a long week \u2013 how are you?\n"
+    "Client: Tired. The caf\u00e9 shifts never end.\n"
+)
+
 
 def plain_session(n: int, *, marker: str = "") -> str:
     """A short plain-text session; ``marker`` lands in the text (the fault hooks look for it)."""

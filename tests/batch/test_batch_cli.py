@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from corpus_fixture import plain_session, write_corpus
+from corpus_fixture import CP1252_SESSION, plain_session, write_corpus
 
 from attunement.cli import main
 
@@ -48,9 +48,8 @@ def test_all_succeeded_exits_0(tmp_path: Path, capsys) -> None:
     ("args", "message"),
     [
         (["nothing.vtt"], "nothing.vtt: no such file or folder"),
-        (["s.txt", "--engine", "spark"], "engine: is 'spark'; expected one of local, dask"),
-        (["s.txt", "--workers", "0"], "workers: is 0"),
         (["s.txt", "--scheduler", "tcp://h:1"], "expected --engine dask with a scheduler"),
+        (["s.txt", "--encoding", "klingon"], "encoding: unknown encoding 'klingon'"),
     ],
 )
 def test_problems_that_prevent_starting_exit_1(tmp_path: Path, capsys, args, message) -> None:
@@ -60,8 +59,58 @@ def test_problems_that_prevent_starting_exit_1(tmp_path: Path, capsys, args, mes
     assert code == 1
     assert err.startswith("attunement: error: ") and message in err
     assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--engine", "spark"], ["'--engine'", "'spark'", "'local'", "'dask'"]),
+        (["--workers", "0"], ["'--workers'"]),
+        (["--format", "docx"], ["'--format'", "'docx'", "'vtt'", "'annomi'"]),
+    ],
+)
+def test_bad_option_values_are_usage_errors(tmp_path: Path, capsys, args, words) -> None:
+    (tmp_path / "s.txt").write_text(plain_session(1))
+    code, _, err = run(capsys, "batch", tmp_path / "s.txt", "--out", tmp_path / "o", *args)
+    assert code == 2
+    assert all(word in err for word in words), err
+    assert not (tmp_path / "o").exists()
+
+
+def test_encoding_and_format_reach_every_session(tmp_path: Path, capsys) -> None:
+    (tmp_path / "s.txt").write_bytes(CP1252_SESSION.encode("cp1252"))
+    args = ["batch", tmp_path / "s.txt", "-o", tmp_path / "o", "--workers", "1"]
+    code, out, err = run(capsys, *args)
+    assert code == 3 and "0 analysed, 1 failed" in out
+    assert "s.txt:1: byte 0x92 is not valid UTF-8" in err and "--encoding cp1252" in err
+    forced = [*args, "--format", "text", "--encoding", "cp1252"]
+    code, out, err = run(capsys, *forced, "--force")
+    assert code == 0, err
+    assert "1 analysed, 0 failed" in out
+    utterances = pq.read_table(tmp_path / "o" / "utterances.parquet")
+    assert utterances.column("text").to_pylist() == [
+        "It\u2019s been a long week \u2013 how are you?",
+        "Tired. The caf\u00e9 shifts never end.",
+    ]
+    sessions = pq.read_table(tmp_path / "o" / "sessions.parquet")
+    assert sessions.column("status").to_pylist() == ["ok"]
+    # recorded with the results: another name of the same codec resumes, another codec not
+    code, out, err = run(capsys, *args, "--format", "text", "--encoding", "Windows-1252")
+    assert code == 0 and "0 analysed, 0 failed, 1 already done" in out, err
+    code, _, err = run(capsys, *args, "--format", "text", "--encoding", "latin-1")
+    assert code == 1 and "other settings (encoding differ)" in err
+    code, _, err = run(capsys, *args, "--format", "csv", "--encoding", "cp1252")
+    assert code == 1 and "other settings (format differ)" in err
 
 
 def test_out_is_required(tmp_path: Path, capsys) -> None:
     code, _, err = run(capsys, "batch", tmp_path)
     assert code == 2 and "--out" in err
+
+
+def test_the_engine_choices_are_the_engines() -> None:
+    from attunement.batch.engine import ENGINES
+    from attunement.cli import EngineName
+
+    assert tuple(e.value for e in EngineName) == ENGINES

@@ -8,15 +8,16 @@ import batch_hooks
 import pytest
 from corpus_fixture import annomi_csv, plain_session
 
+import attunement.batch._setup as setup
 import attunement.batch.engine as engine
 from attunement.analysis import AnalysisConfig
+from attunement.batch._setup import register_worker_setup, worker_setup_hooks
 from attunement.batch.engine import (
     LocalEngine,
     RunOptions,
     check_engine,
     make_engine,
     process_item,
-    register_worker_setup,
 )
 from attunement.batch.inputs import SessionLoader, expand_inputs
 from attunement.errors import InputError
@@ -110,10 +111,10 @@ def test_default_workers_is_every_core() -> None:
 
 
 def test_register_worker_setup_once(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "_SETUP_HOOKS", [])
+    monkeypatch.setattr(setup, "_SETUP_HOOKS", [])
     register_worker_setup(batch_hooks.count_setup)
     register_worker_setup(batch_hooks.count_setup)
-    assert engine.worker_setup_hooks() == (batch_hooks.count_setup,)
+    assert worker_setup_hooks() == (batch_hooks.count_setup,)
 
 
 def test_local_engine_returns_every_submitted_session(tmp_path: Path) -> None:

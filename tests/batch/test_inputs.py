@@ -136,6 +136,21 @@ def test_corpus_files_in_utf16_or_with_bom_are_split(tmp_path: Path, codec: str)
     assert [i.transcript_id for i in items] == ["1", "2"]
 
 
+def test_a_forced_format_or_encoding_decides_how_a_file_is_listed(tmp_path: Path) -> None:
+    (tmp_path / "corpus.csv").write_text(annomi_csv([1, 2]))
+    assert len(expand_inputs([tmp_path / "corpus.csv"], format="csv")) == 1  # read as one
+    items = expand_inputs([tmp_path / "corpus.csv"], format="annomi")
+    assert [i.transcript_id for i in items] == ["1", "2"]
+    (tmp_path / "le.csv").write_bytes(annomi_csv([1, 2]).encode("utf-16-le"))  # no BOM
+    items = expand_inputs([tmp_path / "le.csv"], encoding="utf-16-le")
+    assert [i.transcript_id for i in items] == ["1", "2"]
+    loader = SessionLoader(format="annomi", encoding="utf-16-le")
+    assert [unpack_session(loader.payload(i)).id for i in items] == ["le-1", "le-2"]
+    for encoding in ("klingon", "base64"):
+        with pytest.raises(InputError, match=f"encoding: unknown encoding '{encoding}'"):
+            expand_inputs([tmp_path / "le.csv"], encoding=encoding)
+
+
 def test_keys_and_fingerprints(tmp_path: Path) -> None:
     path = tmp_path / "s.txt"
     path.write_text(plain_session(1))

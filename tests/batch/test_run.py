@@ -11,7 +11,7 @@ from pathlib import Path
 import batch_hooks
 import pyarrow.parquet as pq
 import pytest
-from corpus_fixture import plain_session, write_corpus
+from corpus_fixture import CP1252_SESSION, plain_session, write_corpus
 
 import attunement.batch.writer as writer
 from attunement.batch import run_batch
@@ -258,6 +258,22 @@ def test_repeated_session_ids_get_a_suffix(tmp_path):
     assert summary.n_sessions == 3
 
 
+def test_format_and_encoding_reach_the_workers_of_every_engine(tmp_path, dask_scheduler):
+    src = tmp_path / "in" / "s.txt"
+    src.parent.mkdir()
+    src.write_bytes(CP1252_SESSION.encode("cp1252"))
+    runs = {"local": {"workers": 1}, "dask": {"engine": "dask", "scheduler": dask_scheduler}}
+    for name, kwargs in runs.items():
+        failed = run_batch([src], out_dir=tmp_path / name, progress=False, **kwargs)
+        assert "byte 0x92 is not valid UTF-8" in dict(failed.failures)["s"], name
+        read = {"format": "text", "encoding": "cp1252", "force": True}
+        done = run_batch([src], out_dir=tmp_path / name, progress=False, **read, **kwargs)
+        assert (done.n_ok, done.n_failed) == (1, 0), name
+        texts = tables(tmp_path / name)[1].column("text").to_pylist()
+        assert texts == [line.split(": ", 1)[1] for line in CP1252_SESSION.splitlines()], name
+    assert files(tmp_path / "local") == files(tmp_path / "dask")
+
+
 def test_other_settings_are_refused_then_forced(reference, tmp_path):
     corpus, _, _ = reference
     run_batch([corpus / "a01.txt"], out_dir=tmp_path / "o", workers=1, progress=False)
@@ -275,6 +291,8 @@ def test_other_settings_are_refused_then_forced(reference, tmp_path):
         ({"engine": "spark"}, "engine: is 'spark'; expected one of local, dask"),
         ({"workers": 0}, "workers: is 0; expected a whole number of at least 1"),
         ({"scheduler": "tcp://127.0.0.1:1"}, "expected --engine dask with a scheduler"),
+        ({"encoding": "klingon"}, "encoding: unknown encoding 'klingon'; expected a name"),
+        ({"format": "docx"}, "format: unknown transcript format 'docx'; expected one of annomi"),
     ],
 )
 def test_bad_arguments_stop_before_anything_runs(tmp_path, kwargs, message):

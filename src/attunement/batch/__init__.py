@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - depends on the installation
         "pip install 'attunement[batch]'"
     ) from None
 
-from attunement.batch.engine import register_worker_setup
+from attunement.batch._setup import register_worker_setup
 from attunement.batch.inputs import WorkItem, expand_inputs
 from attunement.batch.run import BatchSummary, run_batch
 

@@ -6,13 +6,13 @@ from collections.abc import Callable, Sequence
 
 from distributed import WorkerPlugin
 
-from attunement.batch.engine import run_worker_setup
+from attunement.batch._setup import run_worker_setup
 
 __all__ = ["WorkerSetup"]
 
 
 class WorkerSetup(WorkerPlugin):
-    """Runs :func:`attunement.batch.engine.run_worker_setup` once in every worker."""
+    """Runs :func:`attunement.batch._setup.run_worker_setup` once in every worker."""
 
     idempotent = True
 

@@ -7,8 +7,9 @@ analyses it and returns its rows; any exception is caught in the worker and retu
 result, so one bad session never stops a batch.
 
 Heavy objects (models) are loaded once per worker process, not once per session: a module
-registers a function with :func:`register_worker_setup`, and every worker runs the registered
-functions once when it starts (a process-pool initializer locally, a worker plugin on Dask).
+registers a function with :func:`attunement.batch.register_worker_setup` (see
+:mod:`attunement.batch._setup`), and every worker runs the registered functions once when it
+starts (a process-pool initializer locally, a worker plugin on Dask).
 
 ``local``: a :class:`concurrent.futures.ProcessPoolExecutor` (forkserver start method where
 available, so workers start from a clean, preloaded process). When a worker process dies (killed,
@@ -27,6 +28,8 @@ machine's cores divided by the workers).
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -45,6 +48,7 @@ from typing import Any, Protocol
 
 from attunement import __version__
 from attunement.analysis import AnalysisConfig, analyze_session
+from attunement.batch._setup import run_worker_setup, setup_error
 from attunement.batch.inputs import WorkItem, unpack_session
 from attunement.batch.pseudo import session_pairs
 from attunement.batch.writer import ItemResult, error_result, ok_result
@@ -60,9 +64,6 @@ __all__ = [
     "check_engine",
     "make_engine",
     "process_item",
-    "register_worker_setup",
-    "run_worker_setup",
-    "worker_setup_hooks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -73,42 +74,10 @@ ENGINES: tuple[str, ...] = ("local", "dask")
 #: Seconds between two looks at the number of workers of a Dask cluster.
 _RECOUNT_S = 5.0
 
-_SETUP_HOOKS: list[Callable[[], object]] = []
-_SETUP_ERROR: str | None = None
-
 _WORKER_DIED = (
     "the worker process died while analysing this session (killed, out of memory, or a crash "
     "in compiled code); expected it to finish"
 )
-
-
-def register_worker_setup(func: Callable[[], object]) -> Callable[[], object]:
-    """Run ``func`` once in every worker process when it starts (usable as a decorator).
-
-    Use it to load a model into a module-level cache, so that every session a worker analyses
-    finds it loaded. ``func`` must be a module-level function (workers import it by name).
-
-    Examples
-    --------
-    >>> import functools
-    >>> @functools.cache
-    ... def load_model():
-    ...     return {"weights": [0.1, 0.2]}
-    >>> def warm_up():
-    ...     load_model()
-    >>> _ = register_worker_setup(warm_up)
-    >>> warm_up in worker_setup_hooks()
-    True
-    >>> _SETUP_HOOKS.remove(warm_up)
-    """
-    if func not in _SETUP_HOOKS:
-        _SETUP_HOOKS.append(func)
-    return func
-
-
-def worker_setup_hooks() -> tuple[Callable[[], object], ...]:
-    """The functions registered with :func:`register_worker_setup`, in order."""
-    return tuple(_SETUP_HOOKS)
 
 
 def _exit_with_parent() -> None:
@@ -141,43 +110,48 @@ def _init_local_worker(hooks: Sequence[Callable[[], object]], threads: str) -> N
     run_worker_setup(hooks)
 
 
-def run_worker_setup(hooks: Sequence[Callable[[], object]]) -> None:
-    """Run the set-up functions in this worker; a failure fails every session it analyses."""
-    global _SETUP_ERROR
-    for hook in hooks:
-        try:
-            hook()
-        except Exception as exc:
-            name = getattr(hook, "__qualname__", repr(hook))
-            _SETUP_ERROR = f"worker set-up {name} failed: {type(exc).__name__}: {exc}"
-            logger.exception("worker set-up %s failed", name)
-            return
-
-
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """How every session of a batch is read and analysed."""
+    """How every session of a batch is read and analysed.
+
+    ``format`` and ``encoding`` force the transcript format and text encoding, as in
+    :func:`attunement.read_sessions` (None: detected).
+    """
 
     therapist: tuple[str, ...] = ()
     client: tuple[str, ...] = ()
     keep_names: bool = False
     config: AnalysisConfig | None = None
+    format: str | None = None
+    encoding: str | None = None
 
     def reader_options(self) -> dict[str, Any]:
         return {
             "therapist": list(self.therapist) or None,
             "client": list(self.client) or None,
             "keep_names": self.keep_names,
+            "format": self.format,
+            "encoding": self.encoding,
         }
 
     def settings(self) -> dict[str, Any]:
-        """What the results depend on, as JSON-able data (for resuming)."""
+        """What the results depend on, as JSON-able data (for resuming).
+
+        The encoding is recorded by its codec's name, so that ``CP1252`` and ``windows-1252``
+        resume what ``cp1252`` began.
+        """
+        encoding = self.encoding
+        if encoding is not None:
+            with contextlib.suppress(LookupError):  # refused when the sessions are listed
+                encoding = codecs.lookup(encoding).name
         return {
             "attunement": __version__,
             "therapist": list(self.therapist),
             "client": list(self.client),
             "keep_names": self.keep_names,
             "config": repr(self.config or AnalysisConfig()),
+            "format": self.format,
+            "encoding": encoding,
         }
 
 
@@ -216,8 +190,9 @@ def process_item(item: WorkItem, payload: dict[str, Any] | None, options: RunOpt
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if _SETUP_ERROR is not None:
-                raise RuntimeError(_SETUP_ERROR)
+            failed_setup = setup_error()
+            if failed_setup is not None:
+                raise RuntimeError(failed_setup)
             session = unpack_session(payload) if payload is not None else _read(item, options)
             results = analyze_session(session, options.config)
             document = results.to_dict()

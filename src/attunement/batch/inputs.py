@@ -13,7 +13,9 @@ AnnoMI-style corpus CSV), the position of the session in it. The expansion is de
   blank lines and lines starting with ``#`` are ignored.
 
 Files are not read here except to tell whether they hold several sessions: the first 64 KiB of
-each file is looked at, and only a corpus CSV is read in full, once, for its transcript ids.
+each file is looked at, and only a corpus CSV is read in full, once, for its transcript ids. A
+forced transcript format decides instead (only ``annomi`` files are split), and a forced text
+encoding is the one these looks decode with.
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ from attunement.io._tables import csv_rows
 from attunement.io.transcripts import FORMATS
 from attunement.model import Session, Signal
 
-__all__ = ["SessionLoader", "WorkItem", "expand_inputs", "pack_session", "unpack_session"]
+__all__ = [
+    "SessionLoader",
+    "WorkItem",
+    "check_reading",
+    "expand_inputs",
+    "pack_session",
+    "unpack_session",
+]
 
 #: File extensions a folder search takes: every transcript format's, Word and manifests.
 EXTENSIONS: frozenset[str] = frozenset(
@@ -107,8 +116,10 @@ def _fingerprint(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _lenient_text(data: bytes) -> str:
+def _lenient_text(data: bytes, encoding: str | None = None) -> str:
     """Bytes as text, leniently decoded (only for sniffing and listing; readers validate)."""
+    if encoding is not None:
+        return data.decode(encoding, errors="ignore").lstrip("\ufeff")
     encoding = "utf-8"
     for bom, name in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -122,24 +133,60 @@ def _lenient_text(data: bytes) -> str:
     return data.decode(encoding, errors="ignore").lstrip("\ufeff")
 
 
-def _corpus_ids(path: Path) -> list[str] | None:
+def check_reading(format: str | None, encoding: str | None) -> None:
+    """Check a forced transcript format and text encoding before any file is read.
+
+    Raises
+    ------
+    InputError
+        For a format that is not one of ``attunement.io.transcripts.FORMATS`` or an encoding
+        Python does not know.
+
+    Examples
+    --------
+    >>> check_reading("vtt", "cp1252")
+    >>> try:
+    ...     check_reading(None, "klingon")
+    ... except InputError as exc:
+    ...     print(exc)
+    encoding: unknown encoding 'klingon'; expected a name such as utf-8, utf-16 or cp1252
+    """
+    if format is not None and format not in FORMATS:
+        raise InputError(
+            f"unknown transcript format {format!r}; expected one of {', '.join(FORMATS)}",
+            field="format",
+        )
+    if encoding is not None:
+        try:  # decoding a byte also refuses codecs that are not text encodings (base64)
+            b"x".decode(encoding, errors="ignore")
+        except (LookupError, ValueError):
+            raise InputError(
+                f"unknown encoding {encoding!r}; expected a name such as utf-8, utf-16 or cp1252",
+                field="encoding",
+            ) from None
+
+
+def _corpus_ids(
+    path: Path, format: str | None = None, encoding: str | None = None
+) -> list[str] | None:
     """Transcript ids of a corpus CSV in order of first appearance, or None when it is not one.
 
     Only the ``transcript_id`` column is read; a file that cannot be scanned is left whole to
-    the reader, which then explains what is wrong with it.
+    the reader, which then explains what is wrong with it. With a forced ``format``, only an
+    ``annomi`` file is a corpus (without sniffing its content), as the reader will read it.
     """
-    if path.suffix.lower() == ".docx":
+    if path.suffix.lower() == ".docx" or format not in (None, _CORPUS_FORMAT):
         return None
     try:
         with path.open("rb") as fh:
             head = fh.read(_PEEK_BYTES)
-            if not FORMATS[_CORPUS_FORMAT].sniff(_lenient_text(head)):
+            if format is None and not FORMATS[_CORPUS_FORMAT].sniff(_lenient_text(head, encoding)):
                 return None
             data = head + fh.read()
     except OSError:
         return None
     try:
-        rows = csv_rows(_lenient_text(data), path=path)
+        rows = csv_rows(_lenient_text(data, encoding), path=path)
         _, header = next(rows)
         column = [c.strip().lower() for c in header].index("transcript_id")
         ids = dict.fromkeys(str(int(row[column].strip())) for _, row in rows)
@@ -148,10 +195,12 @@ def _corpus_ids(path: Path) -> list[str] | None:
     return list(ids)
 
 
-def _items_of_file(path: Path) -> Iterator[WorkItem]:
+def _items_of_file(
+    path: Path, format: str | None = None, encoding: str | None = None
+) -> Iterator[WorkItem]:
     path = path.resolve()
     fingerprint = _fingerprint(path)
-    ids = _corpus_ids(path)
+    ids = _corpus_ids(path, format, encoding)
     if ids is None or len(ids) < 2:
         yield WorkItem(path, fingerprint=fingerprint)
         return
@@ -228,7 +277,11 @@ def _expand_one(spec: str, exclude: Sequence[Path]) -> list[Path]:
 
 
 def expand_inputs(
-    inputs: Iterable[str | os.PathLike[str]], *, exclude: Iterable[str | os.PathLike[str]] = ()
+    inputs: Iterable[str | os.PathLike[str]],
+    *,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+    format: str | None = None,
+    encoding: str | None = None,
 ) -> list[WorkItem]:
     """List the sessions of ``inputs``, in a deterministic order.
 
@@ -239,6 +292,10 @@ def expand_inputs(
         patterns (``corpus/**/*.vtt``) and ``@FILE`` list files.
     exclude : iterable of path-like
         Folders that a folder search does not enter (the batch's output folder).
+    format, encoding : str, optional
+        The transcript format and text encoding the sessions will be read with (as
+        :func:`attunement.read_sessions`): with a format, only ``annomi`` files are split into
+        sessions; the encoding is used to list a corpus file's transcript ids.
 
     Returns
     -------
@@ -249,7 +306,7 @@ def expand_inputs(
     ------
     InputError
         When an input does not exist, a glob matches nothing, a folder holds no session or
-        nothing at all is found.
+        nothing at all is found, and as :func:`check_reading`.
 
     Examples
     --------
@@ -260,6 +317,7 @@ def expand_inputs(
     >>> [item.path.name for item in expand_inputs([d])]
     ['a.vtt', 'b.txt']
     """
+    check_reading(format, encoding)
     excluded = [Path(e).resolve() for e in exclude]
     items: dict[str, WorkItem] = {}
     for raw in inputs:
@@ -269,7 +327,7 @@ def expand_inputs(
         else:
             paths = _expand_one(spec, excluded)
         for path in paths:
-            for item in _items_of_file(path):
+            for item in _items_of_file(path, format, encoding):
                 items.setdefault(item.key, item)
     if not items:
         raise InputError("no session found; expected transcripts, manifests or folders")
@@ -329,8 +387,16 @@ class SessionLoader:
         therapist: str | Sequence[str] | None = None,
         client: str | Sequence[str] | None = None,
         keep_names: bool = False,
+        format: str | None = None,
+        encoding: str | None = None,
     ) -> None:
-        self._options = {"therapist": therapist, "client": client, "keep_names": keep_names}
+        self._options = {
+            "therapist": therapist,
+            "client": client,
+            "keep_names": keep_names,
+            "format": format,
+            "encoding": encoding,
+        }
         self._path: Path | None = None
         self._sessions: list[Session] | InputError = []
 

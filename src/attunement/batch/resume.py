@@ -3,9 +3,10 @@
 Layout of ``OUT/.attunement-batch/``:
 
 ``settings.json``
-    The options results depend on (speaker names, ``keep_names``, the analysis configuration,
-    the attunement version). Resuming with other settings is refused: mixing them would give
-    tables whose rows are not comparable. ``force`` starts afresh.
+    The options results depend on (speaker names, ``keep_names``, the forced transcript format
+    and text encoding, the analysis configuration, the attunement version). Resuming with other
+    settings is refused: mixing them would give tables whose rows are not comparable. ``force``
+    starts afresh.
 ``parts/NNNNNN-sessions.parquet``, ``parts/NNNNNN-utterances.parquet``
     The rows of one part (see :mod:`attunement.batch.writer`).
 ``parts/NNNNNN.json``

@@ -11,12 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attunement.analysis import AnalysisConfig
-from attunement.batch.engine import (
-    RunOptions,
-    check_engine,
-    make_engine,
-    worker_setup_hooks,
-)
+from attunement.batch._setup import worker_setup_hooks
+from attunement.batch.engine import RunOptions, check_engine, make_engine
 from attunement.batch.inputs import SessionLoader, WorkItem, expand_inputs
 from attunement.batch.progress import BatchProgress
 from attunement.batch.pseudo import (
@@ -186,6 +182,8 @@ def run_batch(
     config: AnalysisConfig | None = None,
     progress: bool | None = None,
     pseudo_partners: int = DEFAULT_PSEUDO_PARTNERS,
+    format: str | None = None,
+    encoding: str | None = None,
 ) -> BatchSummary:
     """Analyse many sessions into ``OUT/sessions.parquet`` and ``OUT/utterances.parquet``.
 
@@ -231,6 +229,12 @@ def run_batch(
         random (seeded by the analysis configuration's resonance seed) among the sessions with
         the same signal at the same sampling rate, and rounded up to an even number; 0 leaves
         the columns out. Changing it does not analyse any session again.
+    format : str, optional
+        Read every transcript in this format (see ``attunement.io.transcripts.FORMATS``)
+        instead of detecting it; only ``annomi`` files are then split into sessions.
+    encoding : str, optional
+        Read every transcript in this text encoding, e.g. ``cp1252`` (default: UTF-8, or
+        UTF-16/32 with a byte-order mark).
 
     Returns
     -------
@@ -240,8 +244,9 @@ def run_batch(
     ------
     InputError
         Before anything is analysed: an input that does not exist, no session found, bad engine
-        options, a negative ``pseudo_partners``, an unreachable scheduler, an output folder in
-        use by another batch or holding results made with other settings (without ``force``).
+        options, a negative ``pseudo_partners``, an unknown ``format`` or ``encoding``, an
+        unreachable scheduler, an output folder in use by another batch or holding results made
+        with other settings (without ``force``).
 
     Examples
     --------
@@ -258,8 +263,10 @@ def run_batch(
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     out = Path(out_dir)
-    items = expand_inputs(inputs, exclude=[out])
-    options = RunOptions(_names(therapist), _names(client), bool(keep_names), config)
+    items = expand_inputs(inputs, exclude=[out], format=format, encoding=encoding)
+    options = RunOptions(
+        _names(therapist), _names(client), bool(keep_names), config, format, encoding
+    )
     sessions_path, utterances_path = out / "sessions.parquet", out / "utterances.parquet"
     with BatchState.open(out, options.settings(), force=force) as state:
         store = PairStore(state.pairs)
