@@ -237,7 +237,9 @@ def test_round_trip_with_paragraphs_inside_cues(items, data):
 
 def check_fuzz(text: str) -> None:
     try:
-        transcripts = srt.parse(text, path="f.srt")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AttunementWarning)  # paragraphs inside cues
+            transcripts = srt.parse(text, path="f.srt")
     except InputError as exc:
         assert exc.path == "f.srt"
         return
