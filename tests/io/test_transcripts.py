@@ -183,3 +183,13 @@ def test_fuzz_a_timing_line_never_ends_up_in_utterance_text(starts, sep, numbere
     assert all(u.start is not None and u.end is not None for u in raw.utterances)
     assert [u.text for u in raw.utterances] == [f"Words {i}." for i in range(1, len(starts) + 1)]
     assert min(starts) >= 0 and starts == sorted(starts)
+
+
+@pytest.mark.parametrize("encoding", ["klingon", "base64", "zlib_codec", "rot13"])
+def test_an_encoding_that_is_not_a_text_encoding_is_refused(tmp_path, encoding):
+    # base64, zlib and rot13 are codecs, but not of text: decoding with them must not end in a
+    # traceback
+    path = tmp_path / "t.txt"
+    path.write_text("Therapist: hi\nClient: hello\n")
+    with pytest.raises(InputError, match=f"encoding: unknown encoding '{encoding}'"):
+        read_transcripts(path, encoding=encoding)

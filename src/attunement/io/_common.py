@@ -192,12 +192,14 @@ def decode_text(
     """
     if encoding is not None:
         try:
-            codecs.lookup(encoding)
+            text_codec = codecs.lookup(encoding)._is_text_encoding
         except LookupError:
+            text_codec = False
+        if not text_codec:  # unknown, or a bytes-to-bytes codec such as base64
             raise InputError(
                 f"unknown encoding {encoding!r}; expected a name such as utf-8, utf-16 or cp1252",
                 field="encoding",
-            ) from None
+            )
         name = encoding
         body = data
     else:
