@@ -10,30 +10,26 @@ from attunement.web.deps import AnyUser, Csrf, StoreDep, Therapist, client_ip
 router = APIRouter(prefix="/supervision")
 
 
-@router.post("/{supervision_id}/accept")
-def accept(request: Request, store: StoreDep, viewer: Therapist, _: Csrf, supervision_id: int):
-    supervisor = store.answer_supervision(viewer, supervision_id, accept=True)
+def _answer(request: Request, store, viewer, supervision_id: int, *, accept: bool):
+    supervisor = store.answer_supervision(viewer, supervision_id, accept=accept)
     store.audit(
-        "supervision_accepted",
+        "supervision_accepted" if accept else "supervision_declined",
         viewer=viewer,
         target=f"user:{viewer.username}",
         detail=f"supervisor {supervisor}",
         ip=client_ip(request),
     )
     return RedirectResponse("/clients", status_code=303)
+
+
+@router.post("/{supervision_id}/accept")
+def accept(request: Request, store: StoreDep, viewer: Therapist, _: Csrf, supervision_id: int):
+    return _answer(request, store, viewer, supervision_id, accept=True)
 
 
 @router.post("/{supervision_id}/decline")
 def decline(request: Request, store: StoreDep, viewer: Therapist, _: Csrf, supervision_id: int):
-    supervisor = store.answer_supervision(viewer, supervision_id, accept=False)
-    store.audit(
-        "supervision_declined",
-        viewer=viewer,
-        target=f"user:{viewer.username}",
-        detail=f"supervisor {supervisor}",
-        ip=client_ip(request),
-    )
-    return RedirectResponse("/clients", status_code=303)
+    return _answer(request, store, viewer, supervision_id, accept=False)
 
 
 @router.post("/{supervision_id}/end")
