@@ -3,6 +3,8 @@ idle timeout."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from web_fixture import (
     USERS,
@@ -398,3 +400,20 @@ def test_a_known_browser_token_is_worth_nothing_for_another_account_or_a_new_pas
         store.authenticate("theo", "a new phrase for theo 5", known=[token], **ok)
     fresh = store.known_browser(users["theo"])  # one made after the new password counts
     assert store.authenticate("theo", "a new phrase for theo 5", known=[fresh], **ok)
+
+
+def test_over_the_limit_one_try_a_minute_lets_the_right_password_in(
+    client, users, settings, monkeypatch
+):
+    # a per-name back-off, not a 15-minute lock: the right password from a browser that never
+    # signed in gets in at the next free try, while a guesser gets one try a minute
+    attacker, fresh = CheckedClient(client.app), CheckedClient(client.app)
+    for _ in range(settings.login_max_failures):
+        assert _try_login(attacker, "tina", "a guess " * 2).status_code == 401
+    r = _try_login(fresh, "tina", USERS["tina"][1])
+    assert r.status_code == 429 and re.search(r"try again in 6[01] seconds", message(r))
+    shift_clock(monkeypatch, seconds=settings.login_backoff_seconds + 1)
+    assert _try_login(attacker, "tina", "a guess " * 2).status_code == 401  # one try
+    assert _try_login(attacker, "tina", "another " * 2).status_code == 429  # then a wait
+    shift_clock(monkeypatch, seconds=settings.login_backoff_seconds + 1)
+    assert _try_login(fresh, "tina", USERS["tina"][1]).status_code == 200

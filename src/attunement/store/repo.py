@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import shutil
@@ -455,6 +456,7 @@ class Store:
         max_failures: int,
         window_minutes: int,
         known: Iterable[str] = (),
+        backoff_seconds: float | None = None,
     ) -> Viewer | None:
         """Check a password; every attempt is recorded for rate limiting.
 
@@ -462,7 +464,8 @@ class Store:
         :meth:`known_browser` token) counts only its own failures, so nobody else's failed
         guesses, for the name or from the same address, lock its owner out. Any other browser
         is refused after ``max_failures`` failures for the name, or from the address, in the
-        window.
+        window: for the rest of the window, or with ``backoff_seconds``, until that long after
+        the last attempt (one try per back-off period, which the right password passes).
 
         Raises
         ------
@@ -487,9 +490,21 @@ class Store:
                 .where(LoginAttempt.at >= since, LoginAttempt.ok.is_(False), limited)
             )
             if failures >= max_failures:
-                raise RateLimited(
-                    f"too many failed sign-ins; try again in {window_minutes} minutes"
+                if backoff_seconds is None:
+                    raise RateLimited(
+                        f"too many failed sign-ins; try again in {window_minutes} minutes"
+                    )
+                # Over the limit, one attempt a back-off period (per name and per address, as
+                # the limit): a guesser gets one try a minute, and the right password from any
+                # browser still gets in at the next free try.
+                last = s.scalar(
+                    select(func.max(LoginAttempt.at)).where(LoginAttempt.at >= since, limited)
                 )
+                wait = backoff_seconds - (utcnow() - last).total_seconds() if last else 0
+                if wait > 0:
+                    raise RateLimited(
+                        f"too many failed sign-ins; try again in {math.ceil(wait)} seconds"
+                    )
             ok = False
             if user is not None and user.active:
                 try:
@@ -500,7 +515,7 @@ class Store:
                     user.password_hash = self._hasher.hash(password)
             else:  # spend the same time as a real check, so names cannot be probed by timing
                 self._hasher.hash(password or "x")
-            s.add(LoginAttempt(username=username, ip=where, ok=ok))
+            s.add(LoginAttempt(username=username, ip=where, ok=ok, at=utcnow()))  # store clock
             return Viewer(user.id, user.username, user.role) if ok and user else None
 
     # ---- sign-in sessions -------------------------------------------------------------------

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     #: Failed sign-ins allowed per user name (and per address) within ``login_window_minutes``.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    #: Over the limit, one sign-in attempt per name (and per address) this often: a guesser
+    #: gets one try a minute, and the right password from any browser gets in at the next.
+    login_backoff_seconds: int = Field(default=60, ge=1)
     #: How long a client's feedback link stays valid.
     feedback_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     #: Largest accepted upload, in megabytes, per file.

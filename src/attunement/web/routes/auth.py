@@ -140,6 +140,7 @@ def login(
             max_failures=settings.login_max_failures,
             window_minutes=settings.login_window_minutes,
             known=_known(request),
+            backoff_seconds=settings.login_backoff_seconds,
         )
     except RateLimited as exc:
         store.audit("login_blocked", target=f"user:{username[:64]}", detail=str(exc), ip=ip)
@@ -200,6 +201,7 @@ def change_password(
                 max_failures=settings.login_max_failures,
                 window_minutes=settings.login_window_minutes,
                 known=_known(request),
+                backoff_seconds=settings.login_backoff_seconds,
             )
         except RateLimited as exc:
             raise InputError(str(exc), field="current") from None
