@@ -169,7 +169,7 @@ def test_supervision_needs_the_therapists_consent_and_can_be_ended(client, users
     login(client, "theo")
     page = client.get("/clients").text
     assert 'id="supervision"' in page and "uma" in page and "asks to read your sessions" in page
-    (pairing,) = [p for p in client.app.state.store.supervisions(users["theo"])]
+    (pairing,) = client.app.state.store.supervisions(users["theo"])
     r = client.post(f"/supervision/{pairing['id']}/accept", data={"csrf_token": token_of(client)})
     assert r.url.path == "/clients"
     logout(client)
@@ -193,7 +193,7 @@ def test_only_the_therapist_answers_a_proposal(client, users):
         data={"csrf_token": token_of(client), "supervisor": "uma", "therapist": "theo"},
     )
     store = client.app.state.store
-    (pairing,) = [p for p in store.supervisions(users["theo"])]
+    (pairing,) = store.supervisions(users["theo"])
     for who in ("admin", "uma", "tina"):
         login(client, who)
         r = client.post(

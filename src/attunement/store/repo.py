@@ -480,7 +480,7 @@ class Store:
             where = ip[:40] if nonce is None else f"{ip[:40]} known:{nonce[:12]}"
             if nonce is None:
                 limited = (func.lower(LoginAttempt.username) == username.lower()) | (
-                    LoginAttempt.ip == ip
+                    LoginAttempt.ip == where  # as it is stored
                 )
             else:
                 limited = LoginAttempt.ip == where
