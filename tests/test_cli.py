@@ -175,7 +175,7 @@ def test_usage_errors_exit_2(run_cli):
         (["batch", "T", "-o", "O", "--workers", "0"], ["'--workers'"]),
         (["analyze", "T", "-o", "O", "--format", "docx"], ["'--format'", "'vtt'", "'annomi'"]),
         (["validate", "T", "--format", "VTT"], ["'--format'", "'vtt'"]),
-        (["code", "T", "-o", "O", "--format", "foo"], ["'--format'"]),
+        (["code", "T", "--csv", "O", "--format", "foo"], ["'--format'"]),
         (["users", "add", "bob", "--role", "king"], ["'--role'", "'supervisor'", "'admin'"]),
         (["benchmark", "synchrony-validity", "--kind", "bvp"], ["'--kind'", "'both'"]),
         (["benchmark", "coding", "--folds", "0"], ["'--folds'", "2"]),
@@ -188,6 +188,19 @@ def test_usage_errors_exit_2(run_cli):
         (["benchmark", "web", "--seconds", "0"], ["'--seconds'"]),
         (["benchmark", "web", "--utterances", "1"], ["'--utterances'"]),
         (["benchmark", "web", "--think", "-1"], ["'--think'"]),
+        (["sync", "T", "C", "--surrogates", "0"], ["'--surrogates'", "greater than or equal to 1"]),
+        (["sync", "T", "C", "--window", "0"], ["'--window'", "greater than 0"]),
+        (["sync", "T", "C", "--window", "-30"], ["'--window'", "greater than 0"]),
+        (["sync", "T", "C", "--lag", "-1"], ["'--lag'", "greater than or equal to 0"]),
+        (["sync", "T", "C", "--step", "0"], ["'--step'", "greater than 0"]),
+        (["sync", "T", "C", "--seed", "-1"], ["'--seed'", "greater than or equal to 0"]),
+        (
+            ["batch", "T", "-o", "O", "--pseudo-partners", "-1"],
+            ["'--pseudo-partners'", "greater than or equal to 0"],
+        ),
+        (["benchmark", "synchrony-validity", "--lengths", "3,0"], ["--lengths", "positive"]),
+        (["train", "--no-quality"], ["'--out'"]),
+        (["code", "T", "--csv", "O", "-o", "O"], ["--out", "--csv only"]),
     ],
 )
 def test_bad_option_values_are_usage_errors(tmp_path, run_cli, args, words):
@@ -202,7 +215,7 @@ def test_bad_option_values_are_usage_errors(tmp_path, run_cli, args, words):
 
 
 def test_the_choices_are_the_librarys():
-    from attunement import cli
+    from attunement.cli import _options as cli
     from attunement.io.transcripts import FORMATS
     from attunement.store.models import ROLES
     from attunement.synchrony.surrogates import SURROGATE_METHODS
@@ -401,8 +414,8 @@ def test_output_paths_are_checked_before_any_work(tmp_path, run_cli):
         "does not exist; expected a file in an existing folder"
     )
     (tmp_path / "s.txt").write_text("Therapist: Hi.\nClient: Hello.\n")
-    code, _, err = run_cli("code", tmp_path / "s.txt", "-o", tmp_path)
-    assert code == 1 and err.startswith(f"attunement: error: {tmp_path}: --out: is a folder")
+    code, _, err = run_cli("code", tmp_path / "s.txt", "--csv", tmp_path)
+    assert code == 1 and err.startswith(f"attunement: error: {tmp_path}: --csv: is a folder")
 
 
 def test_validate_and_analyze_agree_on_a_one_sided_transcript(tmp_path, run_cli):

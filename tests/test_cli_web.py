@@ -66,8 +66,8 @@ def test_users_add_password_is_usable_in_the_app(run_cli, data, password_file):
         )
         assert viewer is not None and viewer.role == "admin"
         entry = store.audit_entries()[-1]
-        assert (entry["action"], entry["target"]) == ("user_created", "user:root")
-        assert entry["detail"] == "role admin; cli"
+        assert (entry.action, entry.target) == ("user_created", "user:root")
+        assert entry.detail == "role admin; cli"
     finally:
         store.db.dispose()
 

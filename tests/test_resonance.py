@@ -157,14 +157,14 @@ def motion_session(*, burst=BURST, acc=True, seconds=300.0, seed=7):
 
 
 def _lag_zero(result, start_s):
-    summary = result.signed.summary
-    return summary.loc[np.isclose(summary["start_s"], start_s), "lag_zero"].iloc[0]
+    windows = result.signed.windows
+    return windows.loc[np.isclose(windows["start_s"], start_s), "lag_zero"].iloc[0]
 
 
 def _window(result, start_s):
     """The rMEA-style WCLC window (mean |z| over lags) that starts at ``start_s``."""
-    summary = result.classic.summary
-    return summary.loc[np.isclose(summary["start_s"], start_s)].iloc[0]
+    windows = result.classic.windows
+    return windows.loc[np.isclose(windows["start_s"], start_s)].iloc[0]
 
 
 @pytest.mark.parametrize("kind", ["eda", "hr"])
@@ -342,5 +342,12 @@ def test_provenance_methods_follow_a_non_default_config():
     assert methods["heart_rate"]["parameters"]["max_gap_s"] == 5.0
     assert methods["alignment"]["parameters"]["max_gap_s"] == 2.0
     # ... and the figures themselves ran with the config
-    assert r.resonance.physiology["eda"].test.summary.n_surrogates == 50
-    assert r.resonance.physiology["eda"].signed.window_s == 60.0
+    eda = r.resonance.physiology["eda"]
+    assert eda.test["n_surrogates"] == 50
+    assert eda.signed.window_s == 60.0
+    # ... and the methods recorded are the results' own
+    assert methods["windowed_cross_lagged_correlation"] == dict(eda.signed.method)
+    assert methods["leader_follower"] == dict(eda.leader.method)
+    assert methods["peak_picking"] == dict(eda.leader.peaks.method)
+    assert methods["marci_sci"] == dict(eda.marci.method)
+    assert methods["eda_headline_synchrony"] == dict(eda.headline.method)

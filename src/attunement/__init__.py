@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from attunement.io import read_session, read_sessions
     from attunement.model import Session, Signal, Utterance
 
-# Imported on first use, so that ``import attunement.coding.finetune`` on a training machine
+# Imported on first use, so that ``import attunement.training.finetune`` on a training machine
 # does not pull in the readers and measurements (and their dependencies).
 _LAZY = {
     "AnalysisConfig": "attunement.analysis",

@@ -39,9 +39,9 @@ class AnalysisConfig:
     resonance : ResonanceConfig
         Windows, lags, surrogates and seed of the synchrony measures.
     coder : str, optional
-        The utterance coder: 'transformer' (the default, unless the environment variable
-        ``ATTUNEMENT_CODER`` names another), 'ngram' (about 7 times faster, less accurate) or
-        a folder written by ``attunement train`` (see :func:`attunement.coding.load_coder`).
+        The utterance coder: 'transformer' (the default; the command line and the web app
+        take ``ATTUNEMENT_CODER``), 'ngram' (about 7 times faster, less accurate) or
+        a folder written by ``attunement train`` (see :func:`attunement.coding.resolve_coder`).
     interval_resamples : int, default 1000
         Bootstrap resamples of the code-derived metrics' 95% intervals (see
         :func:`attunement.coding.uncertainty.code_intervals`).
@@ -241,7 +241,7 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
             )
     frame = session.utterances_frame()
     turn_table = turn_taking.turns(frame)
-    metrics: dict[str, Any] = dict(turn_taking.talk_metrics(frame))
+    metrics: dict[str, Any] = turn_taking.talk_metrics(frame).metrics()
     audio = None
     if session.meta.get("audio"):
         from attunement.io.audio import read_audio
@@ -249,7 +249,7 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
         audio = read_audio(session.meta["audio"])
     found = resonance(session, turn_table, config=config.resonance, audio=audio)
     metrics.update(found.metrics)
-    coder = coding.load_coder(config.coder)
+    coder = coding.resolve_coder(config.coder)
     frame = coding.code_utterances(frame, coder=coder)
     metrics.update(coding.session_codes(frame))
     quality_model = load_quality_model(quality_path(config.coder)).model

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from attunement import metrics as m
 from attunement.errors import AttunementWarning, InputError
 from attunement.language import affect, function_words, lsm
 from attunement.model import Session
@@ -22,7 +23,7 @@ from attunement.signals import motion
 from attunement.signals._checks import _number
 from attunement.signals.align import AlignedPair, prepare_pair
 from attunement.synchrony import concordance, headline, leader, surrogates
-from attunement.synchrony.wclc import WCLCResult, wclc, wclc_method
+from attunement.synchrony.wclc import WCLCResult, wclc
 
 __all__ = [
     "PhysiologySynchrony",
@@ -94,13 +95,34 @@ class ResonanceConfig:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class PhysiologySynchrony:
-    """EDA or heart-rate synchrony of one session, kept for the report."""
+    """EDA or heart-rate synchrony of one session, kept for the report.
+
+    Attributes
+    ----------
+    kind : str
+        ``eda`` or ``hr``.
+    pair : AlignedPair
+        Both people's series as measured (movement masked).
+    test : attunement.synchrony.surrogates.SurrogateTest
+        The headline figure's chance test.
+    signed : WCLCResult
+        The signed windowed cross-lagged correlation (``config``'s windows), which the leader
+        reads.
+    leader : attunement.synchrony.leader.LeaderResult
+        Who leads (``leader["leader"]``, ``leader["lead_s"]``).
+    marci : attunement.synchrony.concordance.MarciResult or None
+        Marci et al.'s index (EDA only).
+    headline : attunement.synchrony.headline.HeadlineTest or None
+        The headline figure and its test.
+    classic : WCLCResult or None
+        The rMEA-style figure (absolute Fisher z, ``config``'s windows).
+    """
 
     kind: str
     pair: AlignedPair
     test: surrogates.SurrogateTest
     signed: WCLCResult
-    leader: dict[str, Any]
+    leader: leader.LeaderResult
     marci: concordance.MarciResult | None = None
     headline: headline.HeadlineTest | None = None
     classic: WCLCResult | None = None
@@ -169,37 +191,33 @@ class Resonance:
     methods: list[dict[str, Any]] = field(default_factory=list)
 
 
-PHYSIOLOGY_METRICS = (
-    "eda_synchrony",
-    "eda_synchrony_effect_size",
-    "eda_synchrony_p_value",
-    "hr_synchrony",
-    "hr_synchrony_effect_size",
-    "hr_synchrony_p_value",
-    "eda_synchrony_chance_test",
-    "hr_synchrony_chance_test",
-    "eda_wclc_abs_z",
-    "hr_wclc_abs_z",
-    "marci_sci",
-    "eda_leader",
-    "eda_lead_s",
-    "therapist_motion_share",
-    "client_motion_share",
+#: The metrics :func:`resonance` gives from the wristbands, in results.json's order: each
+#: headline figure with its effect size and p-value, then both chance tests, then the rest.
+PHYSIOLOGY_METRICS: tuple[str, ...] = (
+    *(
+        name
+        for figure in (m.EDA_SYNCHRONY, m.HR_SYNCHRONY)
+        for name in (figure.name, *(m.companion(figure, p) for p in ("effect_size", "p_value")))
+    ),
+    m.companion(m.EDA_SYNCHRONY, "chance_test"),
+    m.companion(m.HR_SYNCHRONY, "chance_test"),
+    *m.names(
+        m.EDA_WCLC_ABS_Z,
+        m.HR_WCLC_ABS_Z,
+        m.MARCI_SCI,
+        m.EDA_LEADER,
+        m.EDA_LEAD_S,
+        m.THERAPIST_MOTION_SHARE,
+        m.CLIENT_MOTION_SHARE,
+    ),
 )
-TURN_METRICS = (
-    "vocal_f0_synchrony",
-    "vocal_f0_synchrony_effect_size",
-    "vocal_f0_synchrony_p_value",
-    "vocal_intensity_synchrony",
-    "vocal_intensity_synchrony_effect_size",
-    "vocal_intensity_synchrony_p_value",
-    "language_style_matching",
-    "turn_language_style_matching",
-    "turn_language_style_matching_effect_size",
-    "turn_language_style_matching_p_value",
-    "affect_alignment",
-    "affect_alignment_effect_size",
-    "affect_alignment_p_value",
+#: The metrics :func:`resonance` gives from turns (audio and transcript), in results.json's order.
+TURN_METRICS: tuple[str, ...] = m.names(
+    m.VOCAL_F0_SYNCHRONY,
+    m.VOCAL_INTENSITY_SYNCHRONY,
+    m.LANGUAGE_STYLE_MATCHING,
+    m.TURN_LANGUAGE_STYLE_MATCHING,
+    m.AFFECT_ALIGNMENT,
 )
 
 
@@ -250,13 +268,6 @@ def motion_masked_pair(
     return _masked(session, kind, flags), shares
 
 
-#: Turn features of vocal synchrony -> the prefix of their metrics.
-_VOCAL_FEATURES: tuple[tuple[str, str], ...] = (
-    ("f0_mean_hz", "vocal_f0"),
-    ("intensity_mean_db", "vocal_intensity"),
-)
-
-
 def _physiology_methods(
     config: ResonanceConfig, physiology: dict[str, PhysiologySynchrony], *, masked: bool
 ) -> list[dict[str, Any]]:
@@ -264,12 +275,12 @@ def _physiology_methods(
     the signal kinds measured, with movement ``masked`` or not; each headline's entry is the
     one its test wrote.
 
-    What :func:`physiology_synchrony` and :func:`~attunement.signals.align.prepare_pair` leave
-    at their defaults (the alignment's gaps, the peak picking, Marci's windows) is recorded
-    with those values (the method functions' defaults are those of the measures).
+    The measurements' entries are their results' ``.method`` (bound to what ran: the signed
+    WCLC, the peak picking and the leader with ``config``'s windows); what
+    :func:`~attunement.signals.align.prepare_pair` leaves at its defaults (the alignment's
+    gaps) is recorded with those values.
     """
     from attunement.signals import align, eda, heart
-    from attunement.synchrony import peaks
 
     methods = [align.alignment_method()]
     if masked:
@@ -278,18 +289,17 @@ def _physiology_methods(
                 threshold_g=config.motion_threshold_g, window_s=config.motion_window_s
             )
         )
-    kinds = tuple(physiology)
     methods += [found.headline.method for found in physiology.values()]
-    methods += [
-        wclc_method(
-            window_s=config.window_s, lag_s=config.lag_s, step_s=config.step_s, fisher_z=True
-        ),
-        peaks.peak_picking_method(),
-        leader.leader_follower_method(),
-    ]
-    if "eda" in kinds:
-        methods += [eda.eda_method(component="clean"), concordance.marci_sci_method()]
-    if "hr" in kinds:
+    # The windows, lags and steps are config's for every kind: the first kind's entries say it.
+    first = next(iter(physiology.values()))
+    methods += [first.signed.method, first.leader.peaks.method, first.leader.method]
+    if "eda" in physiology:
+        marci = physiology["eda"].marci
+        methods += [
+            eda.eda_method(component="clean"),
+            marci.method if marci is not None else concordance.marci_sci_method(),
+        ]
+    if "hr" in physiology:
         methods.append(heart.heart_rate_method())
     return methods
 
@@ -334,7 +344,7 @@ def resonance(
     physiology: dict[str, PhysiologySynchrony] = {}
     flags = _motion_flags(session, config)
     for role, found in flags.items():
-        metrics[f"{role}_motion_share"] = _finite(motion.motion_share(found))
+        metrics[m.MOTION_SHARE_BY_ROLE[role].name] = _finite(motion.motion_share(found))
     for kind in ("eda", "hr"):
         try:
             pair = _masked(session, kind, flags)
@@ -350,15 +360,16 @@ def resonance(
             continue
         physiology[kind] = result
         found = result.headline
-        metrics[f"{kind}_synchrony"] = _finite(found.value)
-        metrics[f"{kind}_synchrony_effect_size"] = found.effect_size
-        metrics[f"{kind}_synchrony_p_value"] = found.p_value
-        metrics[f"{kind}_synchrony_chance_test"] = found.chance_test
-        metrics[f"{kind}_wclc_abs_z"] = _finite(result.classic.grand_average)
+        figure, classic = m.PHYSIOLOGY_BY_KIND[kind]
+        metrics[figure.name] = _finite(found.value)
+        metrics[m.companion(figure, "effect_size")] = found.effect_size
+        metrics[m.companion(figure, "p_value")] = found.p_value
+        metrics[m.companion(figure, "chance_test")] = found.chance_test
+        metrics[classic.name] = _finite(result.classic.grand_average)
         if kind == "eda":
-            metrics["eda_leader"] = result.leader["leader"]
-            metrics["eda_lead_s"] = _finite(result.leader["lead_s"])
-            metrics["marci_sci"] = _finite(result.marci.sci) if result.marci else None
+            metrics[m.EDA_LEADER.name] = result.leader.leader
+            metrics[m.EDA_LEAD_S.name] = _finite(result.leader.lead_s)
+            metrics[m.MARCI_SCI.name] = _finite(result.marci.sci) if result.marci else None
     if physiology:
         methods += _physiology_methods(config, physiology, masked=bool(flags))
 
@@ -373,28 +384,29 @@ def resonance(
         )
     elif audio is not None:
         turn_features = features.turn_prosody(audio, turns)
-        for feature, name in _VOCAL_FEATURES:
+        for feature, metric in m.VOCAL_BY_FEATURE.items():
             got = vocal.vocal_synchrony(
                 turn_features, feature=feature, n_surrogates=config.n_surrogates, seed=config.seed
             )
-            metrics[f"{name}_synchrony"] = _finite(got.summary.observed)
-            metrics[f"{name}_synchrony_effect_size"] = _finite(got.summary.effect_size)
-            metrics[f"{name}_synchrony_p_value"] = _finite(got.summary.p_value)
+            metrics[metric.name] = _finite(got.summary.observed)
+            metrics[m.companion(metric, "effect_size")] = _finite(got.summary.effect_size)
+            metrics[m.companion(metric, "p_value")] = _finite(got.summary.p_value)
         methods += [
             features.turn_prosody_method(),
             vocal.vocal_synchrony_method(
-                features=[feature for feature, _ in _VOCAL_FEATURES],
+                features=list(m.VOCAL_BY_FEATURE),
                 n_surrogates=config.n_surrogates,
                 seed=config.seed,
             ),
         ]
 
     if (turns["role"] == "therapist").any() and (turns["role"] == "client").any():
-        metrics["language_style_matching"] = _finite(lsm.session_lsm(turns))
+        metrics[m.LANGUAGE_STYLE_MATCHING.name] = _finite(lsm.session_lsm(turns).lsm)
         test = lsm.turn_lsm_test(turns, n_surrogates=config.n_surrogates, seed=config.seed)
-        metrics["turn_language_style_matching"] = _finite(test.observed)
-        metrics["turn_language_style_matching_effect_size"] = _finite(test.effect_size)
-        metrics["turn_language_style_matching_p_value"] = _finite(test.p_value)
+        turn_lsm = m.TURN_LANGUAGE_STYLE_MATCHING
+        metrics[turn_lsm.name] = _finite(test["observed"])
+        metrics[m.companion(turn_lsm, "effect_size")] = _finite(test["effect_size"])
+        metrics[m.companion(turn_lsm, "p_value")] = _finite(test["p_value"])
         # The lagged and one-directional rows are for the report; only the headline figure
         # (both directions, adjacent turns) earns a warning when it is undefined.
         aligned = _quiet(
@@ -404,26 +416,16 @@ def resonance(
             n_surrogates=config.n_surrogates,
             seed=config.seed,
         )
-        if _finite(aligned.summary.observed) is None:
-            n_pairs = aligned.table.loc[
-                (aligned.table["direction"] == "both") & (aligned.table["lag_turns"] == 0),
-                "n_pairs",
-            ]
+        if _finite(aligned.r) is None:
             warnings.warn(
                 f"session {session.id}: affect alignment is undefined (adjacent turn pairs with "
-                f"a valence: {int(n_pairs.iloc[0]) if len(n_pairs) else 0}; at least 5 needed, "
+                f"a valence: {aligned['n_pairs']}; at least 5 needed, "
                 "and each speaker's valence must vary)",
                 AttunementWarning,
                 stacklevel=2,
             )
-        metrics["affect_alignment"] = _finite(aligned.summary.observed)
-        metrics["affect_alignment_effect_size"] = _finite(aligned.summary.effect_size)
-        metrics["affect_alignment_p_value"] = _finite(aligned.summary.p_value)
-        methods += [
-            function_words.METHOD,
-            lsm.lsm_method(n_surrogates=config.n_surrogates, seed=config.seed),
-            affect.affect_alignment_method(
-                max_lag_turns=config.turn_lags, n_surrogates=config.n_surrogates, seed=config.seed
-            ),
-        ]
+        metrics[m.AFFECT_ALIGNMENT.name] = _finite(aligned.r)
+        metrics[m.companion(m.AFFECT_ALIGNMENT, "effect_size")] = _finite(aligned["effect_size"])
+        metrics[m.companion(m.AFFECT_ALIGNMENT, "p_value")] = _finite(aligned["p_value"])
+        methods += [function_words.METHOD, test.method, aligned.method]
     return Resonance(metrics, physiology, turn_features, methods)

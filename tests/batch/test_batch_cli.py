@@ -68,6 +68,7 @@ def test_problems_that_prevent_starting_exit_1(tmp_path: Path, capsys, args, mes
         (["--engine", "spark"], ["'--engine'", "'spark'", "'local'", "'dask'"]),
         (["--workers", "0"], ["'--workers'"]),
         (["--format", "docx"], ["'--format'", "'docx'", "'vtt'", "'annomi'"]),
+        (["--pseudo-partners", "-1"], ["'--pseudo-partners'", "greater than or equal to 0"]),
     ],
 )
 def test_bad_option_values_are_usage_errors(tmp_path: Path, capsys, args, words) -> None:
@@ -111,6 +112,6 @@ def test_out_is_required(tmp_path: Path, capsys) -> None:
 
 def test_the_engine_choices_are_the_engines() -> None:
     from attunement.batch.engine import ENGINES
-    from attunement.cli import EngineName
+    from attunement.cli._options import EngineName
 
     assert tuple(e.value for e in EngineName) == ENGINES

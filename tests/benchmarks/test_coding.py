@@ -10,7 +10,7 @@ from attunement.benchmarks.coding import (
     EPITOME_TARGETS,
     run_coding_benchmark,
 )
-from attunement.coding.corpus import default_annomi_dir
+from attunement.io.corpora import default_annomi_dir
 
 
 def slice_of_annomi(folder, n_transcripts=16):

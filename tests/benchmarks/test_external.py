@@ -14,8 +14,8 @@ from attunement.benchmarks.external import (
     score_codes,
     score_quality,
 )
-from attunement.coding.corpus import default_annomi_dir, hlqc_sessions, misc_units
 from attunement.errors import InputError
+from attunement.io.corpora import default_annomi_dir, hlqc_sessions, misc_units
 
 HEADER = ["corp_conv_idx", "conv_id", "speaker", "corp_vol_idx", "conv_vol_idx", "vol_text",
           "corp_utt_idx", "conv_utt_idx", "utt_text", "t1_label_auto", "t2_label_auto",

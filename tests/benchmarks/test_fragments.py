@@ -14,8 +14,8 @@ from attunement.benchmarks.fragments import (
     run_fragments_benchmark,
 )
 from attunement.cli import app
-from attunement.coding.corpus import default_annomi_dir
 from attunement.errors import InputError
+from attunement.io.corpora import default_annomi_dir
 
 
 def test_cut_into_cues():

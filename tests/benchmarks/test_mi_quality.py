@@ -5,7 +5,7 @@ import math
 import pandas as pd
 
 from attunement.benchmarks.mi_quality import run_quality_benchmark
-from attunement.coding.corpus import default_annomi_dir
+from attunement.io.corpora import default_annomi_dir
 
 
 def quality_slice(folder, n_each=6):

@@ -40,4 +40,4 @@ def test_the_loop_is_the_reference_semantics():
 def test_simulated_client_follows_by_two_seconds():
     x, y = simulated_eda(600, 4.0, seed=1)
     res = wclc(x, y, sampling_rate=4.0, window_s=30, lag_s=5, step_s=10)
-    assert np.nanmedian(res.summary["best_lag_s"]) == pytest.approx(2.0, abs=0.25)
+    assert np.nanmedian(res.windows["best_lag_s"]) == pytest.approx(2.0, abs=0.25)

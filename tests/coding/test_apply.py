@@ -10,7 +10,7 @@ from attunement.coding import (
     METHOD,
     code_utterances,
     coding_method,
-    load_coder,
+    resolve_coder,
     session_codes,
 )
 from attunement.coding.apply import MAX_CHARS
@@ -65,7 +65,7 @@ def test_known_change_talk_the_coders_miss(kind):
             ("therapist", "You feel torn about drinking."),
             ("client", "I really want to quit."),
         ),
-        coder=load_coder(kind),
+        coder=resolve_coder(kind),
     )
     assert coded.loc[1, "client_talk"] == "change"
 
@@ -79,7 +79,7 @@ def test_known_change_talk_the_coders_miss(kind):
     "the session coder is as right as the pair coder was (36% vs 35%, cross-validated)",
 )
 def test_the_transformer_reads_negation():
-    coder = load_coder("transformer")
+    coder = resolve_coder("transformer")
     coded = code_utterances(
         frame(
             ("therapist", "What would you like to do about your drinking?"),

@@ -9,12 +9,11 @@ from attunement.coding.artifact import (
     Coders,
     default_model_dir,
     epitome_model_dir,
-    load_coder,
-    load_epitome,
     read_coders,
     save_coders,
 )
 from attunement.coding.estimator import TextCoder
+from attunement.coding.loader import resolve_coder
 from attunement.errors import InputError
 
 TEXTS = ["How are you?", "What happened?", "You feel sad.", "You are worried."] * 3
@@ -44,24 +43,10 @@ def test_artifact_has_no_pickle(saved):
         assert all(data[k].dtype != object for k in data.files)
 
 
-def test_load_coder_caches_per_folder(saved):
-    folder, _ = saved
-    assert load_coder(folder) is load_coder(str(folder))
-    assert load_coder("ngram") is load_coder(default_model_dir())
-    assert load_coder() is load_coder("transformer")
-
-
-def test_the_default_coder_is_the_transformer_unless_the_environment_says(monkeypatch):
-    assert load_coder().meta["kind"] == "transformer"
-    monkeypatch.setenv("ATTUNEMENT_CODER", "ngram")
-    assert load_coder().meta["kind"] == "ngram"
-    assert load_coder("transformer").meta["kind"] == "transformer"
-
-
 def test_shipped_artifact_is_small_and_complete():
     size = sum(p.stat().st_size for p in default_model_dir().glob("annomi_coders.*"))
     assert size < 8 * 2**20
-    meta = load_coder("ngram").meta
+    meta = resolve_coder("ngram").meta
     assert set(meta["tasks"]) == {
         "therapist_behaviour", "reflection_type", "question_type", "client_talk"
     }  # fmt: skip
@@ -122,7 +107,8 @@ def test_named_artifact_round_trip(saved, tmp_path):
     )
     with pytest.raises(InputError, match=r"annomi_coders\.json: was not found"):
         read_coders(tmp_path / "e")
-    assert load_epitome(tmp_path / "e") is load_epitome(tmp_path / "e")
+    assert resolve_coder(tmp_path / "e") is resolve_coder(tmp_path / "e")
+    assert resolve_coder(tmp_path / "e").meta["kind"] == "epitome"
 
 
 def test_shipped_epitome_model_is_separate_licensed_and_complete():
@@ -139,8 +125,8 @@ def test_shipped_epitome_model_is_separate_licensed_and_complete():
     readme = (folder / "README.md").read_text()
     assert "Sharma" in readme and "Miner" in readme and "Atkins" in readme and "Althoff" in readme
     assert "EMNLP" in readme and "not** under attunement's MIT" in readme
-    loaded = load_epitome()
-    assert loaded is load_epitome(folder)
+    loaded = resolve_coder("epitome")
+    assert loaded is resolve_coder(folder)
     assert sorted(loaded.coders) == ["er", "ex", "ip"]
     assert loaded.meta["license"] == EPITOME_LICENSE_NOTE
     for task in loaded.meta["tasks"].values():
@@ -149,7 +135,9 @@ def test_shipped_epitome_model_is_separate_licensed_and_complete():
 
 
 def test_epitome_loader_says_what_license_governs_it():
-    doc = " ".join(load_epitome.__doc__.split())
+    import attunement.coding.loader
+
+    doc = " ".join(attunement.coding.loader.__doc__.split())
     assert "non-commercial academic research license" in doc
     assert "**not** under attunement's MIT license" in doc
     assert "Sharma" in EPITOME_LICENSE_NOTE and "not under attunement's MIT" in EPITOME_LICENSE_NOTE

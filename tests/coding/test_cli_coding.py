@@ -15,7 +15,7 @@ def test_code_writes_the_coded_utterances(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
     target = tmp_path / "codes.csv"
-    code, out, err = run_cli("code", src, "--therapist", "Dr Lee", "-o", target)
+    code, out, err = run_cli("code", src, "--therapist", "Dr Lee", "--csv", target)
     assert code == 0, err
     assert f"utterance codes: {target}" in out
     table = pd.read_csv(target)
@@ -36,7 +36,7 @@ def test_code_csv_has_no_formula_cells(tmp_path, run_cli):
         "-Dr Lee,8,10,You feel torn about drinking.\n"
     )
     target = tmp_path / "codes.csv"
-    code, _, err = run_cli("code", src, "--therapist", "-Dr Lee", "--keep-names", "-o", target)
+    code, _, err = run_cli("code", src, "--therapist", "-Dr Lee", "--keep-names", "--csv", target)
     assert code == 0, err
     assert target.read_text().splitlines()[1].startswith("0,'-Dr Lee,therapist,1.0,4.0,\"'=")
     table = pd.read_csv(target)
@@ -50,7 +50,7 @@ def test_code_csv_has_no_formula_cells(tmp_path, run_cli):
 def test_code_with_the_ngram_coder_and_a_coder_that_is_not_there(tmp_path, run_cli):
     src = tmp_path / "s.vtt"
     src.write_text(VTT)
-    code, _, err = run_cli("code", src, "--therapist", "Dr Lee", "--coder", "ngram", "-o",
+    code, _, err = run_cli("code", src, "--therapist", "Dr Lee", "--coder", "ngram", "--csv",
                            tmp_path / "n.csv")  # fmt: skip
     assert code == 0, err
     assert pd.read_csv(tmp_path / "n.csv")["mi_behaviour"].tolist()[0] == "question"
@@ -126,3 +126,52 @@ def test_benchmark_coding_smoke(tiny_annomi, tmp_path, run_cli):
                  "peak_rss_mib"):  # fmt: skip
         assert name in out
     assert "session MI-quality model" in out and "majority_baseline" in out
+
+
+def test_code_out_file_is_deprecated_for_csv(tmp_path, run_cli):
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    code, out, err = run_cli("code", src, "--therapist", "Dr Lee", "-o", tmp_path / "old.csv")
+    assert code == 0, err
+    assert err.startswith("attunement: warning: code -o/--out FILE is deprecated")
+    assert "--csv FILE" in err and f"utterance codes: {tmp_path / 'old.csv'}" in out
+    assert pd.read_csv(tmp_path / "old.csv")["mi_behaviour"].tolist()[0] == "question"
+    code, _, err = run_cli("code", src, "--out", tmp_path)
+    assert code == 1 and f"attunement: error: {tmp_path}: --out: is a folder" in err
+
+
+def test_train_needs_an_out_folder(tiny_annomi, run_cli):
+    code, _, err = run_cli("train", "--annomi", tiny_annomi, "--no-evaluate")
+    assert code == 2 and "Missing option '--out'" in err
+
+
+def test_train_checks_the_base_model_before_training_anything(tiny_annomi, tmp_path, run_cli):
+    code, _, err = run_cli(
+        "train", "--annomi", tiny_annomi, "--out", tmp_path / "m", "--no-evaluate",
+        "--transformer", "--base", tmp_path / "nowhere",
+    )  # fmt: skip
+    assert code == 1
+    assert f"{tmp_path / 'nowhere'}: is not a folder" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()  # the n-gram coders were not trained first
+
+
+def test_train_base_without_transformer_is_a_usage_error(tiny_annomi, tmp_path, run_cli):
+    code, _, err = run_cli("train", "--annomi", tiny_annomi, "--out", tmp_path / "m", "--base", "x")
+    assert code == 2 and "--base" in err and "expected --transformer" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_environment_names_the_coder_at_the_command_line(tmp_path, run_cli, monkeypatch):
+    import json
+
+    src = tmp_path / "s.vtt"
+    src.write_text(VTT)
+    monkeypatch.setenv("ATTUNEMENT_CODER", "ngram")
+    code, _, err = run_cli("analyze", src, "--therapist", "Dr Lee", "-o", tmp_path / "env")
+    assert code == 0, err
+    found = json.loads((tmp_path / "env" / "results.json").read_text())
+    assert found["provenance"]["parameters"]["coder"] == "ngram"
+    code, _, err = run_cli("analyze", src, "--therapist", "Dr Lee", "--coder", "transformer",
+                           "-o", tmp_path / "flag")  # fmt: skip
+    found = json.loads((tmp_path / "flag" / "results.json").read_text())
+    assert code == 0 and found["provenance"]["parameters"]["coder"] == "transformer"

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attunement.coding import code_utterances, load_coder
-from attunement.coding.artifact import coder_dir, default_model_dir
-from attunement.coding.corpus import annomi_transcripts, default_annomi_dir
+from attunement.coding import code_utterances, resolve_coder
+from attunement.coding.artifact import default_model_dir
 from attunement.coding.domain import (
     DOMAIN_FILE,
     SIGNALS,
@@ -16,13 +15,13 @@ from attunement.coding.domain import (
     domain_check,
     domain_method,
     domain_path,
-    domain_reference,
     domain_signals,
     load_domain_reference,
     read_domain_reference,
-    write_domain_reference,
 )
+from attunement.coding.loader import coder_dir
 from attunement.errors import AttunementWarning, InputError
+from attunement.io.corpora import annomi_transcripts, default_annomi_dir
 
 TALK = [
     ("therapist", "What would you like to talk about today?"),
@@ -210,16 +209,8 @@ def test_bad_tables(coded, reference, match):
 
 
 def test_bad_reference_argument():
-    coded = code_utterances(pd.DataFrame(TALK, columns=["role", "text"]), coder=load_coder("ngram"))
+    coded = code_utterances(
+        pd.DataFrame(TALK, columns=["role", "text"]), coder=resolve_coder("ngram")
+    )
     with pytest.raises(InputError, match="no 'signals' mapping"):
         domain_check(coded, {"ranges": {}})
-
-
-def test_reference_from_a_corpus_round_trips(tiny_annomi, tmp_path):
-    ref = domain_reference(tiny_annomi, "ngram")
-    assert ref["n_transcripts"] == 12 and ref["coder"] == "ngram"
-    s = ref["signals"]["therapist_words_per_unit"]
-    assert s["low"] <= s["median"] <= s["high"] and s["n"] == 12
-    written = write_domain_reference(ref, tmp_path / "coder")
-    assert read_domain_reference(written) == json.loads(json.dumps(ref))
-    assert read_domain_reference(tmp_path / "coder")["signals"] == ref["signals"]

@@ -8,14 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attunement.coding import code_utterances, load_coder
+from attunement.coding import code_utterances, resolve_coder
 from attunement.coding.apply import MAX_CHARS
-from attunement.coding.neural import (
-    load_transformer,
-    read_transformer,
-    transformer_model_dir,
-)
+from attunement.coding.neural import read_transformer, transformer_model_dir
 from attunement.errors import AttunementWarning, InputError
+
+
+def load_transformer():
+    """The shipped transformer, as the cached coder holds it."""
+    return resolve_coder("transformer").coders["therapist_behaviour"].model
+
 
 HEADS = {
     "therapist_behaviour": ["reflection", "question", "therapist_input", "other"],
@@ -40,7 +42,7 @@ def test_shipped_model_is_complete_and_small():
 
 
 def test_loaded_once_per_process():
-    assert load_transformer() is load_transformer(transformer_model_dir())
+    assert load_transformer() is resolve_coder(transformer_model_dir()).coders["client_talk"].model
 
 
 SESSION = [
@@ -82,7 +84,7 @@ def test_a_session_codes_the_same_whatever_was_coded_before():
     frame = pd.DataFrame(
         {"role": ["client", "therapist"], "text": ["I drink a lot.", "You drink a lot."]}
     )
-    coder = load_coder("transformer")
+    coder = resolve_coder("transformer")
     alone = code_utterances(frame, coder=coder)
     code_utterances(pd.concat([frame] * 20, ignore_index=True), coder=coder)
     pd.testing.assert_frame_equal(code_utterances(frame, coder=coder), alone)
@@ -96,7 +98,7 @@ def test_code_utterances_with_the_transformer_fills_every_column():
         }
     )
     with pytest.warns(AttunementWarning, match="longer than"):
-        coded = code_utterances(frame, coder=load_coder("transformer"))
+        coded = code_utterances(frame, coder=resolve_coder("transformer"))
     assert coded["mi_behaviour"].tolist()[0] == "question"
     assert coded["client_talk"].isna().tolist() == [True, True, True, False, True]
     assert coded.loc[4].filter(like="p_").isna().all()

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from attunement.coding import session_codes
+from attunement.coding._quality_bootstrap import _features
 from attunement.coding.quality import (
     FEATURE_NAMES,
     MIQualityModel,
@@ -17,7 +18,6 @@ from attunement.coding.uncertainty import (
     CODE_METRICS,
     INTERVAL_METRICS,
     QUALITY_METRIC,
-    _features,
     code_intervals,
     code_intervals_method,
     coded_units,
@@ -281,7 +281,7 @@ def test_slow_path_agrees_with_the_fast_one(monkeypatch, kind):
     frame = realistic(seed=11, units=True)
     model = MODELS[kind]()
     fast = table(frame, quality_model=model, n_resamples=400)
-    monkeypatch.setattr(uncertainty, "_fast_quality", lambda *a: None)
+    monkeypatch.setattr(uncertainty, "fast_quality", lambda *a: None)
     slow = table(frame, quality_model=model, n_resamples=400)
     assert slow.loc[QUALITY_METRIC, "n_resamples"] == 200
     assert slow.loc[QUALITY_METRIC, "recomputed_from"] == "tables"
@@ -366,7 +366,7 @@ def test_the_word_model_counts_add_up_to_the_session():
     """A resample drawing every unit once scores as the session itself (the pairs of words
     joining units included), checked against the model's own decision function."""
     from attunement.coding.quality import therapist_words
-    from attunement.coding.uncertainty import _word_log_odds, _word_quality
+    from attunement.coding._quality_bootstrap import _word_log_odds, _word_quality
 
     model = load_quality_model().model
     frame = realistic(n=30, seed=14, units=True)
@@ -385,17 +385,17 @@ def test_the_word_model_counts_add_up_to_the_session():
 def test_word_model_resamples_are_centred_on_the_session():
     """Repeating utterances lowers a word model's log-odds by itself; the resampled log-odds
     are shifted so that their median is the session's, and the interval holds the value."""
-    from attunement.coding import code_utterances, load_coder
-    from attunement.coding.corpus import annomi_transcripts, default_annomi_dir
-    from attunement.coding.uncertainty import _counts, _word_log_odds
+    from attunement.coding import code_utterances, resolve_coder
+    from attunement.coding._quality_bootstrap import _word_log_odds, draw_counts
+    from attunement.io.corpora import annomi_transcripts, default_annomi_dir
 
     model = load_quality_model().model
     rows = annomi_transcripts(default_annomi_dir())
     rows = rows.loc[rows["transcript_id"] == 0, ["role", "text"]].reset_index(drop=True)
-    frame = code_utterances(rows, coder=load_coder("ngram"))
+    frame = code_utterances(rows, coder=resolve_coder("ngram"))
     units = coded_units(frame)
     therapist = units[units["stratum"] == "therapist"].reset_index(drop=True)
-    wt = _counts(np.random.default_rng(0), len(therapist), 1000).astype(float)
+    wt = draw_counts(np.random.default_rng(0), len(therapist), 1000).astype(float)
     raw, itself = _word_log_odds(frame, therapist, wt, model)
     assert np.median(raw) < itself - 0.5  # the bias the centring removes (1.5 log-odds here)
     row = table(frame, quality_model=model).loc[QUALITY_METRIC]

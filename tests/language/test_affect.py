@@ -102,9 +102,20 @@ def test_alignment_detected():
     assert result.r > 0.5
     # 40 client turns allow 33 rotations (at least 4 turns: 2 beyond the largest lag, 2):
     # each is used once, and the observed figure beats them all
-    assert result.summary.n_surrogates == 33
-    assert result.summary.p_value == pytest.approx(1 / 34)
-    assert result.summary.effect_size > 3
+    assert result["n_surrogates"] == 33
+    assert result["p_value"] == pytest.approx(1 / 34)
+    assert result.chance.effect_size > 3
+    assert result.summary.columns.tolist() == [
+        "r",
+        "surrogate_mean",
+        "surrogate_sd",
+        "effect_size",
+        "p_value",
+        "n_surrogates",
+        "n_pairs",
+    ]
+    assert result["n_pairs"] == result.table.loc[0, "n_pairs"] == 79
+    assert result.method == affect_alignment_method(n_surrogates=500)
     t = result.table
     assert t["lag_turns"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert t.loc[1, "r"] > 0.8  # therapist -> client: the client echoes the tone

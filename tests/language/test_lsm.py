@@ -14,7 +14,8 @@ from attunement.language.function_words import CATEGORIES
 from attunement.language.lsm import (
     BOTH_ABSENT,
     EPSILON,
-    category_lsm,
+    LSMResult,
+    TurnLSMResult,
     lsm,
     lsm_method,
     session_lsm,
@@ -29,6 +30,27 @@ def score(p1, p2):
     return 1 - abs(p1 - p2) / (p1 + p2 + 0.0001)
 
 
+def value(a, b):
+    """The figure of :func:`lsm`."""
+    return lsm(a, b).lsm
+
+
+def category_scores(a, b):
+    """Each category's score and their mean (``lsm``), from :func:`lsm`'s table."""
+    res = lsm(a, b)
+    return {**dict(zip(res.table["category"], res.table["lsm"], strict=True)), "lsm": res.lsm}
+
+
+def pairs(*args, **kwargs):
+    """The per-pair table of :func:`turn_lsm`."""
+    return turn_lsm(*args, **kwargs).table
+
+
+def chance(*args, **kwargs):
+    """:func:`turn_lsm_test` as a SurrogateSummary."""
+    return turn_lsm_test(*args, **kwargs).chance
+
+
 def frame(texts, roles=None):
     roles = roles or (["therapist", "client"] * len(texts))[: len(texts)]
     return pd.DataFrame({"role": roles, "text": texts})
@@ -40,11 +62,11 @@ def test_known_answer_two_texts():
     expected = {c: 1.0 for c in CATEGORIES}  # neither uses the others: 1 - 0 / 0.0001
     expected["articles"] = score(50, 25)
     expected["personal_pronouns"] = score(0, 25)
-    scores = category_lsm(a, b)
+    scores = category_scores(a, b)
     for c in CATEGORIES:
         assert scores[c] == pytest.approx(expected[c], abs=1e-12)
     assert scores["lsm"] == pytest.approx(np.mean(list(expected.values())), abs=1e-12)
-    assert lsm(a, b) == pytest.approx(scores["lsm"], abs=1e-12)
+    assert value(a, b) == pytest.approx(scores["lsm"], abs=1e-12)
 
 
 def test_known_answer_longer_texts():
@@ -59,41 +81,41 @@ def test_known_answer_longer_texts():
     counts_a = [3, 1, 1, 3, 0, 1, 2, 1, 0]
     counts_b = [4, 0, 0, 0, 3, 1, 2, 1, 0]
     expected = [score(100 * x / 17, 100 * y / 13) for x, y in zip(counts_a, counts_b, strict=True)]
-    scores = category_lsm(a, b)
+    scores = category_scores(a, b)
     np.testing.assert_allclose([scores[c] for c in CATEGORIES], expected, atol=1e-12)
-    assert lsm(a, b) == pytest.approx(np.mean(expected), abs=1e-12)
+    assert value(a, b) == pytest.approx(np.mean(expected), abs=1e-12)
 
 
 def test_constant_assumes_percentages():
     """With rates in percent the constant is negligible: one word of 10 against one of 20."""
     assert EPSILON == 0.0001
-    s = category_lsm("the " + "x " * 9, "the " + "x " * 19)["articles"]
+    s = category_scores("the " + "x " * 9, "the " + "x " * 19)["articles"]
     assert s == pytest.approx(1 - 5 / 15, abs=1e-5)
     assert s == pytest.approx(score(10, 5), abs=1e-12)
 
 
 def test_identical_texts_match_perfectly():
     text = "I wonder whether you might feel a bit more hopeful about it now."
-    assert lsm(text, text) == pytest.approx(1.0, abs=1e-12)
-    assert lsm(text, text.upper()) == pytest.approx(1.0, abs=1e-12)
+    assert value(text, text) == pytest.approx(1.0, abs=1e-12)
+    assert value(text, text.upper()) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_no_function_words_at_all_is_one():
-    assert lsm("Dogs bark", "Cats purr loudly") == 1.0
+    assert value("Dogs bark", "Cats purr loudly") == 1.0
 
 
 @pytest.mark.parametrize(("a", "b"), [("", "I am here"), ("I am here", "  "), ("", "")])
 def test_empty_text_is_nan_with_warning(a, b):
     with pytest.warns(AttunementWarning, match="has no words; language style matching is NaN"):
-        assert math.isnan(lsm(a, b))
+        assert math.isnan(value(a, b))
     with pytest.warns(AttunementWarning):
-        assert all(math.isnan(v) for v in category_lsm(a, b).values())
+        assert all(math.isnan(v) for v in category_scores(a, b).values())
 
 
 @pytest.mark.parametrize(("a", "b"), [(None, "x"), ("x", 3), (["x"], "y")])
 def test_non_text_is_refused(a, b):
     with pytest.raises(InputError, match="expected a text"):
-        lsm(a, b)
+        value(a, b)
 
 
 @settings(max_examples=150)
@@ -101,7 +123,7 @@ def test_non_text_is_refused(a, b):
 def test_symmetric_and_bounded(a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AttunementWarning)
-        x, y = lsm(a, b), lsm(b, a)
+        x, y = value(a, b), value(b, a)
     if math.isnan(x):
         assert math.isnan(y)
     else:
@@ -123,7 +145,7 @@ TURNS = frame(
 def test_session_lsm_pools_all_words():
     therapist = "The cat, the dog Did you? So what happened next"
     client = "I saw a cat"
-    assert session_lsm(TURNS) == pytest.approx(lsm(therapist, client), abs=1e-12)
+    assert session_lsm(TURNS).lsm == pytest.approx(value(therapist, client), abs=1e-12)
 
 
 def test_session_lsm_from_utterances_equals_from_turns():
@@ -136,23 +158,24 @@ def test_session_lsm_from_utterances_equals_from_turns():
             "text": ["I hear you.", "It is hard.", "It is.", "And now?", "Now I am not sure."],
         }
     )
-    assert session_lsm(utterances) == pytest.approx(session_lsm(make_turns(utterances)))
+    assert session_lsm(utterances).lsm == pytest.approx(session_lsm(make_turns(utterances)).lsm)
 
 
 def test_session_lsm_one_speaker_only():
     with pytest.warns(AttunementWarning, match="the client has no words"):
-        assert math.isnan(session_lsm(frame(["Hello there", "And you"], ["therapist"] * 2)))
+        res = session_lsm(frame(["Hello there", "And you"], ["therapist"] * 2))
+    assert math.isnan(res.lsm) and res["n_words_b"] == 0 and res["n_words_a"] == 4
 
 
 def test_turn_lsm_pairs_and_known_values():
     with pytest.warns(AttunementWarning, match="2 of 4 turn pairs have a turn with fewer than 1"):
-        out = turn_lsm(TURNS)
+        out = pairs(TURNS)
     assert out["first_turn"].tolist() == [0, 1, 2, 3]
     assert out["second_turn"].tolist() == [1, 2, 3, 4]
     assert out["direction"].tolist() == ["therapist_to_client", "client_to_therapist"] * 2
     assert out["n_words_first"].tolist() == [4, 4, 2, 0]
-    assert out["lsm"][0] == pytest.approx(lsm("The cat, the dog", "I saw a cat"), abs=1e-12)
-    assert out["lsm"][1] == pytest.approx(lsm("I saw a cat", "Did you?"), abs=1e-12)
+    assert out["lsm"][0] == pytest.approx(value("The cat, the dog", "I saw a cat"), abs=1e-12)
+    assert out["lsm"][1] == pytest.approx(value("I saw a cat", "Did you?"), abs=1e-12)
     assert out["lsm"][2:].isna().all()
     assert out.loc[0, "lsm_articles"] == pytest.approx(score(50, 25))
     assert list(out.columns[:6]) == [
@@ -168,42 +191,42 @@ def test_turn_lsm_pairs_and_known_values():
 
 def test_turn_lsm_min_words():
     with pytest.warns(AttunementWarning, match="3 of 4 turn pairs .* fewer than 3 word"):
-        out = turn_lsm(TURNS, min_words=3)
+        out = pairs(TURNS, min_words=3)
     assert out["lsm"].notna().tolist() == [True, False, False, False]
 
 
 def test_turn_lsm_both_absent_skip():
     t = frame(["The dog", "A cat"])  # only articles used, 50% each
-    assert turn_lsm(t)["lsm"][0] == pytest.approx(1.0)
-    assert turn_lsm(t, both_absent="skip")["lsm"][0] == pytest.approx(1.0)
+    assert pairs(t)["lsm"][0] == pytest.approx(1.0)
+    assert pairs(t, both_absent="skip")["lsm"][0] == pytest.approx(1.0)
     t = frame(["The dog", "I ran"])  # articles 50/0, personal pronouns 0/50
-    match = turn_lsm(t)["lsm"][0]
-    skip = turn_lsm(t, both_absent="skip")
+    match = pairs(t)["lsm"][0]
+    skip = pairs(t, both_absent="skip")
     assert match == pytest.approx((score(50, 0) + score(0, 50) + 7) / 9)
     assert skip["lsm"][0] == pytest.approx((score(50, 0) + score(0, 50)) / 2)
     assert skip["lsm_adverbs"].isna().all()
     t = frame(["Dogs bark", "Cats purr"])  # no function word at all
-    assert turn_lsm(t, both_absent="skip")["lsm"].isna().all()
+    assert pairs(t, both_absent="skip")["lsm"].isna().all()
 
 
 def test_turn_lsm_skips_other_turns_and_keeps_index():
     t = frame(["I see", "Hello all", "You are late"], ["therapist", "other", "client"])
     t.index = [10, 11, 12]
-    out = turn_lsm(t)
+    out = pairs(t)
     assert out[["first_turn", "second_turn"]].values.tolist() == [[10, 12]]
 
 
 def test_turn_lsm_one_speaker_and_empty():
-    assert turn_lsm(frame(["I see", "Yes"], ["client", "client"])).empty
-    assert turn_lsm(frame([])).empty
+    assert pairs(frame(["I see", "Yes"], ["client", "client"])).empty
+    assert pairs(frame([])).empty
 
 
 def test_turn_lsm_test_known_observed():
     t = frame(
         ["I think I know", "I think so too", "The cat and the dog", "The bird and the fish"] * 3
     )
-    s = turn_lsm_test(t, n_surrogates=200)
-    assert s.observed == pytest.approx(turn_lsm(t)["lsm"].mean(), abs=1e-12)
+    s = chance(t, n_surrogates=200)
+    assert s.observed == pytest.approx(pairs(t)["lsm"].mean(), abs=1e-12)
     assert s.n_surrogates == 3  # 6 client turns: the rotations by 2, 3 and 4 turns, each once
 
 
@@ -226,7 +249,7 @@ def _styled_conversation(n_pairs, seed, matched):
 
 
 def test_turn_lsm_test_detects_turn_by_turn_matching():
-    s = turn_lsm_test(_styled_conversation(30, 0, matched=True), n_surrogates=300, seed=1)
+    s = chance(_styled_conversation(30, 0, matched=True), n_surrogates=300, seed=1)
     assert s.n_surrogates == 27  # every rotation of 30 client turns by 2 to 28 turns
     assert s.p_value == pytest.approx(1 / 28) and s.effect_size > 2
 
@@ -235,7 +258,7 @@ def test_turn_lsm_test_p_values_uniform_when_unmatched():
     from scipy import stats
 
     p = [
-        turn_lsm_test(_styled_conversation(15, seed, matched=False), n_surrogates=99, seed=seed)
+        chance(_styled_conversation(15, seed, matched=False), n_surrogates=99, seed=seed)
         for seed in range(100)
     ]
     assert stats.kstest([s.p_value for s in p], "uniform").pvalue > 0.001
@@ -243,19 +266,19 @@ def test_turn_lsm_test_p_values_uniform_when_unmatched():
 
 def test_turn_lsm_test_reproducible():
     t = _styled_conversation(150, 3, matched=False)  # more rotations than surrogates: drawn
-    a = turn_lsm_test(t, n_surrogates=100, seed=5)
-    assert a == turn_lsm_test(t, n_surrogates=100, seed=5)
-    assert a != turn_lsm_test(t, n_surrogates=100, seed=6)
+    a = chance(t, n_surrogates=100, seed=5)
+    assert a == chance(t, n_surrogates=100, seed=5)
+    assert a != chance(t, n_surrogates=100, seed=6)
 
 
 def test_turn_lsm_test_without_pairs_is_nan():
     with pytest.warns(AttunementWarning, match="no therapist/client turn pair"):
-        s = turn_lsm_test(frame(["I see", "Yes"], ["client", "client"]), n_surrogates=10)
+        s = chance(frame(["I see", "Yes"], ["client", "client"]), n_surrogates=10)
     assert math.isnan(s.observed) and math.isnan(s.p_value)
 
 
 def test_turn_lsm_test_without_surrogates():
-    s = turn_lsm_test(frame(["I see", "You do"]), n_surrogates=0)
+    s = chance(frame(["I see", "You do"]), n_surrogates=0)
     assert s.n_surrogates == 0 and math.isnan(s.p_value) and np.isfinite(s.observed)
 
 
@@ -280,7 +303,7 @@ def test_bad_input(call, message):
 def test_text_column_with_missing_values():
     t = frame(["I see it", None, "You do"], ["therapist", "client", "therapist"])
     with pytest.warns(AttunementWarning, match="2 of 2 turn pairs"):
-        assert turn_lsm(t)["lsm"].isna().all()
+        assert pairs(t)["lsm"].isna().all()
 
 
 @pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
@@ -290,7 +313,7 @@ def test_missing_text_is_no_words_in_any_dtype(missing, dtype):
         pd.array(["I see it", missing, "You do"], dtype=dtype), ["therapist", "client", "therapist"]
     )
     with pytest.warns(AttunementWarning, match="2 of 2 turn pairs"):
-        assert turn_lsm(t)["lsm"].isna().all()
+        assert pairs(t)["lsm"].isna().all()
 
 
 def test_registry_and_method():
@@ -317,3 +340,50 @@ def test_method_has_the_options_of_turn_lsm_test():
     for name, p in inspect.signature(lsm_method).parameters.items():
         assert p.kind is p.KEYWORD_ONLY
         assert measure[name].default == p.default, name
+
+
+# -- the result shape ----------------------------------------------------------------------------
+
+
+def test_lsm_result_table_summary_and_method():
+    res = lsm("The cat, the dog", "I saw a cat")
+    assert isinstance(res, LSMResult)
+    assert res.table.columns.tolist() == ["category", "percent_a", "percent_b", "lsm"]
+    assert res.table["category"].tolist() == list(CATEGORIES)
+    articles = res.table.set_index("category").loc["articles"]
+    assert (articles["percent_a"], articles["percent_b"]) == (50.0, 25.0)
+    assert res.summary.columns.tolist() == ["lsm", "n_words_a", "n_words_b"]
+    assert res["lsm"] == res.lsm == pytest.approx(res.table["lsm"].mean())
+    assert res.method["name"] == "language_style_matching"
+    assert "two texts" in res.method["description"] and "0.0001" in res.method["description"]
+
+
+def test_session_lsm_result_names_the_people():
+    res = session_lsm(TURNS)
+    assert isinstance(res, LSMResult)
+    assert (res["n_words_a"], res["n_words_b"]) == (10, 4)  # therapist, client
+    assert "whole session" in res.method["description"]
+
+
+def test_turn_results_share_a_shape():
+    t = _styled_conversation(20, 1, matched=True)
+    plain, tested = turn_lsm(t), turn_lsm_test(t, n_surrogates=50, seed=3)
+    assert isinstance(plain, TurnLSMResult) and isinstance(tested, TurnLSMResult)
+    pd.testing.assert_frame_equal(plain.table, tested.table)
+    columns = [
+        "observed",
+        "surrogate_mean",
+        "surrogate_sd",
+        "effect_size",
+        "p_value",
+        "n_surrogates",
+        "n_pairs",
+        "n_defined",
+    ]
+    assert plain.summary.columns.tolist() == tested.summary.columns.tolist() == columns
+    assert plain["n_surrogates"] == 0 and math.isnan(plain["p_value"])
+    assert plain["observed"] == pytest.approx(tested["observed"], abs=1e-12)
+    assert tested["n_pairs"] == len(tested.table) == 39
+    assert tested.method == lsm_method(n_surrogates=50, seed=3)
+    assert "chance" not in plain.method["description"]
+    assert plain.method["parameters"] == {"level": "turns", "min_words": 1, "both_absent": "match"}

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attunement.language.turns import response_latencies, talk_metrics, turns
+from attunement.language.turns import METHOD, response_latencies, talk_metrics, turns
 
 
 def frame(rows):
@@ -58,14 +58,30 @@ def test_talk_metrics_known_answer():
     assert m["mean_client_words_per_turn"] == 4.0
     assert m["median_therapist_response_latency_s"] == 1.0
     assert m["median_client_response_latency_s"] == 0.0
+    assert m.table.columns.tolist() == [
+        "role",
+        "n_utterances",
+        "n_turns",
+        "n_words",
+        "speaking_time_s",
+        "mean_words_per_turn",
+        "median_response_latency_s",
+    ]
+    rows = m.table.set_index("role")
+    assert rows.loc["therapist", "n_words"] == rows.loc["client", "n_words"] == 8
+    assert rows.loc["client", "speaking_time_s"] == 7.0
+    assert rows.loc["therapist", "median_response_latency_s"] == 1.0
+    assert m.method is METHOD and list(m.metrics()) == m.summary.columns.tolist()
 
 
-def test_untimed_metrics_are_none_not_zero():
+def test_untimed_metrics_are_undefined_not_zero():
     df = TIMED.assign(start_s=np.nan, end_s=np.nan)
     m = talk_metrics(df)
     assert m["therapist_talk_share"] == pytest.approx(0.5)
-    assert m["therapist_talk_time_share"] is None
-    assert m["median_therapist_response_latency_s"] is None
+    assert np.isnan(m["therapist_talk_time_share"])
+    assert np.isnan(m["median_therapist_response_latency_s"])
+    assert m.metrics()["therapist_talk_time_share"] is None  # as results.json keeps it
+    assert m.table["speaking_time_s"].isna().all()
 
 
 def test_other_speakers_do_not_count_as_handovers():
@@ -78,5 +94,6 @@ def test_other_speakers_do_not_count_as_handovers():
 def test_empty():
     assert turns(frame([])).empty
     m = talk_metrics(frame([]))
-    assert m["therapist_talk_share"] is None
+    assert np.isnan(m["therapist_talk_share"]) and m.metrics()["therapist_talk_share"] is None
     assert m["n_turns"] == 0
+    assert m.table["n_words"].tolist() == [0, 0]

@@ -1,4 +1,5 @@
-"""Tests for attunement.store.audit: canonical JSON, entry hashes, chain verification."""
+"""Tests for attunement.store.audit: canonical JSON, entry hashes, chain verification, and the
+log kept in the database (appends, tampering found, keyed chains, several writers)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from store_fixture import accounts, append_from_processes, cheap, raw, temporary_store
 
+import attunement.store.repo as repo
 from attunement.errors import InputError
 from attunement.store.audit import (
+    ENTRY_FIELDS,
     GENESIS,
     ChainCheck,
     canonical_json,
@@ -19,6 +23,13 @@ from attunement.store.audit import (
     entry_hash,
     verify_chain,
 )
+from attunement.store.crypto import Cipher, generate_key
+from attunement.store.db import Database
+from attunement.store.repo import Store
+from attunement.store.views import AuditEntryView
+
+store = pytest.fixture(temporary_store, name="store")
+people = pytest.fixture(accounts, name="people")
 
 START = dt.datetime(2024, 5, 1, 9, 0, 0)
 ACTIONS = ("login", "view_session", "upload", "export", "logout")
@@ -426,3 +437,117 @@ def test_missing_seq_key_is_reported():
     check = verify_chain(log)
     assert check.first_bad_seq is None
     assert check.reason == "entry at position 5: seq is None; expected an integer"
+
+
+# --- the log in the database ------------------------------------------------------------------
+
+
+def test_the_audit_chain_holds_after_many_actions(store, people):
+    for i in range(120):
+        store.audit("view", viewer=people["tina"], target=f"session:{i}", ip="127.0.0.1")
+    store.audit("login_failed", target="user:x" * 40, detail="é ✓ \n", ip="::1")
+    check = store.verify_audit()
+    assert check.ok and check.n_entries == 121
+    newest = store.audit_entries(limit=2)
+    assert all(isinstance(e, AuditEntryView) for e in newest)
+    assert [e.seq for e in newest] == [121, 120]
+    assert len(newest[0].target) == 128
+    assert (newest[1].username, newest[1].user_id) == ("tina", people["tina"].id)
+    assert (newest[0].username, newest[0].user_id, newest[0].ip) == ("", None, "::1")
+    assert newest[0].prev_hash == newest[1].hash
+    assert len(store.audit_entries()) == 121
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        ("UPDATE audit_log SET detail = 'nothing happened' WHERE seq = 7", "entry 7: hash"),
+        ("UPDATE audit_log SET username = 'theo' WHERE seq = 3", "entry 3: hash"),
+        ("DELETE FROM audit_log WHERE seq = 5", "sequence gap after 4"),
+    ],
+)
+def test_tampering_with_the_audit_log_is_found(store, people, tamper, reason):
+    for i in range(10):
+        store.audit("export", viewer=people["tina"], target=f"session:{i}")
+    assert store.verify_audit().ok
+    raw(store, tamper)
+    check = store.verify_audit()
+    assert not check.ok
+    assert check.reason.startswith(reason), check.reason
+
+
+def test_deleting_the_newest_audit_entries_is_found(store, people):
+    for i in range(6):
+        store.audit("view", viewer=people["tina"], detail=str(i))
+    assert store.verify_audit().ok
+    raw(store, "DELETE FROM audit_log WHERE seq >= 5")
+    check = store.verify_audit()
+    assert not check.ok
+    assert check.first_bad_seq == 5
+    assert "entry 6 was the last one written" in check.reason
+
+
+def test_rewriting_the_whole_log_without_the_key_is_found(store, people):
+    # delete entries, renumber, recompute every hash and the head, as someone with the
+    # database but not the key could: the keyed chain does not verify
+    for i in range(8):
+        store.audit("view", viewer=people["tina"], detail=str(i))
+    raw(store, "DELETE FROM audit_log WHERE seq IN (3, 4)")
+    rows = raw(
+        store,
+        "SELECT seq, at, user_id, username, action, target, detail, ip FROM audit_log ORDER BY seq",
+    )
+    head = GENESIS
+    raw(store, "DELETE FROM audit_log")
+    for new_seq, row in enumerate(rows, start=1):
+        fields = dict(zip(ENTRY_FIELDS, row, strict=True))
+        fields["seq"] = new_seq
+        fields["at"] = dt.datetime.fromisoformat(str(fields["at"]))
+        digest = entry_hash(head, fields)
+        raw(
+            store,
+            "INSERT INTO audit_log (seq, at, user_id, username, action, target, detail, ip, "
+            "prev_hash, hash) VALUES (:seq, :at, :user_id, :username, :action, :target, "
+            ":detail, :ip, :prev, :hash)",
+            **fields,
+            prev=head,
+            hash=digest,
+        )
+        head = digest
+    raw(store, "UPDATE meta SET value = :v WHERE key = 'audit_head'", v=f"6:{head}".encode())
+    check = store.verify_audit()
+    assert not check.ok and check.reason == "entry 1: hash does not match its contents"
+
+
+def test_a_log_written_before_keys_goes_on_keyed(tmp_path, monkeypatch):
+    # a data dir from before keyed chains: its entries stay plain SHA-256, new ones are keyed
+    monkeypatch.setattr(repo, "PasswordHasher", cheap)
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db.migrate()
+    cipher = Cipher(generate_key())
+    old = Store(db, cipher, tmp_path / "files")
+    monkeypatch.setattr(old.audit_log, "_key", None)  # as the old code wrote them
+    for i in range(3):
+        old.audit("view", detail=str(i))
+    new = Store(db, cipher, tmp_path / "files")
+    new.check_key()  # the first start of the new code
+    for i in range(3):
+        new.audit("view", detail=str(i))
+    check = new.verify_audit()
+    assert check.ok and check.n_entries == 6
+    plain, keyed = raw(new, "SELECT hash FROM audit_log WHERE seq IN (3, 4) ORDER BY seq")
+    third = new.audit_entries(limit=4)[-1]
+    assert third.seq == 3
+    fields = {k: v for k, v in third.as_dict().items() if k in ENTRY_FIELDS}
+    assert plain[0] == entry_hash(third.prev_hash, fields)
+    assert keyed[0] != plain[0]
+    db.dispose()
+
+
+def test_audit_appends_from_several_processes_keep_one_chain(tmp_path):
+    """Four processes (as four server processes would be) append to one SQLite file at once:
+    the chain stays one chain, with no entry lost (each append takes the write lock first)."""
+    codes, check = append_from_processes(f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "files")
+    assert codes == [0, 0, 0, 0]
+    assert check.ok, check.reason
+    assert check.n_entries == 120

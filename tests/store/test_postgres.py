@@ -81,7 +81,7 @@ def test_store_round_trip_on_postgres(pg_url, tmp_path):
     for i in range(5):
         store.audit("view", viewer=alice, target=f"session:{sid}", detail=str(i))
 
-    assert store.session(alice, sid)["status"] == "done"
+    assert store.session(alice, sid).status == "done"
     assert store.read_file(alice, sid, "transcript") == (
         "s.txt",
         b"Therapist: Hello.\nClient: Hi.\n",
@@ -89,7 +89,7 @@ def test_store_round_trip_on_postgres(pg_url, tmp_path):
     with pytest.raises(NotFound):
         store.session(bob, sid)
     rows = store.trend_rows(alice)
-    assert rows[0]["eda_synchrony"] == 0.5 and rows[0]["phq9_total"] == 1
+    assert rows[0].values["eda_synchrony"] == 0.5 and rows[0].values["phq9_total"] == 1
     assert store.verify_audit().ok and store.verify_audit().n_entries == 5
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET detail = 'edited' WHERE seq = 3"))

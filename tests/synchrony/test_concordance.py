@@ -40,21 +40,30 @@ def test_known_answer_against_a_step_by_step_computation():
     res = marci_sci(x, y, sampling_rate=RATE)
     slopes, r, sci = naive(x, y)
     np.testing.assert_allclose(res.slopes[["therapist_slope", "client_slope"]], slopes, atol=1e-12)
-    np.testing.assert_allclose(res.correlations["r"], r, atol=1e-12)
+    np.testing.assert_allclose(res.table["r"], r, atol=1e-12)
     assert res.sci == pytest.approx(sci, rel=1e-12)
     assert res.n_positive == int((r > 0).sum()) and res.n_negative == int((r < 0).sum())
+    assert res.summary.columns.tolist() == [
+        "sci",
+        "n_windows",
+        "n_defined",
+        "n_positive",
+        "n_negative",
+    ]
+    assert res["sci"] == res.sci and res["n_windows"] == len(res.table) == r.size
+    assert res.method == marci_sci_method()
 
 
 def test_windows_and_times():
     x, y = dyad(2, coupling=0.3, n=400)  # 100 s at 4 Hz
     res = marci_sci(x, y, sampling_rate=RATE)
     assert list(res.slopes.columns) == ["start_s", "end_s", "therapist_slope", "client_slope"]
-    assert list(res.correlations.columns) == ["start_s", "end_s", "r"]
+    assert list(res.table.columns) == ["start_s", "end_s", "r"]
     assert len(res.slopes) == 96  # 5 s windows every 1 s in 100 s
-    assert len(res.correlations) == 82  # 15 slopes every slope
+    assert len(res.table) == 82  # 15 slopes every slope
     np.testing.assert_allclose(res.slopes["start_s"], np.arange(96.0))
     np.testing.assert_allclose(res.slopes["end_s"] - res.slopes["start_s"], 5.0)
-    np.testing.assert_allclose(res.correlations["end_s"] - res.correlations["start_s"], 19.0)
+    np.testing.assert_allclose(res.table["end_s"] - res.table["start_s"], 19.0)
 
 
 def test_linear_ramp_slope_is_exact_for_both_methods():
@@ -98,7 +107,7 @@ def test_nan_run_leaves_its_windows_undefined_not_filled():
     start = res.slopes["start_s"].to_numpy()
     assert slope_nan[(start > 95) & (start < 120)].all()
     assert not slope_nan[(start < 94) | (start > 120)].any()
-    r_nan = res.correlations["r"].isna().to_numpy()
+    r_nan = res.table["r"].isna().to_numpy()
     assert 0 < r_nan.sum() < 40
     assert np.isfinite(res.sci)
 
@@ -108,14 +117,14 @@ def test_flat_signal_gives_nan_with_reason():
     with pytest.warns(AttunementWarning, match="client's skin conductance is flat"):
         res = marci_sci(x, np.full(x.size, 2.0), sampling_rate=RATE)
     assert math.isnan(res.sci)
-    assert res.correlations["r"].isna().all()
+    assert res.table["r"].isna().all()
 
 
 def test_shorter_than_one_window_gives_nan_with_reason():
     x, y = dyad(6, n=60)  # 15 s: fewer than 5 + 14 s
     with pytest.warns(AttunementWarning, match=r"shorter than one slope window plus one"):
         res = marci_sci(x, y, sampling_rate=RATE)
-    assert math.isnan(res.sci) and len(res.correlations) == 0
+    assert math.isnan(res.sci) and len(res.table) == 0
     with pytest.warns(AttunementWarning, match="shorter"):
         res = marci_sci([], [], sampling_rate=RATE)
     assert len(res.slopes) == 0

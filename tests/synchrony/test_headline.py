@@ -41,6 +41,21 @@ def test_a_coupled_pair_is_above_chance(kind):
     row = res.summary.iloc[0]
     assert row["kind"] == kind and row["n_windows"] == res.n_windows
     assert res.table.columns.tolist()[:3] == ["start_s", "end_s", "observed"]
+    assert res.summary.columns.tolist() == [
+        "kind",
+        "figure",
+        "surrogate_mean",
+        "surrogate_sd",
+        "effect_size",
+        "p_value",
+        "n_surrogates",
+        "n_windows",
+        "min_windows",
+        "chance_test",
+    ]
+    assert res["figure"] == res.value and res["p_value"] == res.p_value
+    assert res.method == headline_method(kind=kind, n_surrogates=99, seed=0)
+    assert res.table is res.test.table
 
 
 def test_the_same_seed_gives_the_same_result():

@@ -135,7 +135,12 @@ def test_with_wclc():
     t, c = dyad(3.0, 4.0, seed=5)
     res = wclc(t, c, sampling_rate=4.0, window_s=30, lag_s=5, step_s=10)
     out = leader_follower(res)
-    assert out == leader_follower(res.matrix)
+    wide = pd.DataFrame(res.values, columns=[f"lag_{lag}" for lag in res.lags_s])
+    assert out.as_dict() == leader_follower(wide).as_dict()
+    assert out.method == leader_follower_method()
+    assert out.table.columns.tolist() == ["start_s", "peak_r", "peak_lag_s", "leader"]
+    assert (out.table["leader"] == "therapist").sum() == out["n_therapist_leads"]
+    pd.testing.assert_frame_equal(out.table.drop(columns="leader"), out.peaks.table)
     assert out["leader"] == "therapist"
     assert out["lead_s"] == pytest.approx(3.0, abs=0.25)
     naive = leader_follower(naive_wclc(t, c, rate=4.0))

@@ -9,15 +9,14 @@ from hypothesis import strategies as st
 from scipy import signal, stats
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony._generators import _window_partners
 from attunement.synchrony._kernel import _plan
 from attunement.synchrony.stats import SurrogateSummary
 from attunement.synchrony.surrogates import (
     STATISTICS,
     SURROGATE_METHODS,
     SurrogateTest,
-    _window_partners,
     circular_shift,
-    pseudo_dyad_test,
     segment_shuffle,
     surrogate_test,
     surrogate_test_method,
@@ -126,13 +125,23 @@ def test_coupled_pair_stands_out(method):
     res = surrogate_test(
         t, c, sampling_rate=4.0, **GEOMETRY, n_surrogates=199, method=method, seed=1
     )
-    assert isinstance(res, SurrogateTest) and isinstance(res.summary, SurrogateSummary)
-    assert res.summary.p_value == pytest.approx(1 / 200)
-    assert res.summary.effect_size > 5
-    assert res.summary.n_surrogates == 199
-    assert np.median(res.observed.summary["best_lag_s"]) == pytest.approx(2.0, abs=0.25)
+    assert isinstance(res, SurrogateTest) and isinstance(res.chance, SurrogateSummary)
+    assert res.summary.columns.tolist() == [
+        "statistic",
+        "surrogate_method",
+        "observed",
+        "surrogate_mean",
+        "surrogate_sd",
+        "effect_size",
+        "p_value",
+        "n_surrogates",
+    ]
+    assert res.chance.p_value == pytest.approx(1 / 200)
+    assert res.chance.effect_size > 5
+    assert res.chance.n_surrogates == 199
+    assert np.median(res.observed.windows["best_lag_s"]) == pytest.approx(2.0, abs=0.25)
     assert res.observed.fisher_z and res.observed.absolute
-    assert res.summary.observed == pytest.approx(res.observed.grand_average)
+    assert res.chance.observed == pytest.approx(res.observed.grand_average)
 
 
 @pytest.mark.parametrize("method", sorted(SURROGATE_METHODS))
@@ -142,7 +151,7 @@ def test_independent_pairs_give_uniform_p_values(method):
         rng = np.random.default_rng(seed)
         x, y = ar1(300, rng), ar1(300, rng)
         res = surrogate_test(x, y, **SMALL, n_surrogates=99, seed=seed, method=method)
-        p.append(res.summary.p_value)
+        p.append(res.chance.p_value)
     assert stats.kstest(p, "uniform").pvalue > 0.01
     assert 0.02 < np.mean(np.array(p) <= 0.05) < 0.1
 
@@ -155,7 +164,8 @@ def test_same_seed_same_result_and_different_seeds_differ():
     c = surrogate_test(x, y, **SMALL, n_surrogates=50, seed=10)
     np.testing.assert_array_equal(a.surrogates, b.surrogates)
     pd.testing.assert_frame_equal(a.band, b.band)
-    assert a.summary == b.summary
+    assert a.chance == b.chance
+    pd.testing.assert_frame_equal(a.summary, b.summary)
     assert not np.array_equal(a.surrogates, c.surrogates)
 
 
@@ -209,7 +219,7 @@ def test_statistics_and_band(statistic):
         "lag_band": z[:, z.shape[1] // 2 - 10 : z.shape[1] // 2 + 11].mean(axis=1),
     }[statistic]
     np.testing.assert_allclose(res.band["observed"], figure)
-    assert res.summary.observed == pytest.approx(
+    assert res.chance.observed == pytest.approx(
         z.mean() if statistic == "grand_average" else figure.mean()
     )
     band = res.band
@@ -221,10 +231,13 @@ def test_statistics_and_band(statistic):
         "surrogate_median",
         "surrogate_high",
     ]
-    assert len(band) == len(res.observed.matrix)
+    assert len(band) == res.observed["n_windows"]
+    assert band is res.table
     assert (band["surrogate_low"] <= band["surrogate_median"]).all()
     assert (band["surrogate_median"] <= band["surrogate_high"]).all()
-    assert res.statistic == statistic and res.method == "segment_shuffle"
+    assert res.statistic == statistic and res.surrogate_method == "segment_shuffle"
+    assert res.method["name"] == "surrogate_synchrony_test"
+    assert res.method["parameters"]["statistic"] == statistic
 
 
 def test_missing_and_flat_data_in_the_client():
@@ -239,7 +252,7 @@ def test_missing_and_flat_data_in_the_client():
                 t, c, sampling_rate=4.0, **GEOMETRY, n_surrogates=30, method=method
             )
         assert np.isfinite(res.surrogates).all()
-        assert res.summary.p_value == pytest.approx(1 / 31)
+        assert res.chance.p_value == pytest.approx(1 / 31)
         assert res.band["observed"].isna().any()
 
 
@@ -249,8 +262,8 @@ def test_signed_test_of_anti_phase_coupling_is_not_significant():
     res_signed = surrogate_test(
         -t, c, sampling_rate=4.0, **GEOMETRY, n_surrogates=99, absolute=False
     )
-    assert res_abs.summary.p_value == pytest.approx(0.01)
-    assert res_signed.summary.p_value > 0.9
+    assert res_abs.chance.p_value == pytest.approx(0.01)
+    assert res_signed.chance.p_value > 0.9
 
 
 # -- surrogate_test: bad input -------------------------------------------------------------------
@@ -294,7 +307,7 @@ def test_few_possible_surrogates_are_announced():
     with pytest.warns(AttunementWarning, match="only 41 different surrogates exist"):
         res = surrogate_test(x, y, **SMALL, method="circular_shift", n_surrogates=500)
     assert res.parameters["n_possible_surrogates"] == 41  # shifts 20 ... 60
-    assert res.summary.n_surrogates == 500
+    assert res.chance.n_surrogates == 500
     x, y = ar1(150, rng), ar1(150, rng)  # 13 windows in 5 segments of 3
     with pytest.warns(AttunementWarning, match="different surrogates exist") as rec:
         res = surrogate_test(x, y, **SMALL, n_surrogates=200)
@@ -308,63 +321,6 @@ def test_few_possible_surrogates_are_announced():
 def test_different_lengths_are_refused():
     with pytest.raises(InputError, match="differ in length"):
         surrogate_test(Y, Y[:-1], **SMALL)
-
-
-# -- pseudo-dyads --------------------------------------------------------------------------------
-
-
-def test_true_pairs_stand_out_from_pseudo_pairs():
-    rng = np.random.default_rng(11)
-    pairs = [coupled(rng, seconds=s) for s in (300, 320, 300, 360, 280)]
-    out = pseudo_dyad_test(pairs, sampling_rate=4.0, **GEOMETRY)
-    assert len(out) == 5
-    for summary in out:
-        assert summary.n_surrogates == 8
-        assert summary.p_value == pytest.approx(1 / 9)
-        assert summary.effect_size > 3
-
-
-def test_pseudo_pairs_are_truncated_to_the_shorter_series():
-    rng = np.random.default_rng(12)
-    pairs = [(ar1(n, rng), ar1(n, rng)) for n in (120, 150, 100)]
-    out = pseudo_dyad_test(pairs, **SMALL, absolute=False, statistic="peak")
-
-    def peak(x, y):
-        m = min(len(x), len(y))
-        return wclc(x[:m], y[:m], **SMALL).values.max(axis=1).mean()
-
-    for i, summary in enumerate(out):
-        others = [j for j in range(3) if j != i]
-        expected = [peak(pairs[i][0], pairs[j][1]) for j in others]
-        expected += [peak(pairs[j][0], pairs[i][1]) for j in others]
-        assert summary.observed == pytest.approx(peak(*pairs[i]), abs=1e-12)
-        assert summary.surrogate_mean == pytest.approx(np.mean(expected), abs=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("pairs", "match"),
-    [
-        ([(Y, Y)], "at least two sessions, got 1"),
-        ([(Y, Y), (Y, Y[:-1])], r"pairs\[1\]: the series differ in length"),
-        ([(Y, Y), (Y,)], r"pairs\[1\]: expected a \(therapist, client\) pair"),
-        ([(Y, Y), (Y[:10], Y[:10])], r"pairs\[1\] \(window_s\): the series have 10 samples"),
-        ([(Y, Y), (Y, np.r_[Y[:-1], np.inf])], r"pairs\[1\] client: infinite value"),
-    ],
-)
-def test_pseudo_dyad_bad_input(pairs, match):
-    with pytest.raises(InputError, match=match):
-        pseudo_dyad_test(pairs, **SMALL)
-
-
-def test_pseudo_dyads_warn_once_when_a_pair_is_undefined():
-    rng = np.random.default_rng(13)
-    pairs = [(ar1(100, rng), ar1(100, rng)) for _ in range(3)]
-    pairs[2] = (np.full(100, 1.0), pairs[2][1])
-    with pytest.warns(AttunementWarning, match="give no defined synchrony value") as rec:
-        out = pseudo_dyad_test(pairs, **SMALL)
-    assert len([w for w in rec if issubclass(w.category, AttunementWarning)]) == 1
-    assert np.isnan(out[2].p_value)
-    assert out[0].n_surrogates == 3  # therapist 2 is flat: one pseudo-pair left out
 
 
 def test_method_describes_itself():

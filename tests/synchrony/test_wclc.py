@@ -92,10 +92,15 @@ def test_reproduces_rmea(case, run):
 
     assert isinstance(res, WCLCResult)
     assert [float(c.removeprefix("lag")) for c in ccf.columns] == res.lags_s.tolist()
-    assert res.matrix.columns.tolist() == ["start_s", *res.lags_s.tolist()]
+    assert res.table.columns.tolist() == ["window", "start_s", "end_s", "lag_s", "value"]
     np.testing.assert_allclose(res.values, ccf.to_numpy(), rtol=0, atol=1e-9)
+    long = res.table.pivot(index="window", columns="lag_s", values="value")
+    np.testing.assert_array_equal(long.columns.to_numpy(), res.lags_s)
+    np.testing.assert_allclose(long.to_numpy(), res.values, rtol=0, atol=0)
+    assert res.summary.columns.tolist() == ["grand_average", "n_windows", "n_lags", "n_undefined"]
+    assert res["n_windows"] == len(ref) and res["n_lags"] == res.lags_s.size
 
-    s = res.summary
+    s = res.windows
     assert s.columns.tolist() == [
         "start_s",
         "end_s",
@@ -107,7 +112,7 @@ def test_reproduces_rmea(case, run):
     ]
     np.testing.assert_allclose(s["start_s"], ref["start"].map(clock), atol=1e-9)
     np.testing.assert_allclose(s["end_s"], ref["end"].map(clock), atol=1e-9)
-    np.testing.assert_allclose(res.matrix["start_s"], s["start_s"])
+    np.testing.assert_allclose(res.table.groupby("window")["start_s"].first(), s["start_s"])
     for ours, theirs in [
         ("lag_zero", "lag_zero"),
         ("all_lags", "all_lags"),
@@ -131,7 +136,7 @@ def test_lags_at_4_hz_step_by_a_quarter_second():
     assert res.lags_s.size == 41
     assert res.lags_s[0] == -5.0 and res.lags_s[-1] == 5.0
     np.testing.assert_array_equal(np.diff(res.lags_s), 0.25)
-    assert len(res.matrix) == 27
+    assert res["n_windows"] == len(res.windows) == 27 and len(res.table) == 27 * 41
 
 
 # -- known answers -------------------------------------------------------------------------------
@@ -143,19 +148,19 @@ def test_recovers_a_known_lag_and_leader():
     t = ar1(n + 8, rng, phi=0.9)
     c = t[:-8] + 0.3 * rng.standard_normal(n)  # client = therapist 2.0 s earlier
     res = wclc(t[8:], c, sampling_rate=rate, **GEOMETRY)
-    assert np.median(res.summary["best_lag_s"]) == pytest.approx(2.0, abs=0.25)
-    assert (res.summary["therapist_leads"] > res.summary["client_leads"]).mean() > 0.9
+    assert np.median(res.windows["best_lag_s"]) == pytest.approx(2.0, abs=0.25)
+    assert (res.windows["therapist_leads"] > res.windows["client_leads"]).mean() > 0.9
     # The roles swap: the therapist now follows.
     swapped = wclc(c, t[8:], sampling_rate=rate, **GEOMETRY)
-    assert np.median(swapped.summary["best_lag_s"]) == pytest.approx(-2.0, abs=0.25)
+    assert np.median(swapped.windows["best_lag_s"]) == pytest.approx(-2.0, abs=0.25)
 
 
 def test_identical_series_clip_fisher_z_at_ten():
     x = np.sin(np.arange(200) / 3.0)
     res = wclc(x, x, sampling_rate=1, window_s=20, lag_s=2, step_s=10)
-    assert (res.matrix[0.0] == 10.0).all()
+    assert (res.table.loc[res.table["lag_s"] == 0.0, "value"] == 10.0).all()
     r = wclc(x, x, sampling_rate=1, window_s=20, lag_s=2, step_s=10, fisher_z=False)
-    np.testing.assert_allclose(r.matrix[0.0], 1.0)
+    np.testing.assert_allclose(r.values[:, list(r.lags_s).index(0.0)], 1.0)
 
 
 def test_absolute_is_taken_after_the_z_transform():
@@ -171,9 +176,9 @@ def test_zero_lag_gives_one_column_and_no_leads():
     rng = np.random.default_rng(4)
     x, y = rng.standard_normal(100), rng.standard_normal(100)
     res = wclc(x, y, sampling_rate=1, window_s=20, lag_s=0, step_s=20)
-    assert res.matrix.columns.tolist() == ["start_s", 0.0]
-    assert res.summary["therapist_leads"].isna().all()
-    assert res.summary["best_lag_s"].eq(0.0).all()
+    assert res.lags_s.tolist() == [0.0] and res["n_lags"] == 1
+    assert res.windows["therapist_leads"].isna().all()
+    assert res.windows["best_lag_s"].eq(0.0).all()
     np.testing.assert_allclose(res.values, naive(x, y, win=20, lag=0, inc=20), atol=1e-12)
 
 
@@ -181,8 +186,8 @@ def test_window_count_and_reads_match_rmea():
     # ceil((N - win - lag + 1) / inc) windows; the last one reads up to its end exactly.
     x = np.random.default_rng(5).standard_normal(64)
     res = wclc(x, x[::-1].copy(), sampling_rate=1, window_s=10, lag_s=3, step_s=7)
-    assert len(res.matrix) == math.ceil((64 - 10 - 3 + 1) / 7)
-    assert res.summary["start_s"].tolist() == [7.0 * i for i in range(8)]
+    assert res["n_windows"] == len(res.windows) == math.ceil((64 - 10 - 3 + 1) / 7)
+    assert res.windows["start_s"].tolist() == [7.0 * i for i in range(8)]
 
 
 # -- missing and flat data -----------------------------------------------------------------------
@@ -195,11 +200,12 @@ def test_windows_more_than_half_missing_are_nan_rows_with_one_warning():
     with pytest.warns(AttunementWarning, match="more than half of a series is missing") as rec:
         res = wclc(x, y, sampling_rate=1, **GEOMETRY)
     assert len(rec) == 1
-    missing = res.matrix.iloc[:, 1:].isna().all(axis=1)
+    missing = pd.Series(np.isnan(res.values).all(axis=1))
     assert missing.tolist() == [
         max(np.isnan(x[a : a + 35]).sum(), 0) > 17.5 for a in range(0, 570, 10)
     ]
-    assert res.summary.loc[missing, ["all_lags", "lag_zero", "best_lag_s"]].isna().all().all()
+    assert res.windows.loc[missing, ["all_lags", "lag_zero", "best_lag_s"]].isna().all().all()
+    assert res["n_undefined"] == int(np.isnan(res.values).sum())
     np.testing.assert_allclose(res.values, naive(x, y, win=30, lag=5, inc=10), atol=1e-12)
     assert np.isfinite(res.grand_average)
     assert res.grand_average == pytest.approx(np.nanmean(res.values))
@@ -210,7 +216,7 @@ def test_exactly_half_missing_is_still_computed_on_complete_pairs():
     x, y = ar1(34, rng), ar1(34, rng)
     y[::2] = np.nan  # 17 of the 34 samples the window reads: not more than half
     res = wclc(x, y, sampling_rate=1, window_s=30, lag_s=4, step_s=10)
-    assert len(res.matrix) == 1 and np.isfinite(res.values).all()
+    assert res["n_windows"] == 1 and np.isfinite(res.values).all()
     np.testing.assert_allclose(res.values, naive(x, y, win=30, lag=4, inc=10), atol=1e-12)
     y[1] = np.nan  # 18 of 34: a row of NaN
     with pytest.warns(AttunementWarning, match="9 in windows where more than half"):
@@ -246,8 +252,8 @@ def test_all_undefined_gives_nan_not_an_error():
     x = np.full(100, 2.0)
     with pytest.warns(AttunementWarning, match="flat"):
         res = wclc(x, np.arange(100.0), sampling_rate=1, window_s=20, lag_s=2, step_s=10)
-    assert np.isnan(res.grand_average)
-    assert res.summary["best_lag_s"].isna().all()
+    assert np.isnan(res.grand_average) and np.isnan(res["grand_average"])
+    assert res.windows["best_lag_s"].isna().all()
 
 
 def test_no_warning_for_clean_data():
@@ -436,3 +442,26 @@ def test_method_has_the_options_of_wclc():
     for name, p in inspect.signature(wclc_method).parameters.items():
         assert p.kind is p.KEYWORD_ONLY
         assert measure[name].default == p.default, name
+
+
+def test_result_carries_the_method_that_ran():
+    rng = np.random.default_rng(16)
+    res = wclc(
+        rng.standard_normal(200),
+        rng.standard_normal(200),
+        sampling_rate=2.0,
+        window_s=20,
+        lag_s=3,
+        step_s=5,
+        absolute=True,
+    )
+    assert res.method == wclc_method(window_s=20, lag_s=3, step_s=5, absolute=True)
+    assert (res.window_s, res.lag_s, res.step_s, res.fisher_z, res.absolute) == (
+        20.0,
+        3.0,
+        5.0,
+        True,
+        True,
+    )
+    assert all(c.isidentifier() for c in [*res.table.columns, *res.windows.columns])
+    assert len(res.summary) == 1 and res.as_dict()["n_lags"] == 13

@@ -159,9 +159,9 @@ def _shared(analysed_template: World, tmp_path_factory: pytest.TempPathFactory):
         mp.setattr(repo, "PasswordHasher", cheap_hasher)
         with CheckedClient(create_app(world.settings)) as c:
             store = c.app.state.store
-            tina = next(u for u in store.users() if u["username"] == "tina")
+            tina = next(u for u in store.users() if u.username == "tina")
             link = store.create_link(
-                store.get_viewer(tina["id"]), world.sid, ["client_session"], hours=72
+                store.get_viewer(tina.id), world.sid, ["client_session"], hours=72
             )
             yield Shared(world, c, link)
 

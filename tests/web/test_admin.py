@@ -170,7 +170,7 @@ def test_supervision_needs_the_therapists_consent_and_can_be_ended(client, users
     page = client.get("/clients").text
     assert 'id="supervision"' in page and "uma" in page and "asks to read your sessions" in page
     (pairing,) = client.app.state.store.supervisions(users["theo"])
-    r = client.post(f"/supervision/{pairing['id']}/accept", data={"csrf_token": token_of(client)})
+    r = client.post(f"/supervision/{pairing.id}/accept", data={"csrf_token": token_of(client)})
     assert r.url.path == "/clients"
     logout(client)
     login(client, "uma")
@@ -178,7 +178,7 @@ def test_supervision_needs_the_therapists_consent_and_can_be_ended(client, users
     assert client.get(f"/clients/{cid}").status_code == 200
     logout(client)
     login(client, "theo")
-    client.post(f"/supervision/{pairing['id']}/end", data={"csrf_token": token_of(client)})
+    client.post(f"/supervision/{pairing.id}/end", data={"csrf_token": token_of(client)})
     logout(client)
     login(client, "uma")
     assert client.get(f"/clients/{cid}").status_code == 404
@@ -196,8 +196,6 @@ def test_only_the_therapist_answers_a_proposal(client, users):
     (pairing,) = store.supervisions(users["theo"])
     for who in ("admin", "uma", "tina"):
         login(client, who)
-        r = client.post(
-            f"/supervision/{pairing['id']}/accept", data={"csrf_token": token_of(client)}
-        )
+        r = client.post(f"/supervision/{pairing.id}/accept", data={"csrf_token": token_of(client)})
         assert r.status_code == 404, who
-    assert store.supervisions(users["theo"])[0]["accepted"] is False
+    assert store.supervisions(users["theo"])[0].accepted is False

@@ -44,7 +44,7 @@ def test_first_run_goes_to_setup_and_creates_the_admin(client, store, settings):
     assert client.get("/login").url.path == "/setup"
     r = client.post("/setup", data={**ADMIN, "csrf_token": csrf(r)})
     assert r.url.path == "/admin/users"  # signed in as the new admin
-    assert [(u["username"], u["role"]) for u in store.users()] == [("root", "admin")]
+    assert [(u.username, u.role) for u in store.users()] == [("root", "admin")]
     actions = [a["action"] for a in audit_rows(settings.data_dir)]
     assert actions[:2] == ["user_created", "login"]
 
@@ -59,7 +59,7 @@ def test_setup_exists_only_while_no_user_exists(client, store):
     second = {"username": "mallory", "password": "mallory pass 1", "password2": "mallory pass 1"}
     r = client.post("/setup", data={**second, "csrf_token": token})
     assert r.url.path == "/login"
-    assert [u["username"] for u in store.users()] == ["root"]
+    assert [u.username for u in store.users()] == ["root"]
     assert "attunement_session" not in client.cookies
 
 

@@ -275,7 +275,7 @@ def test_an_utterances_csv_stored_before_the_fix_is_neutralised_on_export(client
     old = pd.DataFrame(
         {"index": [0, 1], "text": [EVIL, "+1 for that"], "shift_s": [-0.5, 1.25]}
     ).to_csv(index=False, lineterminator="\n")
-    pk = store.session(users["tina"], sid)["pk"]
+    pk = store.session(users["tina"], sid).pk
     store.store_results(pk, report="<p>r</p>", results="{}", utterances=old, metrics={})
     u = client.get(f"/sessions/{sid}/export/utterances.csv")
     assert u.status_code == 200

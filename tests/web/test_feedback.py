@@ -125,8 +125,8 @@ def test_an_expired_link_is_410(client, users, settings, monkeypatch):
     assert r.status_code == 410
     assert count(settings.data_dir, "feedback_responses") == 0
     store = client.app.state.store
-    pk = store.session(store.get_viewer(users["tina"].id), sid)["pk"]
-    assert [link["state"] for link in store.links(pk)] == ["expired"]
+    pk = store.session(store.get_viewer(users["tina"].id), sid).pk
+    assert [link.state for link in store.links(pk)] == ["expired"]
 
 
 def test_an_unknown_link_is_404(client, users):

@@ -164,6 +164,21 @@ def test_the_number_of_workers_is_the_setting(tmp_path):
         assert c.app.state.jobs.pool._max_workers == 3
 
 
+def test_the_coder_is_the_setting_and_reaches_the_analysis(settings, users, monkeypatch):
+    from attunement.web.settings import Settings
+
+    monkeypatch.setenv("ATTUNEMENT_CODER", "ngram")
+    assert Settings(data_dir=settings.data_dir).coder == "ngram"
+    seen = []
+    real = jobs.analyze_session
+    monkeypatch.setattr(jobs, "analyze_session", lambda s, c: seen.append(c.coder) or real(s, c))
+    with CheckedClient(create_app(settings.model_copy(update={"coder": "ngram"}))) as c:
+        login(c, "tina")
+        sid = upload_demo(c, new_client(c), rows=8)
+        assert wait_done(c, sid)["status"] == "done"
+    assert seen == ["ngram"]
+
+
 def test_jobs_left_queued_or_running_are_resumed_at_the_next_start(app, settings, users):
     tina = users["tina"]
     with CheckedClient(app) as c:

@@ -211,8 +211,8 @@ POSTS = {
 
 def _fill(path: str, shared) -> str:
     store = shared.client.app.state.store
-    tina = next(u["id"] for u in store.users() if u["username"] == "tina")
-    pairing = store.supervisions(store.get_viewer(tina))[0]["id"]
+    tina = next(u.id for u in store.users() if u.username == "tina")
+    pairing = store.supervisions(store.get_viewer(tina))[0].id
     return path.format(
         user_id=tina,
         client_id=shared.world.cid,

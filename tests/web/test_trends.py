@@ -78,7 +78,7 @@ def test_trends_csv_has_no_formula_cells_and_keeps_negative_numbers(client, user
     login(client, "tina")
     cid = new_client(client, EVIL)
     sid = upload_demo(client, cid, rows=6, roles=None)
-    pk = store.session(users["tina"], sid)["pk"]
+    pk = store.session(users["tina"], sid).pk
     metrics = {"eda_synchrony": -0.5, "language_style_matching": 0.75, "hr_synchrony": None}
     store.store_results(pk, report="<p>r</p>", results="{}", utterances="", metrics=metrics)
     for path in ("/trends.csv", f"/clients/{cid}/trends.csv"):

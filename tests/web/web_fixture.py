@@ -205,7 +205,7 @@ def make_users(store: Any, names: tuple[str, ...] = tuple(USERS)) -> dict[str, A
     if "sue" in made and "tina" in made:
         store.assign_supervisor("sue", "tina")  # proposed by an admin, accepted by tina
         (pairing,) = store.supervisions(made["tina"])
-        store.answer_supervision(made["tina"], pairing["id"], accept=True)
+        store.answer_supervision(made["tina"], pairing.id, accept=True)
     return made
 
 
@@ -369,13 +369,13 @@ def shift_clock(monkeypatch: Any, **delta: float) -> Callable[[], Any]:
     """Move the store's clock forward by ``delta`` (timedelta keywords); returns the new clock."""
     import datetime as dt
 
-    import attunement.store.repo as repo
+    from attunement.store import base
 
-    real = repo.utcnow
+    real = base.utcnow
     step = dt.timedelta(**delta)
 
     def later():
         return real() + step
 
-    monkeypatch.setattr(repo, "utcnow", later)
+    monkeypatch.setattr(base, "utcnow", later)
     return later

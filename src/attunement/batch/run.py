@@ -23,7 +23,7 @@ from attunement.batch.pseudo import (
 )
 from attunement.batch.resume import BatchState
 from attunement.batch.writer import ItemResult, PartWriter, error_result, merge_outputs
-from attunement.coding.artifact import load_coder
+from attunement.coding.loader import resolve_coder
 from attunement.errors import InputError
 
 __all__ = ["BatchSummary", "run_batch"]
@@ -100,7 +100,7 @@ def _process(
         progress.advance(ok=result.ok, label=result.session_id, error=result.error)
 
     coder = options.config.coder if options.config is not None else None
-    hooks = (*worker_setup_hooks(), functools.partial(load_coder, coder))
+    hooks = (*worker_setup_hooks(), functools.partial(resolve_coder, coder))
     runner = make_engine(engine, workers=workers, scheduler=scheduler, options=options, hooks=hooks)
     submitted = written = 0
     try:

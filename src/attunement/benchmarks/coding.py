@@ -1,13 +1,13 @@
 """Benchmark of the utterance coders: accuracy on AnnoMI beside published anchors, and speed.
 
 Accuracy is the pooled macro-F1 of nested cross-validation grouped by video
-(:func:`attunement.coding.train.cross_validate`): no video's utterances are split between
+(:func:`attunement.training.ngram.cross_validate`): no video's utterances are split between
 training and test, and the regularisation is chosen on the training folds alone. Published
 anchors (same grouping): therapist behaviour 0.72 (the dataset authors' baseline) and 0.80
 (RoBERTa-base with context); client talk type 0.55 and 0.61; none for the subtypes.
 
 With an EPITOME folder, the three empathy mechanisms are measured too, by EPITOME's protocol
-(:func:`attunement.coding.train.evaluate_epitome`): repeated stratified 75/5/20 splits, C chosen
+(:func:`attunement.training.ngram.evaluate_epitome`): repeated stratified 75/5/20 splits, C chosen
 on the dev part, macro-F1 pooled on the test part of each seed, mean and standard deviation over
 the seeds. Published anchor: the paper's RoBERTa model (Sharma et al., 2020), ER 0.745, IP 0.626,
 EX 0.726; attunement's targets are 0.75, 0.65 and 0.74.
@@ -39,14 +39,14 @@ from attunement.coding.artifact import (
     EPITOME_NAME,
     Coders,
     epitome_model_dir,
-    read_coder,
     read_coders,
 )
-from attunement.coding.corpus import annomi_tasks
-from attunement.coding.epitome import epitome_tasks
+from attunement.coding.loader import resolve_coder
 from attunement.coding.neural import transformer_model_dir
-from attunement.coding.train import EPITOME_SEEDS, cross_validate, evaluate_epitome
 from attunement.errors import InputError
+from attunement.training.corpus import annomi_tasks
+from attunement.training.epitome import epitome_tasks
+from attunement.training.ngram import EPITOME_SEEDS, cross_validate, evaluate_epitome
 
 __all__ = ["ANCHORS", "EPITOME_ANCHORS", "EPITOME_TARGETS", "run_coding_benchmark"]
 
@@ -110,7 +110,7 @@ def run_coding_benchmark(
         Fine-tune and cross-validate the transformer coder here (needs the ``train`` extra;
         minutes on a GPU, hours on two CPU cores); otherwise its rows repeat the
         cross-validation stored with the shipped model by ``attunement train --transformer``.
-    transformer_config : attunement.coding.finetune.FinetuneConfig, optional
+    transformer_config : attunement.training.finetune.FinetuneConfig, optional
         With ``transformer_cv``: fine-tune so instead of as the shipped coder (a session coder
         when its ``context`` is positive).
     transformer_base : str, optional
@@ -202,7 +202,7 @@ def _transformer_rows(
 ) -> list[tuple[str, float, float, float, str]]:
     """The transformer coder's macro-F1 rows: measured now, or as stored with the model."""
     if live:
-        from attunement.coding.train_transformer import cross_validate_transformer
+        from attunement.training.transformer import cross_validate_transformer
 
         found = cross_validate_transformer(
             annomi, n_splits=n_splits, seed=seed, config=config, base=base
@@ -258,7 +258,7 @@ def _speed_rows(
 
     def read_all() -> tuple[Coders, Coders | None]:
         empathy = read_coders(epitome_model_dir(), name=EPITOME_NAME) if has_empathy else None
-        return read_coder(kind), empathy
+        return resolve_coder(kind, cached=False), empathy
 
     start = time.perf_counter()
     coder, empathy = read_all()

@@ -1,7 +1,7 @@
 """How the coders and the MI-quality estimate hold on counselling that is not AnnoMI.
 
 Two kinds of external data, read in the AutoMISC CSV format
-(:func:`attunement.coding.corpus.misc_units`, :func:`attunement.coding.corpus.hlqc_sessions`):
+(:func:`attunement.io.corpora.misc_units`, :func:`attunement.io.corpora.hlqc_sessions`):
 
 - *MISC-coded units* (e.g. MIV6.3A: chatbot sessions with real clients, coded by experts):
   every unit is coded as one utterance, in spoken order (each unit its own row:
@@ -46,15 +46,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, f1_score, recall_score, roc_auc_score
 
 from attunement.coding.apply import code_utterances, session_codes
-from attunement.coding.artifact import load_coder
-from attunement.coding.corpus import (
-    annomi_tasks,
+from attunement.coding.loader import resolve_coder
+from attunement.coding.quality import load_quality_model, quality_path, session_quality
+from attunement.errors import AttunementWarning, InputError
+from attunement.io.corpora import (
     annomi_transcripts,
     hlqc_sessions,
     misc_units,
 )
-from attunement.coding.quality import load_quality_model, quality_path, session_quality
-from attunement.errors import AttunementWarning, InputError
+from attunement.training.corpus import annomi_tasks
 
 __all__ = [
     "calibration_error",
@@ -274,7 +274,7 @@ def _external_codes(
     rows, sessions, extra = [], [], []
     for name in [*coders, "majority"]:
         start = time.perf_counter()
-        coded = units.copy() if name == "majority" else _code_units(units, load_coder(name))
+        coded = units.copy() if name == "majority" else _code_units(units, resolve_coder(name))
         seconds = time.perf_counter() - start
         for task, (gold_col, label_col, probs) in _TASKS.items():
             annomi_task = "therapist_behaviour" if task.startswith("therapist") else task
@@ -345,7 +345,7 @@ def _external_quality(sessions: pd.DataFrame, coders: Sequence[str], annomi: Pat
     rows = []
     for name in coders:
         start = time.perf_counter()
-        coder = load_coder(name)
+        coder = resolve_coder(name)
         model = load_quality_model(quality_path(name)).model
         scores = []
         with warnings.catch_warnings():
@@ -404,7 +404,7 @@ def run_external(
     annomi : str or path-like, optional
         AnnoMI (for the baselines; default: the vendored ``data/annomi``).
     coders : sequence of str, default ('transformer', 'ngram')
-        Coders to score (names or folders, as :func:`attunement.coding.load_coder` takes).
+        Coders to score (names or folders, as :func:`attunement.coding.resolve_coder` takes).
 
     Returns
     -------
@@ -422,7 +422,7 @@ def run_external(
     InputError
         When neither file is given, or one cannot be read.
     """
-    from attunement.coding.corpus import default_annomi_dir
+    from attunement.io.corpora import default_annomi_dir
 
     if misc is None and hlqc is None:
         raise InputError(

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from attunement.coding.apply import code_utterances, session_codes
-from attunement.coding.artifact import Coders, load_coder
-from attunement.coding.corpus import annomi_transcripts
+from attunement.coding.artifact import Coders
+from attunement.coding.loader import resolve_coder
 from attunement.errors import InputError
+from attunement.io.corpora import annomi_transcripts
 
 __all__ = [
     "CONDITIONS",
@@ -124,7 +125,7 @@ def run_fragments_benchmark(
         How many transcripts, drawn at random (``seed``); None or 0 codes every transcript.
     seed : int, default 0
     coder : Coders, str or path-like, optional
-        The coder (default: :func:`attunement.coding.load_coder`, the shipped transformer).
+        The coder (default: :func:`attunement.coding.resolve_coder`, the shipped transformer).
 
     Returns
     -------
@@ -162,7 +163,7 @@ def run_fragments_benchmark(
     if transcripts and transcripts < len(ids):
         rng = np.random.default_rng(seed)
         chosen = ids[np.sort(rng.choice(len(ids), size=transcripts, replace=False))]
-    coder = coder if isinstance(coder, Coders) else load_coder(coder)
+    coder = coder if isinstance(coder, Coders) else resolve_coder(coder)
     agree = {c: {t: [0, 0] for t in _TASKS} for c in CONDITIONS}
     diffs: dict[str, dict[str, list[float]]] = {c: {m: [] for m in METRICS} for c in CONDITIONS}
     reference_values: dict[str, list[float]] = {m: [] for m in METRICS}

@@ -1,10 +1,10 @@
 """Benchmark of the session MI-quality models on AnnoMI, beside the majority-class baseline.
 
 The shipped model reads the therapist's words
-(:func:`attunement.coding.quality.cross_validate_words`: grouped folds, each fold's model and
+(:func:`attunement.training.quality.cross_validate_words`: grouped folds, each fold's model and
 calibration fitted on the other folds). The code-feature model is measured beside it: the
 transcripts are coded by cross-fitted utterance coders (trained on the other folds' videos,
-:func:`attunement.coding.quality.cross_fitted_codes`), so the session features look like those
+:func:`attunement.training.quality.cross_fitted_codes`), so the session features look like those
 of a new session; that model is then cross-validated on the same folds, grouped by video, with
 its regularisation fixed in advance. The baseline predicts, for each test fold, the share of
 high-quality transcripts in the training folds (so it always answers "high").
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from attunement.coding.quality import (
-    DEFAULT_C,
+from attunement.coding.quality_model import DEFAULT_C
+from attunement.training.quality import (
     cross_fitted_codes,
     cross_validate_quality,
     cross_validate_words,

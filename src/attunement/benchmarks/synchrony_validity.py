@@ -126,7 +126,7 @@ def _evaluate(
                 found = headline_test(
                     x, y, kind=kind, sampling_rate=rate, n_surrogates=n_surrogates, seed=seed
                 )  # the raw p-value: the length rule is reported apart
-                return found.value, float(found.test.summary.p_value)
+                return found.value, float(found.test.chance.p_value)
             spec = HEADLINES[kind]
             px = prepare_series(x, preparation=c.preparation, sampling_rate=rate)
             py = prepare_series(y, preparation=c.preparation, sampling_rate=rate)
@@ -137,7 +137,7 @@ def _evaluate(
                 absolute=c.absolute, statistic=c.statistic, band_lag_s=c.band_lag_s,
                 method=c.test, n_surrogates=n_surrogates, seed=seed, min_shift_s=shift,
             )  # fmt: skip
-            return float(res.summary.observed), float(res.summary.p_value)
+            return float(res.chance.observed), float(res.chance.p_value)
         except InputError:
             return math.nan, math.nan
 

@@ -5,7 +5,7 @@
   reflections, percent open questions, change-talk share);
 - :func:`session_quality` estimates the probability that the session is high-quality MI
   (a session model trained on AnnoMI's high/low labels) and which behaviours drove it;
-- :func:`load_coder` loads the coders shipped with attunement (trained on AnnoMI): the fine-tuned
+- :func:`resolve_coder` loads the coders shipped with attunement (trained on AnnoMI): the fine-tuned
   transformer (:mod:`attunement.coding.neural`, the default) or the TF-IDF n-gram coders
   (:class:`TextCoder`), or a folder written by ``attunement train``.
 """
@@ -17,8 +17,9 @@ from attunement.coding.apply import (
     coding_method,
     session_codes,
 )
-from attunement.coding.artifact import Coders, load_coder, save_coders
+from attunement.coding.artifact import Coders, save_coders
 from attunement.coding.estimator import TextCoder
+from attunement.coding.loader import resolve_coder
 from attunement.coding.quality import QUALITY_METHOD, MIQualityModel, session_quality
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
     "TextCoder",
     "code_utterances",
     "coding_method",
-    "load_coder",
+    "resolve_coder",
     "save_coders",
     "session_codes",
     "session_quality",

@@ -5,9 +5,9 @@ types) and a level of each of EPITOME's three empathy mechanisms; client utteran
 type. Consecutive rows of one speaker (caption cues cutting one turn into pieces) are coded
 as one turn (:func:`attunement.coding.units.coding_units`), and the session metrics count each
 turn once. Each turn is read with what the other person said just before it
-(:func:`attunement.coding.corpus.contexts`).
+(:func:`attunement.io.corpora.contexts`).
 
-The empathy levels come from the EPITOME model (:func:`attunement.coding.artifact.load_epitome`),
+The empathy levels come from the EPITOME model (``resolve_coder('epitome')``),
 which is distributed under EPITOME's non-commercial academic research license, not attunement's
 MIT license (Sharma, Miner, Atkins & Althoff, EMNLP 2020).
 """
@@ -25,17 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from attunement import metrics
 from attunement.coding.artifact import (
     ARTIFACT_NAME,
     EPITOME_LICENSE_NOTE,
     EPITOME_NAME,
     Coders,
-    coder_dir,
     epitome_model_dir,
-    load_coder,
-    load_epitome,
 )
-from attunement.coding.corpus import contexts
+from attunement.coding.context import contexts
+from attunement.coding.loader import coder_dir, resolve_coder
 from attunement.coding.units import coding_units, unit_members
 from attunement.errors import AttunementWarning, InputError
 from attunement.language.function_words import FUNCTION_WORDS, tokenize
@@ -75,9 +74,9 @@ CODE_COLUMNS: tuple[str, ...] = (
 )
 #: EPITOME mechanism -> the session metric of its mean score.
 EMPATHY_METRICS: dict[str, str] = {
-    "er": "empathy_emotional_reactions",
-    "ip": "empathy_interpretations",
-    "ex": "empathy_explorations",
+    "er": metrics.EMPATHY_EMOTIONAL_REACTIONS.name,
+    "ip": metrics.EMPATHY_INTERPRETATIONS.name,
+    "ex": metrics.EMPATHY_EXPLORATIONS.name,
 }
 #: Utterances longer than this many characters are cut (with a warning) before coding.
 MAX_CHARS = 2000
@@ -227,7 +226,7 @@ def _method(coder: str | None = None) -> dict[str, Any]:
 
 
 def coding_method(coder: str | Path | None = None) -> dict[str, Any]:
-    """The methods-paragraph entry of a coder (see :func:`attunement.coding.load_coder` for
+    """The methods-paragraph entry of a coder (see :func:`attunement.coding.resolve_coder` for
     ``coder``), with its measured macro-F1 and the license of the EPITOME empathy model where
     it is installed."""
     return _method(str(coder_dir(coder)))
@@ -260,7 +259,7 @@ def code_utterances(
 
     Consecutive rows of one speaker (the same ``speaker``, where the table has that column,
     and the same ``role``) are one turn, coded once: their texts joined with a space, read
-    after the other person's preceding turn (:func:`attunement.coding.corpus.contexts`), and
+    after the other person's preceding turn (:func:`attunement.io.corpora.contexts`), and
     the transformer session coder reads the session as a sequence of turns. Captions (Zoom,
     Teams, WebVTT, SRT) cut one turn into many cues of a few words; coded cue by cue, each
     piece would be read without the rest of its sentence (``attunement benchmark
@@ -275,10 +274,10 @@ def code_utterances(
         The table of :meth:`attunement.model.Session.utterances_frame` (at least ``role`` and
         ``text``; ``speaker`` where there is one), in spoken order.
     coder : Coders, optional
-        Trained coders (default: :func:`attunement.coding.load_coder`, trained on AnnoMI).
+        Trained coders (default: :func:`attunement.coding.resolve_coder`, trained on AnnoMI).
     empathy : Coders, optional
         EPITOME empathy coders with tasks ``er``, ``ip``, ``ex`` (default:
-        :func:`attunement.coding.artifact.load_epitome`, the shipped model, which is under
+        ``resolve_coder('epitome')``, the shipped model, which is under
         EPITOME's non-commercial academic license; where that folder has been removed, the
         empathy columns stay empty, with a warning).
     merge_turns : bool, default True
@@ -347,7 +346,7 @@ def code_utterances(
     ([0, 0, 0, 1], ['question', 'question', 'question', ''])
     """
     check_frame(utterances, ("role", "text"), "utterances")
-    coder = coder or load_coder()
+    coder = coder or resolve_coder()
     roles = utterances["role"].astype(str).tolist()
     texts = ["" if pd.isna(t) else str(t) for t in utterances["text"].tolist()]
     speakers = utterances["speaker"].tolist() if "speaker" in utterances.columns else None
@@ -478,7 +477,7 @@ def _empathy(
                 stacklevel=3,
             )
             return out
-        empathy = load_epitome()
+        empathy = resolve_coder("epitome")
     for mechanism in EMPATHY_METRICS:
         model = empathy.coders.get(mechanism)
         if model is None:
@@ -559,12 +558,14 @@ def session_codes(coded: pd.DataFrame) -> dict[str, float | None]:
     reflections, questions = count("mi_behaviour", "reflection"), count("mi_behaviour", "question")
     change, sustain = count("client_talk", "change"), count("client_talk", "sustain")
     return {
-        "reflection_to_question_ratio": _ratio(reflections, questions),
-        "percent_complex_reflections": _ratio(
+        metrics.REFLECTION_TO_QUESTION_RATIO.name: _ratio(reflections, questions),
+        metrics.PERCENT_COMPLEX_REFLECTIONS.name: _ratio(
             count("reflection_type", "complex"), reflections, 100.0
         ),
-        "percent_open_questions": _ratio(count("question_type", "open"), questions, 100.0),
-        "change_talk_share": _ratio(change, change + sustain),
+        metrics.PERCENT_OPEN_QUESTIONS.name: _ratio(
+            count("question_type", "open"), questions, 100.0
+        ),
+        metrics.CHANGE_TALK_SHARE.name: _ratio(change, change + sustain),
         **{
             metric: _mean_score(coded, f"{mechanism}_score")
             for mechanism, metric in EMPATHY_METRICS.items()

@@ -12,7 +12,6 @@ non-commercial academic research license governs that model, not attunement's MI
 
 from __future__ import annotations
 
-import functools
 import json
 import zipfile
 from collections.abc import Mapping
@@ -24,23 +23,18 @@ from typing import Any
 import numpy as np
 import sklearn
 
-from attunement.coding.epitome import CITATION as EPITOME_CITATION
 from attunement.coding.estimator import TextCoder
 from attunement.errors import InputError
 
 __all__ = [
     "ARTIFACT_NAME",
-    "CODER_KINDS",
+    "EPITOME_ABOUT",
+    "EPITOME_CITATION",
     "EPITOME_LICENSE_NOTE",
     "EPITOME_NAME",
     "Coders",
-    "coder_dir",
-    "coder_kind",
     "default_model_dir",
     "epitome_model_dir",
-    "load_coder",
-    "load_epitome",
-    "read_coder",
     "read_coders",
     "save_coders",
 ]
@@ -56,6 +50,11 @@ _ANNOMI_ABOUT = {
     "citation": _CITATION,
     "license": "public domain (training data); the model is distributed with attunement (MIT)",
 }
+#: How to cite EPITOME, the data the empathy coders were trained on.
+EPITOME_CITATION = (
+    "Sharma, Miner, Atkins & Althoff, A Computational Approach to Understanding Empathy "
+    "Expressed in Text-Based Mental Health Support, EMNLP 2020"
+)
 #: File stem of the EPITOME empathy coders (in :func:`epitome_model_dir`).
 EPITOME_NAME = "epitome_coders"
 #: What governs the EPITOME model, said wherever it is loaded.
@@ -153,7 +152,8 @@ def save_coders(
 
 
 def read_coders(directory: str | Path, *, name: str = ARTIFACT_NAME) -> Coders:
-    """Read an artifact folder every time it is called (:func:`load_coder` caches this).
+    """Read an artifact folder every time it is called
+    (:func:`attunement.coding.loader.resolve_coder` caches this).
 
     Parameters
     ----------
@@ -207,127 +207,3 @@ def read_coders(directory: str | Path, *, name: str = ARTIFACT_NAME) -> Coders:
         except InputError as exc:
             raise InputError(f"task {task}: {exc.args[0]}", path=str(npz_path)) from None
     return Coders(coders, meta)
-
-
-@functools.cache
-def _load(directory: str, name: str = ARTIFACT_NAME) -> Coders:
-    return read_coders(Path(directory), name=name)
-
-
-#: Names of the shipped AnnoMI coders: the fine-tuned transformer (the default) and the
-#: TF-IDF n-gram coder (about 7 times faster, less accurate).
-CODER_KINDS: tuple[str, ...] = ("transformer", "ngram")
-
-
-def coder_kind(coder: str | Path | None = None) -> str:
-    """The coder asked for, resolved: ``coder``, else ``ATTUNEMENT_CODER``, else
-    'transformer'. Returns 'transformer', 'ngram' or a folder's path."""
-    import os
-
-    value = str(coder) if coder is not None else os.environ.get("ATTUNEMENT_CODER", "")
-    return value.strip() or "transformer"
-
-
-def coder_dir(coder: str | Path | None = None) -> Path:
-    """The folder of a coder: a shipped one by name (see :data:`CODER_KINDS`) or a folder."""
-    kind = coder_kind(coder)
-    if kind == "transformer":
-        from attunement.coding.neural import transformer_model_dir
-
-        return transformer_model_dir()
-    if kind == "ngram":
-        return default_model_dir()
-    return Path(kind)
-
-
-def load_coder(path: str | Path | None = None) -> Coders:
-    """The trained AnnoMI coders, loaded once per process for each folder.
-
-    Parameters
-    ----------
-    path : str or path-like, optional
-        'transformer' (the default, unless ``ATTUNEMENT_CODER`` names another): the
-        fine-tuned transformer shipped with attunement (:mod:`attunement.coding.neural`);
-        'ngram': the shipped TF-IDF coders; or a folder holding either a transformer coder
-        (``model.onnx``, ``tokenizer.json``, ``model.json``) or n-gram coders
-        (``annomi_coders.json`` and ``.npz``), as written by ``attunement train``.
-
-    Returns
-    -------
-    Coders
-        ``meta['kind']`` is 'transformer' or 'ngram'.
-
-    Raises
-    ------
-    InputError
-        When the folder holds no valid coder.
-
-    Examples
-    --------
-    >>> sorted(load_coder().coders)
-    ['client_talk', 'question_type', 'reflection_type', 'therapist_behaviour']
-    >>> load_coder("ngram").meta["kind"], load_coder().meta["kind"]
-    ('ngram', 'transformer')
-    """
-    return _load_coder(str(coder_dir(path).resolve()))
-
-
-def read_coder(path: str | Path | None = None) -> Coders:
-    """Like :func:`load_coder`, but read from disk every time it is called."""
-    from attunement.coding.neural import read_transformer
-
-    return _as_coders(coder_dir(path), read_transformer, read_coders)
-
-
-@functools.cache
-def _load_coder(directory: str) -> Coders:
-    from attunement.coding.neural import load_transformer
-
-    return _as_coders(Path(directory), load_transformer, _load)
-
-
-def _as_coders(directory: Path, transformer: Any, ngram: Any) -> Coders:
-    """The coder in ``directory``, read by ``transformer`` or ``ngram``, with its kind."""
-    if (directory / "model.onnx").is_file() or (directory / "model.json").is_file():
-        model = transformer(str(directory))
-        return Coders(model.coders(), {**model.meta, "kind": "transformer"})
-    coders = ngram(str(directory))
-    return Coders(coders.coders, {**coders.meta, "kind": "ngram"})
-
-
-def load_epitome(path: str | Path | None = None) -> Coders:
-    """The EPITOME empathy coders, loaded once per process for each folder.
-
-    The shipped model (``attunement/coding/models/epitome``) was trained on EPITOME's Reddit
-    data (Sharma, Miner, Atkins & Althoff, EMNLP 2020) and is distributed under EPITOME's
-    non-commercial academic research license (the ``LICENSE`` file beside it), **not** under
-    attunement's MIT license: use it for non-commercial research only, and cite Sharma et al.
-    (2020) in publications. Without that folder, attunement runs without empathy scores.
-
-    Parameters
-    ----------
-    path : str or path-like, optional
-        A folder holding ``epitome_coders.json`` and ``epitome_coders.npz`` (default: the
-        shipped model, :func:`epitome_model_dir`).
-
-    Returns
-    -------
-    Coders
-        Tasks ``er`` (emotional reactions), ``ip`` (interpretations) and ``ex``
-        (explorations), each predicting level '0', '1' or '2'; ``meta['license']`` repeats
-        :data:`EPITOME_LICENSE_NOTE`.
-
-    Raises
-    ------
-    InputError
-        When the folder holds no valid artifact.
-
-    Examples
-    --------
-    >>> sorted(load_epitome().coders)
-    ['er', 'ex', 'ip']
-    >>> "non-commercial" in load_epitome().meta["license"]
-    True
-    """
-    directory = epitome_model_dir() if path is None else Path(path)
-    return _load(str(directory.resolve()), EPITOME_NAME)

@@ -29,11 +29,9 @@ out-of-fold codes, which were not kept.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import math
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from attunement.coding.apply import ENGLISH_MIN_WORDS, ENGLISH_WORDS
-from attunement.coding.artifact import coder_dir
+from attunement.coding.loader import coder_dir
 from attunement.coding.uncertainty import coded_units
-from attunement.errors import AttunementWarning, InputError
+from attunement.errors import InputError
 from attunement.language.function_words import tokenize
 
 __all__ = [
@@ -54,14 +52,12 @@ __all__ = [
     "domain_check",
     "domain_method",
     "domain_path",
-    "domain_reference",
     "domain_signals",
     "load_domain_reference",
     "read_domain_reference",
-    "write_domain_reference",
 ]
 
-#: The reference's file name, in the coder's folder (:func:`attunement.coding.artifact.coder_dir`).
+#: The reference's file name, in the coder's folder (:func:`attunement.coding.loader.coder_dir`).
 DOMAIN_FILE = "domain.json"
 FORMAT_VERSION = 1
 #: Percentiles of the AnnoMI transcripts stored as the range (low, median, high).
@@ -100,7 +96,7 @@ SIGNALS: dict[str, tuple[str, str, str]] = {
 }
 _THERAPIST_P = ("p_reflection", "p_question", "p_therapist_input", "p_other")
 _CLIENT_P = ("p_change", "p_neutral", "p_sustain")
-_CONFIDENCE_NOTE = (
+CONFIDENCE_NOTE = (
     "coder_confidence is measured on AnnoMI, the coder's own training data, where it is "
     "optimistic: on sessions the coder has not seen, its confidence runs lower"
 )
@@ -368,7 +364,7 @@ def domain_method(reference: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def domain_path(coder: str | Path | None = None) -> Path:
     """Where a coder's reference ranges are: ``domain.json`` in its folder (see
-    :func:`attunement.coding.load_coder` for ``coder``)."""
+    :func:`attunement.coding.resolve_coder` for ``coder``)."""
     return coder_dir(coder) / DOMAIN_FILE
 
 
@@ -423,94 +419,3 @@ def load_domain_reference(coder: str | Path | None = None) -> dict[str, Any] | N
 @functools.cache
 def _cached_reference(path: str) -> dict[str, Any]:
     return read_domain_reference(path)
-
-
-def domain_reference(annomi: str | Path, coder: str | Path | None = None) -> dict[str, Any]:
-    """The reference ranges of a coder: each signal over AnnoMI's transcripts (training time).
-
-    Every transcript of ``AnnoMI-simple.csv`` is coded by ``coder`` (the coder itself, so for
-    the shipped coders the transcripts are their own training data) and its signals
-    (:func:`domain_signals`) computed; the 2.5th, 50th and 97.5th percentiles over
-    transcripts (where a signal is defined) make the range.
-
-    Parameters
-    ----------
-    annomi : str or path-like
-        Folder holding AnnoMI-simple.csv.
-    coder : str or path-like, optional
-        As for :func:`attunement.coding.load_coder` (default: the default coder).
-
-    Returns
-    -------
-    dict
-        ``format_version``, ``coder`` (its kind), ``data``, ``n_transcripts``,
-        ``percentiles``, ``note`` (what the ranges do not show), ``created`` and ``signals``:
-        name -> ``low``, ``median``, ``high``, ``n`` (transcripts where defined),
-        ``checks`` and ``definition``.
-
-    Raises
-    ------
-    InputError
-        When AnnoMI or the coder cannot be read.
-    """
-    from attunement.coding.apply import code_utterances
-    from attunement.coding.artifact import load_coder
-    from attunement.coding.corpus import annomi_transcripts
-
-    transcripts = annomi_transcripts(annomi)
-    loaded = load_coder(coder)
-    found: dict[str, list[float]] = {name: [] for name in SIGNALS}
-    n = 0
-    for _, rows in transcripts.groupby("transcript_id", sort=True):
-        frame = rows[["role", "text"]].reset_index(drop=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AttunementWarning)  # long utterances are cut
-            coded = code_utterances(frame, coder=loaded)
-        for name, value in domain_signals(coded).items():
-            if math.isfinite(value):
-                found[name].append(value)
-        n += 1
-    signals = {}
-    for name, (_, checks, definition) in SIGNALS.items():
-        values = np.asarray(found[name], dtype=float)
-        low, median, high = np.percentile(values, PERCENTILES) if values.size else [math.nan] * 3
-        signals[name] = {
-            "low": round(float(low), 4),
-            "median": round(float(median), 4),
-            "high": round(float(high), 4),
-            "n": int(values.size),
-            "checks": checks,
-            "definition": definition,
-        }
-    return {
-        "format_version": FORMAT_VERSION,
-        "coder": loaded.meta.get("kind"),
-        "data": "AnnoMI (public domain), AnnoMI-simple.csv",
-        "n_transcripts": n,
-        "percentiles": list(PERCENTILES),
-        "note": (
-            "Ranges of the AnnoMI transcripts coded by this coder, which was trained on them; "
-            + _CONFIDENCE_NOTE
-            + ". AnnoMI transcripts are demonstration videos, so real sessions may fall outside "
-            "on length or balance and still be coded well; outside means untested, not wrong."
-        ),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "signals": signals,
-    }
-
-
-def write_domain_reference(reference: Mapping[str, Any], directory: str | Path) -> Path:
-    """Write ``domain.json`` into ``directory`` (a coder's folder).
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / DOMAIN_FILE
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(dict(reference), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(target)
-    return target

@@ -183,7 +183,7 @@ class TextCoder(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "classifier_"):
             raise NotFittedError(
                 "This TextCoder is not fitted yet; call fit(texts, y) or load a trained coder "
-                "with attunement.coding.load_coder() first."
+                "with attunement.coding.resolve_coder() first."
             )
 
     def _features(self, texts: Sequence[str], contexts: Sequence[str] | None) -> sp.csr_matrix:

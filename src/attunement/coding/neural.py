@@ -1,7 +1,7 @@
 """The transformer utterance coder at run time: an int8 ONNX model read by ONNX Runtime.
 
 The shipped model (``models/annomi_transformer``) is all-MiniLM-L6-v2 (Apache-2.0) fine-tuned on
-AnnoMI by :mod:`attunement.coding.finetune`, with four heads: therapist behaviour, reflection
+AnnoMI by :mod:`attunement.training.finetune`, with four heads: therapist behaviour, reflection
 type, question type and client talk type. ``model.onnx`` encodes each utterance with the other
 person's preceding turn (:func:`attunement.coding.tokens.encode_pairs`), one utterance per call;
 it is a *session coder*: ``sequence.onnx`` then reads each utterance's vector beside those of
@@ -20,7 +20,6 @@ needs PyTorch, and nothing is fetched: the model and its tokenizer are files on 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import threading
@@ -32,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from attunement.coding.artifact import default_model_dir
 from attunement.coding.tokens import ROLES, encode_pairs, roles_onehot
 from attunement.errors import InputError
 
 __all__ = [
     "TRANSFORMER_NAME",
     "TransformerCoder",
-    "load_transformer",
     "read_transformer",
     "transformer_model_dir",
 ]
@@ -60,8 +59,6 @@ BATCH = 1
 
 def transformer_model_dir() -> Path:
     """The package's folder of the shipped transformer coder."""
-    from attunement.coding.artifact import default_model_dir
-
     return default_model_dir() / TRANSFORMER_NAME
 
 
@@ -259,8 +256,8 @@ def _threads() -> int:
 
 
 def read_transformer(directory: str | Path) -> TransformerCoder:
-    """Read a transformer coder folder every time it is called (:func:`load_transformer`
-    caches this).
+    """Read a transformer coder folder every time it is called
+    (:func:`attunement.coding.loader.resolve_coder` caches this).
 
     Raises
     ------
@@ -352,25 +349,3 @@ def read_transformer(directory: str | Path) -> TransformerCoder:
     session = load("model.onnx", ["pooled"] if context else probabilities)
     sequence = load("sequence.onnx", probabilities) if context else None
     return TransformerCoder(directory, meta, session, tokenizer, threads, sequence)
-
-
-@functools.cache
-def _load(directory: str) -> TransformerCoder:
-    return read_transformer(directory)
-
-
-def load_transformer(path: str | Path | None = None) -> TransformerCoder:
-    """The transformer coder, loaded once per process for each folder.
-
-    Parameters
-    ----------
-    path : str or path-like, optional
-        Default: the shipped model (:func:`transformer_model_dir`).
-
-    Examples
-    --------
-    >>> sorted(load_transformer().heads)
-    ['client_talk', 'question_type', 'reflection_type', 'therapist_behaviour']
-    """
-    directory = transformer_model_dir() if path is None else Path(path)
-    return _load(str(directory.resolve()))

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony.result import MeasurementResult, Method, one_row
 from attunement.synchrony.stats import SurrogateSummary, summarize_surrogates
 
 DIRECTIONS: tuple[str, ...] = ("both", "therapist_to_client", "client_to_therapist")
@@ -225,7 +226,8 @@ def standardize_within_speaker(
 
 @dataclass(frozen=True, slots=True)
 class TurnAlignment:
-    """Correlation of a turn-level value between adjacent therapist and client turns.
+    """Correlation of a turn-level value between adjacent therapist and client turns, as
+    :func:`align_turn_values` computes it (:class:`TurnAlignmentResult` adds the method).
 
     Attributes
     ----------
@@ -254,6 +256,91 @@ class TurnAlignment:
     def r(self) -> float:
         """The headline correlation (both directions, adjacent turns)."""
         return self.summary.observed
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TurnAlignmentResult(MeasurementResult):
+    """The result of a turn-level alignment measurement (:func:`attunement.language.affect.\
+affect_alignment`): a :class:`TurnAlignment` in the shape of every measurement.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per direction and lag (:data:`ALIGNMENT_COLUMNS`): ``direction`` (``both``,
+        ``therapist_to_client`` - a therapist turn and the client turn after it - or
+        ``client_to_therapist``), ``lag_turns`` (0 = adjacent turns), ``n_pairs``, ``r``
+        (Pearson r of the within-speaker z-scores; NaN with too few pairs),
+        ``surrogate_mean``, ``surrogate_sd``, ``effect_size``, ``p_value`` (one-sided, r above
+        chance) and ``n_surrogates``.
+    summary : pandas.DataFrame
+        One row, the headline figure (both directions, adjacent turns): ``r``,
+        ``surrogate_mean``, ``surrogate_sd``, ``effect_size``, ``p_value``, ``n_surrogates``
+        and ``n_pairs``.
+    method : Method
+        How it was computed, from the parameters that ran.
+    pairs : pandas.DataFrame
+        The adjacent pairs (lag 0): ``first_turn`` and ``second_turn`` (row labels of the turn
+        table), ``direction``, ``first_value`` and ``second_value`` (as given, not
+        standardised).
+    parameters : mapping
+        The options used.
+    """
+
+    pairs: pd.DataFrame
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_alignment(cls, found: TurnAlignment, method: Method) -> TurnAlignmentResult:
+        """``found`` with its headline as the one-row summary and ``method`` bound to it.
+
+        Parameters
+        ----------
+        found : TurnAlignment
+            What :func:`align_turn_values` computed.
+        method : Method
+            The measurement's method, of the parameters that ran.
+
+        Returns
+        -------
+        TurnAlignmentResult
+        """
+        table = found.table
+        head = table[(table["direction"] == "both") & (table["lag_turns"] == 0)]
+        n_pairs = int(head["n_pairs"].iloc[0]) if len(head) else 0
+        s = found.summary
+        summary = one_row(
+            r=float(s.observed),
+            surrogate_mean=float(s.surrogate_mean),
+            surrogate_sd=float(s.surrogate_sd),
+            effect_size=float(s.effect_size),
+            p_value=float(s.p_value),
+            n_surrogates=int(s.n_surrogates),
+            n_pairs=n_pairs,
+        )
+        return cls(
+            table=table,
+            summary=summary,
+            method=method,
+            pairs=found.pairs,
+            parameters=dict(found.parameters),
+        )
+
+    @property
+    def r(self) -> float:
+        """The headline correlation (both directions, adjacent turns)."""
+        return float(self["r"])
+
+    @property
+    def chance(self) -> SurrogateSummary:
+        """The headline correlation beside its rotations."""
+        return SurrogateSummary(
+            self.r,
+            float(self["surrogate_mean"]),
+            float(self["surrogate_sd"]),
+            float(self["effect_size"]),
+            float(self["p_value"]),
+            int(self["n_surrogates"]),
+        )
 
 
 def align_turn_values(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,13 +24,14 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from attunement.errors import AttunementWarning
 from attunement.language._pairs import (
     MIN_ROTATION_TURNS,
-    TurnAlignment,
+    TurnAlignmentResult,
     align_turn_values,
     as_text,
     require_columns,
     rotation_text,
 )
 from attunement.language.function_words import tokenize
+from attunement.synchrony.result import Method
 
 __all__ = ["affect_alignment", "affect_alignment_method", "turn_valence", "valence"]
 
@@ -118,7 +118,7 @@ def affect_alignment(
     seed: int | None = 0,
     min_pairs: int = 5,
     by_sentence: bool = True,
-) -> TurnAlignment:
+) -> TurnAlignmentResult:
     """Correlation of valence across therapist/client turn pairs, against turn rotations.
 
     Parameters
@@ -140,12 +140,14 @@ def affect_alignment(
 
     Returns
     -------
-    TurnAlignment
-        ``.r`` and ``.summary`` (both directions, adjacent turns); ``.table`` (per direction -
-        ``client_to_therapist`` is the client's turn against the therapist's response - and lag:
-        ``direction``, ``lag_turns``, ``n_pairs``, ``r``, ``surrogate_mean``, ``surrogate_sd``,
-        ``effect_size``, ``p_value``, ``n_surrogates``); ``.pairs`` (the valences of each
-        adjacent pair).
+    TurnAlignmentResult
+        ``.summary`` (one row, both directions at adjacent turns: ``r``, ``surrogate_mean``,
+        ``surrogate_sd``, ``effect_size``, ``p_value``, ``n_surrogates``, ``n_pairs``) and
+        ``.r``; ``.table`` (per direction - ``client_to_therapist`` is the client's turn
+        against the therapist's response - and lag: ``direction``, ``lag_turns``, ``n_pairs``,
+        ``r``, ``surrogate_mean``, ``surrogate_sd``, ``effect_size``, ``p_value``,
+        ``n_surrogates``); ``.method`` (:func:`affect_alignment_method` of these parameters);
+        ``.pairs`` (the valences of each adjacent pair).
 
     Raises
     ------
@@ -170,7 +172,7 @@ def affect_alignment(
     """
     table = require_columns(turns, ("role", "text"), "the turn table")
     values = _turn_valence(table, by_sentence, stacklevel=3).to_numpy()
-    return align_turn_values(
+    found = align_turn_values(
         values,
         table,
         max_lag_turns=max_lag_turns,
@@ -187,6 +189,14 @@ def affect_alignment(
         },
         stacklevel=3,
     )
+    method = affect_alignment_method(
+        max_lag_turns=max_lag_turns,
+        n_surrogates=n_surrogates,
+        seed=seed,
+        min_pairs=min_pairs,
+        by_sentence=by_sentence,
+    )
+    return TurnAlignmentResult.from_alignment(found, method)
 
 
 def affect_alignment_method(
@@ -196,7 +206,7 @@ def affect_alignment_method(
     seed: int | None = 0,
     min_pairs: int = 5,
     by_sentence: bool = True,
-) -> dict[str, Any]:
+) -> Method:
     """The methods-paragraph entry of :func:`affect_alignment` run with these parameters.
 
     Parameters
@@ -206,7 +216,7 @@ def affect_alignment_method(
 
     Returns
     -------
-    dict
+    Method
         ``name`` ('affect_alignment'), ``description`` (written from the parameters),
         ``parameters`` (``by_sentence``, ``max_lag_turns``, ``n_surrogates``, ``seed``,
         ``min_pairs``) and ``citation``.
@@ -232,24 +242,24 @@ def affect_alignment_method(
         if n_sur > 0
         else ", without a chance level"
     )
-    return {
-        "name": "affect_alignment",
-        "description": (
+    return Method(
+        name="affect_alignment",
+        description=(
             f"Each turn's valence was {scored} (Hutto & Gilbert, 2014); affect alignment was "
             "the Pearson correlation of within-speaker z-scored valence across adjacent "
             f"therapist-client turn pairs{later}{chance}; it was left undefined with fewer "
             f"than {int(min_pairs)} pairs."
         ),
-        "parameters": {
+        parameters={
             "by_sentence": bool(by_sentence),
             "max_lag_turns": k,
             "n_surrogates": n_sur,
             "seed": seed,
             "min_pairs": int(min_pairs),
         },
-        "citation": (
+        citation=(
             "Hutto, C. J., & Gilbert, E. (2014). VADER: A parsimonious rule-based model for "
             "sentiment analysis of social media text. Proceedings of the Eighth International "
             "AAAI Conference on Weblogs and Social Media (ICWSM-14), 216-225."
         ),
-    }
+    )

@@ -38,6 +38,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from attunement.synchrony.result import Method
+
 __all__ = ["CATEGORIES", "FUNCTION_WORDS", "METHOD", "category_counts", "rates", "tokenize"]
 
 
@@ -209,22 +211,23 @@ FUNCTION_WORDS: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
-METHOD = {
-    "name": "function_words",
-    "description": (
+#: The methods-paragraph entry of the word counts (:func:`category_counts`).
+METHOD = Method(
+    name="function_words",
+    description=(
         "Function words were counted in nine categories (personal and impersonal pronouns, "
         "articles, auxiliary verbs, high-frequency adverbs, prepositions, conjunctions, negations "
         "and quantifiers; Ireland & Pennebaker, 2010) with open word lists written for this "
         "toolkit from English grammar, since the LIWC dictionaries are proprietary; a word may "
         'belong to several categories (e.g. "don\'t" is an auxiliary verb and a negation).'
     ),
-    "parameters": {"n_words": {c: len(FUNCTION_WORDS[c]) for c in CATEGORIES}},
-    "citation": (
+    parameters={"n_words": {c: len(FUNCTION_WORDS[c]) for c in CATEGORIES}},
+    citation=(
         "Ireland, M. E., & Pennebaker, J. W. (2010). Language style matching in writing: "
         "Synchrony in essays, correspondence, and poetry. Journal of Personality and Social "
         "Psychology, 99(3), 549-571."
     ),
-}
+)
 
 _APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼ`´′"})
 _ANNOTATION = re.compile(r"\[[^\]]*\]")

@@ -13,7 +13,7 @@ LIWC reports them: with percentages (typically 1-15) it is negligible, whereas w
 
 Three levels:
 
-* :func:`lsm` / :func:`category_lsm` for any two texts;
+* :func:`lsm` for any two texts (its table: each category's score);
 * :func:`session_lsm`: all the therapist's words against all the client's, as Ireland &
   Pennebaker compute LSM for a conversation;
 * :func:`turn_lsm` for every adjacent therapist/client turn pair, and :func:`turn_lsm_test`,
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,11 +48,13 @@ from attunement.language._pairs import (
     turn_pairs,
 )
 from attunement.language.function_words import CATEGORIES, category_counts
+from attunement.synchrony.result import MeasurementResult, Method, one_row
 from attunement.synchrony.stats import SurrogateSummary
 
 __all__ = [
     "BOTH_ABSENT",
-    "category_lsm",
+    "LSMResult",
+    "TurnLSMResult",
     "lsm",
     "lsm_method",
     "session_lsm",
@@ -70,13 +72,70 @@ BOTH_ABSENT: Mapping[str, str] = {
 }
 
 
+_IRELAND_2010 = (
+    "Ireland, M. E., & Pennebaker, J. W. (2010). Language style matching in writing: "
+    "Synchrony in essays, correspondence, and poetry. Journal of Personality and Social "
+    "Psychology, 99(3), 549-571."
+)
+
+
+_EACH_PERSON = "each person's"
+_EACH_TURN = "each turn's"
+
+
+def _formula(whose: str) -> str:
+    """The opening of every LSM description: the formula and its categories."""
+    return (
+        "Language style matching was computed per function-word category as "
+        f"1 - |p1 - p2| / (p1 + p2 + {EPSILON:g}), p being the category's percentage of "
+        f"{whose} words, and averaged over the {len(CATEGORIES)} categories (Ireland "
+        "& Pennebaker, 2010)"
+    )
+
+
+def _short(min_words: int) -> str:
+    if int(min_words) <= 1:
+        return ""
+    return f", leaving out pairs with a turn of fewer than {int(min_words)} words"
+
+
+def _pair_method(level: str) -> Method:
+    """The method of :func:`lsm` (``level='texts'``) or :func:`session_lsm` ('session')."""
+    scope = {
+        "texts": ("each text's", ", for two texts."),
+        "session": (
+            _EACH_PERSON,
+            ", for the whole session (all the therapist's words against all the client's).",
+        ),
+    }[level]
+    return Method(
+        name="language_style_matching",
+        description=_formula(scope[0]) + scope[1],
+        parameters={"level": level},
+        citation=_IRELAND_2010,
+    )
+
+
+def _turn_method(*, min_words: int, both_absent: str) -> Method:
+    """The method of :func:`turn_lsm`: turn pairs, without a chance level."""
+    return Method(
+        name="language_style_matching",
+        description=(
+            f"{_formula(_EACH_TURN)}, for each adjacent therapist-client turn pair"
+            f"{_short(min_words)}; a category neither turn uses {BOTH_ABSENT[both_absent]}."
+        ),
+        parameters={"level": "turns", "min_words": int(min_words), "both_absent": both_absent},
+        citation=_IRELAND_2010,
+    )
+
+
 def lsm_method(
     *,
     min_words: int = 1,
     both_absent: str = "match",
     n_surrogates: int = 1000,
     seed: int | None = 0,
-) -> dict[str, Any]:
+) -> Method:
     """The methods-paragraph entry of :func:`session_lsm` and :func:`turn_lsm_test` run with
     these parameters.
 
@@ -87,7 +146,7 @@ def lsm_method(
 
     Returns
     -------
-    dict
+    Method
         ``name`` ('language_style_matching'), ``description`` (written from the parameters),
         ``parameters`` (``min_words``, ``both_absent``, ``n_surrogates``, ``seed``) and
         ``citation``.
@@ -104,38 +163,84 @@ def lsm_method(
     """
     _check_absent(both_absent)
     n_sur = int(n_surrogates)
-    short = (
-        ""
-        if int(min_words) <= 1
-        else f", leaving out pairs with a turn of fewer than {int(min_words)} words"
-    )
     chance = (
         " was compared with " + rotation_text(n_sur, seed, min_shift=MIN_ROTATION_TURNS)
         if n_sur > 0
         else " was not compared with a chance level"
     )
-    return {
-        "name": "language_style_matching",
-        "description": (
-            "Language style matching was computed per function-word category as "
-            f"1 - |p1 - p2| / (p1 + p2 + {EPSILON:g}), p being the category's percentage of "
-            f"each person's words, and averaged over the {len(CATEGORIES)} categories (Ireland "
-            "& Pennebaker, 2010), for the whole session and for each adjacent therapist-client "
-            f"turn pair{short}; at the turn level a category neither turn uses "
-            f"{BOTH_ABSENT[both_absent]}, and the mean turn-pair LSM{chance}."
+    return Method(
+        name="language_style_matching",
+        description=(
+            f"{_formula(_EACH_PERSON)}, for the whole session and for each "
+            f"adjacent therapist-client turn pair{_short(min_words)}; at the turn level a "
+            f"category neither turn uses {BOTH_ABSENT[both_absent]}, and the mean turn-pair "
+            f"LSM{chance}."
         ),
-        "parameters": {
+        parameters={
             "min_words": int(min_words),
             "both_absent": both_absent,
             "n_surrogates": n_sur,
             "seed": seed,
         },
-        "citation": (
-            "Ireland, M. E., & Pennebaker, J. W. (2010). Language style matching in writing: "
-            "Synchrony in essays, correspondence, and poetry. Journal of Personality and Social "
-            "Psychology, 99(3), 549-571."
-        ),
-    }
+        citation=_IRELAND_2010,
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LSMResult(MeasurementResult):
+    """Result of :func:`lsm` and :func:`session_lsm`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per function-word category (:data:`~attunement.language.function_words.\
+CATEGORIES`, in order): ``category``, ``percent_a`` and ``percent_b`` (the category's
+        percentage of each text's words: text_a and text_b, or the therapist's and the
+        client's) and ``lsm`` (its score, 0-1). NaN when a text has no words.
+    summary : pandas.DataFrame
+        One row: ``lsm`` (the mean of the category scores; NaN when a text has no words),
+        ``n_words_a`` and ``n_words_b``.
+    method : Method
+        How it was computed.
+    """
+
+    @property
+    def lsm(self) -> float:
+        """The language style matching (0-1; NaN when undefined)."""
+        return float(self["lsm"])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TurnLSMResult(MeasurementResult):
+    """Result of :func:`turn_lsm` and :func:`turn_lsm_test`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per adjacent therapist/client turn pair: ``first_turn`` and ``second_turn``
+        (row labels of the turn table), ``direction`` (``therapist_to_client`` or
+        ``client_to_therapist``), ``n_words_first``, ``n_words_second``, ``lsm`` and one
+        ``lsm_<category>`` column per function-word category (NaN for a pair left out).
+    summary : pandas.DataFrame
+        One row: ``observed`` (the mean turn-pair LSM over the pairs with a value),
+        ``surrogate_mean``, ``surrogate_sd``, ``effect_size``, ``p_value`` (one-sided, against
+        rotations of the client's turns; NaN without surrogates), ``n_surrogates`` (rotations
+        used; 0 for :func:`turn_lsm`), ``n_pairs`` and ``n_defined`` (pairs with a value).
+    method : Method
+        How it was computed, from the parameters that ran.
+    """
+
+    @property
+    def chance(self) -> SurrogateSummary:
+        """The mean turn-pair LSM beside its rotations."""
+        return SurrogateSummary(
+            float(self["observed"]),
+            float(self["surrogate_mean"]),
+            float(self["surrogate_sd"]),
+            float(self["effect_size"]),
+            float(self["p_value"]),
+            int(self["n_surrogates"]),
+        )
 
 
 _TURN_COLUMNS = (
@@ -180,51 +285,23 @@ def _text(value: object, name: str) -> str:
     return value
 
 
-def _text_scores(text_a: object, text_b: object) -> np.ndarray | None:
-    """Per-category scores of two texts, or None (warned) when one has no words."""
-    counts_a, n_a = category_counts(_text(text_a, "text_a"))
-    counts_b, n_b = category_counts(_text(text_b, "text_b"))
-    if n_a == 0 or n_b == 0:
-        which = " and ".join(n for n, k in (("text_a", n_a), ("text_b", n_b)) if k == 0)
-        _warn(f"{which} has no words; language style matching is NaN", stacklevel=4)
-        return None
-    return _scores(counts_a * (100.0 / n_a), counts_b * (100.0 / n_b))
+def _pair_result(
+    counts_a: np.ndarray, n_a: float, counts_b: np.ndarray, n_b: float, method: Method
+) -> LSMResult:
+    """The per-category table and summary of two word counts (NaN where one has no words)."""
+    nan = np.full(len(CATEGORIES), np.nan)
+    rate_a = counts_a * (100.0 / n_a) if n_a else nan
+    rate_b = counts_b * (100.0 / n_b) if n_b else nan
+    scores = _scores(rate_a, rate_b) if n_a and n_b else nan
+    table = pd.DataFrame(
+        {"category": list(CATEGORIES), "percent_a": rate_a, "percent_b": rate_b, "lsm": scores}
+    )
+    mean = float(scores.mean()) if n_a and n_b else float("nan")
+    summary = one_row(lsm=mean, n_words_a=int(n_a), n_words_b=int(n_b))
+    return LSMResult(table=table, summary=summary, method=method)
 
 
-def category_lsm(text_a: str, text_b: str) -> dict[str, float]:
-    """LSM of each function-word category and their mean.
-
-    Parameters
-    ----------
-    text_a, text_b : str
-
-    Returns
-    -------
-    dict
-        Each category of :data:`attunement.language.function_words.CATEGORIES` -> its score
-        (0-1), and ``lsm`` -> the mean of the nine. All NaN (with a warning) when a text has no
-        words.
-
-    Raises
-    ------
-    InputError
-        When a text is not a str.
-
-    Examples
-    --------
-    >>> s = category_lsm("The dog and the cat.", "A bird and a fish.")
-    >>> s["articles"], s["conjunctions"], s["lsm"]
-    (1.0, 1.0, 1.0)
-    """
-    scores = _text_scores(text_a, text_b)
-    if scores is None:
-        return dict.fromkeys((*CATEGORIES, "lsm"), float("nan"))
-    out = dict(zip(CATEGORIES, scores.tolist(), strict=True))
-    out["lsm"] = float(scores.mean())
-    return out
-
-
-def lsm(text_a: str, text_b: str) -> float:
+def lsm(text_a: str, text_b: str) -> LSMResult:
     """Language style matching of two texts (0-1; 1 = identical function-word rates).
 
     Parameters
@@ -233,8 +310,12 @@ def lsm(text_a: str, text_b: str) -> float:
 
     Returns
     -------
-    float
-        The mean of the nine category scores; NaN (with a warning) when a text has no words.
+    LSMResult
+        ``.summary`` (one row): ``lsm`` (the mean of the nine category scores; NaN, with a
+        warning, when a text has no words), ``n_words_a``, ``n_words_b``. ``.table`` (one row
+        per category of :data:`attunement.language.function_words.CATEGORIES`):
+        ``category``, ``percent_a``, ``percent_b`` (its percentage of each text's words) and
+        ``lsm`` (its score, 0-1). ``.method``: how it was computed. ``.lsm`` is the figure.
 
     Raises
     ------
@@ -246,11 +327,18 @@ def lsm(text_a: str, text_b: str) -> float:
     Articles are 2 of 4 words against 1 of 4 (50% vs 25%): 1 - 25 / 75 = 2/3; personal pronouns
     0% vs 25%: 0; the seven other categories are unused by both and score 1:
 
-    >>> round(lsm("The cat, the dog", "I saw a cat"), 4)
-    0.8519
+    >>> res = lsm("The cat, the dog", "I saw a cat")
+    >>> round(res.lsm, 4), res["n_words_a"]
+    (0.8519, 4)
+    >>> res.table.set_index("category").loc["articles"].round(4).tolist()
+    [50.0, 25.0, 0.6667]
     """
-    scores = _text_scores(text_a, text_b)
-    return float("nan") if scores is None else float(scores.mean())
+    counts_a, n_a = category_counts(_text(text_a, "text_a"))
+    counts_b, n_b = category_counts(_text(text_b, "text_b"))
+    if n_a == 0 or n_b == 0:
+        which = " and ".join(n for n, k in (("text_a", n_a), ("text_b", n_b)) if k == 0)
+        _warn(f"{which} has no words; language style matching is NaN")
+    return _pair_result(counts_a, n_a, counts_b, n_b, _pair_method("texts"))
 
 
 def _turn_counts(turns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -270,7 +358,7 @@ def _check_min_words(min_words: int) -> None:
         raise InputError(f"is {min_words!r}; expected a whole number >= 1", field="min_words")
 
 
-def session_lsm(turns: pd.DataFrame) -> float:
+def session_lsm(turns: pd.DataFrame) -> LSMResult:
     """LSM of all the therapist's words against all the client's words.
 
     Parameters
@@ -281,25 +369,29 @@ def session_lsm(turns: pd.DataFrame) -> float:
 
     Returns
     -------
-    float
-        NaN (with a warning) when either person has no words.
+    LSMResult
+        As :func:`lsm`, with the therapist's words as text a and the client's as text b:
+        ``.summary`` (``lsm``, ``n_words_a``, ``n_words_b``), ``.table`` (``category``,
+        ``percent_a``, ``percent_b``, ``lsm``), ``.method``. ``lsm`` is NaN (with a
+        warning) when either person has no words.
 
     Examples
     --------
     >>> t = pd.DataFrame({"role": ["therapist", "client", "therapist"],
     ...                   "text": ["The cat,", "I saw a cat", "the dog"]})
-    >>> round(session_lsm(t), 4)
-    0.8519
+    >>> res = session_lsm(t)
+    >>> round(res.lsm, 4), res["n_words_a"], res["n_words_b"]
+    (0.8519, 4, 4)
     """
     roles, counts, totals = _turn_counts(turns)
-    rates = {}
+    pooled = {}
     for role in ("therapist", "client"):
-        n = totals[roles == role].sum()
+        pooled[role] = (counts[roles == role].sum(axis=0), totals[roles == role].sum())
+    for role, (_, n) in pooled.items():
         if n == 0:
             _warn(f"the {role} has no words; session language style matching is NaN")
-            return float("nan")
-        rates[role] = counts[roles == role].sum(axis=0) * (100.0 / n)
-    return float(_scores(rates["therapist"], rates["client"]).mean())
+            break
+    return _pair_result(*pooled["therapist"], *pooled["client"], _pair_method("session"))
 
 
 def _pair_scores(
@@ -315,47 +407,19 @@ def _pair_scores(
     return roles, rates, totals, eligible, first, second
 
 
-def turn_lsm(
-    turns: pd.DataFrame, *, min_words: int = 1, both_absent: str = "match"
+def _pair_table(
+    turns: pd.DataFrame,
+    roles: np.ndarray,
+    rates: np.ndarray,
+    totals: np.ndarray,
+    ok: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    both_absent: str,
 ) -> pd.DataFrame:
-    """LSM of every adjacent therapist/client turn pair.
-
-    Parameters
-    ----------
-    turns : pandas.DataFrame
-        Columns ``role`` and ``text``, one row per turn
-        (:func:`attunement.language.turns.turns`). Turns of role ``other`` are skipped.
-    min_words : int
-        Pairs where either turn has fewer words are NaN (a turn without words always is).
-    both_absent : {'match', 'skip'}
-        A category neither turn uses scores 1 (``match``, the published formula) or is left
-        out of the mean (``skip``; a pair where neither turn uses any category is then NaN).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair: ``first_turn`` and ``second_turn`` (row labels of ``turns``),
-        ``direction`` (``therapist_to_client`` or ``client_to_therapist``), ``n_words_first``,
-        ``n_words_second``, ``lsm`` and one ``lsm_<category>`` column per category.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"role": ["therapist", "client"],
-    ...                   "text": ["The cat, the dog", "I saw a cat"]})
-    >>> row = turn_lsm(t).iloc[0]
-    >>> row["direction"], round(float(row["lsm"]), 4), round(float(row["lsm_articles"]), 4)
-    ('therapist_to_client', 0.8519, 0.6667)
-    """
-    roles, rates, totals, eligible, first, second = _pair_scores(turns, min_words, both_absent)
-    ok = eligible[first] & eligible[second]
+    """One row per turn pair: who, how many words, LSM and each category's score."""
     scores = np.full((first.size, len(CATEGORIES)), np.nan)
     scores[ok] = _scores(rates[first[ok]], rates[second[ok]], both_absent)
-    n_short = int((~ok).sum())
-    if n_short:
-        _warn(
-            f"{n_short} of {first.size} turn pairs have a turn with fewer than {min_words} "
-            "word(s) (min_words); their language style matching is NaN"
-        )
     labels = turns.index.to_numpy()
     out = pd.DataFrame(
         {
@@ -372,6 +436,68 @@ def turn_lsm(
     return out[list(_TURN_COLUMNS)]
 
 
+def _turn_result(
+    table: pd.DataFrame, chance: SurrogateSummary, method: Method, n_defined: int
+) -> TurnLSMResult:
+    summary = one_row(**chance.to_dict(), n_pairs=len(table), n_defined=n_defined)
+    return TurnLSMResult(table=table, summary=summary, method=method)
+
+
+def turn_lsm(
+    turns: pd.DataFrame, *, min_words: int = 1, both_absent: str = "match"
+) -> TurnLSMResult:
+    """LSM of every adjacent therapist/client turn pair.
+
+    Parameters
+    ----------
+    turns : pandas.DataFrame
+        Columns ``role`` and ``text``, one row per turn
+        (:func:`attunement.language.turns.turns`). Turns of role ``other`` are skipped.
+    min_words : int
+        Pairs where either turn has fewer words are NaN (a turn without words always is).
+    both_absent : {'match', 'skip'}
+        A category neither turn uses scores 1 (``match``, the published formula) or is left
+        out of the mean (``skip``; a pair where neither turn uses any category is then NaN).
+
+    Returns
+    -------
+    TurnLSMResult
+        ``.table``: one row per pair, ``first_turn`` and ``second_turn`` (row labels of
+        ``turns``), ``direction`` (``therapist_to_client`` or ``client_to_therapist``),
+        ``n_words_first``, ``n_words_second``, ``lsm`` and one ``lsm_<category>`` column per
+        category. ``.summary``: one row, ``observed`` (the mean pair LSM), ``surrogate_mean``,
+        ``surrogate_sd``, ``effect_size``, ``p_value`` (NaN: no chance level here, see
+        :func:`turn_lsm_test`), ``n_surrogates`` (0), ``n_pairs``, ``n_defined``.
+        ``.method``: how it was computed.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"role": ["therapist", "client"],
+    ...                   "text": ["The cat, the dog", "I saw a cat"]})
+    >>> row = turn_lsm(t).table.iloc[0]
+    >>> row["direction"], round(float(row["lsm"]), 4), round(float(row["lsm_articles"]), 4)
+    ('therapist_to_client', 0.8519, 0.6667)
+    """
+    roles, rates, totals, eligible, first, second = _pair_scores(turns, min_words, both_absent)
+    ok = eligible[first] & eligible[second]
+    n_short = int((~ok).sum())
+    if n_short:
+        _warn(
+            f"{n_short} of {first.size} turn pairs have a turn with fewer than {min_words} "
+            "word(s) (min_words); their language style matching is NaN"
+        )
+    table = _pair_table(turns, roles, rates, totals, ok, first, second, both_absent)
+    values = table["lsm"].to_numpy(dtype=float)
+    defined = np.isfinite(values)
+    observed = float(values[defined].mean()) if defined.any() else float("nan")
+    return _turn_result(
+        table,
+        summarize(observed, np.zeros(0)),
+        _turn_method(min_words=min_words, both_absent=both_absent),
+        int(defined.sum()),
+    )
+
+
 def turn_lsm_test(
     turns: pd.DataFrame,
     *,
@@ -379,14 +505,14 @@ def turn_lsm_test(
     both_absent: str = "match",
     n_surrogates: int = 1000,
     seed: int | None = 0,
-) -> SurrogateSummary:
-    """Mean turn-pair LSM against pairs formed after shuffling the client's turns.
+) -> TurnLSMResult:
+    """Mean turn-pair LSM against pairs formed after rotating the client's turns.
 
     The observed statistic is the mean of :func:`turn_lsm` over the pairs that have a value.
-    Each surrogate puts the client's turns (those with at least ``min_words`` words) in random
-    order while the therapist's stay in place, re-forms the adjacent pairs and takes the same
-    mean: a higher observed mean says that each person's style follows the other's turn by turn,
-    beyond their overall similarity.
+    Each surrogate rotates the client's turns (those with at least ``min_words`` words) along
+    the session while the therapist's stay in place, re-forms the adjacent pairs and takes the
+    same mean: a higher observed mean says that each person's style follows the other's turn
+    by turn, beyond their overall similarity.
 
     Parameters
     ----------
@@ -395,14 +521,18 @@ def turn_lsm_test(
     min_words, both_absent
         As in :func:`turn_lsm`.
     n_surrogates : int
-        Shuffles (0 for none: the comparison fields are then NaN).
+        Rotations (0 for none: the comparison fields are then NaN).
     seed : int or None
         Seed of the rotations.
 
     Returns
     -------
-    SurrogateSummary
-        ``observed`` is NaN (with a warning) when no pair has a value.
+    TurnLSMResult
+        ``.summary`` (one row): ``observed`` (NaN, with a warning, when no pair has a value),
+        ``surrogate_mean``, ``surrogate_sd``, ``effect_size``, ``p_value``, ``n_surrogates``,
+        ``n_pairs``, ``n_defined``; ``.table``: the pairs, as :func:`turn_lsm` gives them;
+        ``.method``: :func:`lsm_method` of these parameters; ``.chance``: the summary as a
+        :class:`~attunement.synchrony.stats.SurrogateSummary`.
 
     Examples
     --------
@@ -410,19 +540,25 @@ def turn_lsm_test(
     ...                   "text": ["I think I know", "I think so too", "The cat and the dog",
     ...                            "The bird and the fish", "Not now", "Never"]})
     >>> s = turn_lsm_test(t, n_surrogates=100)
-    >>> round(s.observed, 3), s.n_surrogates  # too few client turns to rotate: no chance level
+    >>> round(s["observed"], 3), s["n_surrogates"]  # too few client turns to rotate: no chance
     (0.775, 0)
     """
     check_options(n_surrogates=n_surrogates, seed=seed, min_pairs=2, max_lag_turns=0)
-    roles, rates, _, eligible, first, second = _pair_scores(turns, min_words, both_absent)
+    roles, rates, totals, eligible, first, second = _pair_scores(turns, min_words, both_absent)
     ok = eligible[first] & eligible[second]
+    method = lsm_method(
+        min_words=min_words, both_absent=both_absent, n_surrogates=n_surrogates, seed=seed
+    )
+    table = _pair_table(turns, roles, rates, totals, ok, first, second, both_absent)
+    n_defined = int(np.isfinite(table["lsm"].to_numpy(dtype=float)).sum())
     a, b = first[ok], second[ok]
     if a.size == 0:
         _warn(
             f"no therapist/client turn pair with at least {min_words} word(s) in each turn; "
             "turn-level language style matching is NaN"
         )
-        return summarize(float("nan"), np.full(max(n_surrogates, 1), np.nan))
+        chance = summarize(float("nan"), np.full(max(n_surrogates, 1), np.nan))
+        return _turn_result(table, chance, method, n_defined)
     observed = float(np.nanmean(_mean(_scores(rates[a], rates[b], both_absent))))
     index = rotated_positions(roles, eligible, n_surrogates, np.random.default_rng(seed))
     surrogates = np.empty(index.shape[0])
@@ -432,4 +568,4 @@ def turn_lsm_test(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             surrogates[s : s + 64] = np.nanmean(pair_means, axis=1)
-    return summarize(observed, surrogates)
+    return _turn_result(table, summarize(observed, surrogates), method, n_defined)

@@ -11,172 +11,79 @@ import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
+from attunement import metrics as m
 from attunement.analysis import SessionResults
 from attunement.coding.quality import load_quality_model
-from attunement.coding.uncertainty import INTERVAL_METRICS, QUALITY_METRIC
 from attunement.report import figures
 from attunement.report.methods import methods_paragraph
 
 __all__ = [
     "METRIC_GROUPS",
     "METRIC_INFO",
+    "UNIT_FORMATS",
     "domain_sentence",
     "format_interval",
     "format_metric",
+    "metric_format",
     "plot_data_block",
     "render_report",
 ]
 
-#: How each metric is shown, by section: name -> (label, format, explanation). A metric with
-#: ``<name>_effect_size`` and ``<name>_p_value`` is shown with its chance comparison.
+#: The report's format of each unit of :mod:`attunement.metrics` (any other: two decimals).
+UNIT_FORMATS: dict[str, str] = {
+    "share": "percent",
+    "percent": "percent100",
+    "count": "int",
+    "words": "float1",
+    "s": "seconds",
+    "role": "leader",
+}
+
+
+def metric_format(metric: m.Metric) -> str:
+    """How the report formats ``metric``'s values.
+
+    Parameters
+    ----------
+    metric : attunement.metrics.Metric
+
+    Returns
+    -------
+    str
+        A ``kind`` of :func:`format_metric`: from :data:`UNIT_FORMATS` by the metric's unit,
+        ``'float2'`` for any other unit.
+
+    Examples
+    --------
+    >>> metric_format(m.THERAPIST_TALK_SHARE), metric_format(m.MARCI_SCI)
+    ('percent', 'float2')
+    """
+    return UNIT_FORMATS.get(metric.unit, "float2")
+
+
+#: How each metric is shown, by section (:data:`attunement.metrics.SECTIONS`, from the
+#: registry): name -> (label, format, explanation). A metric with ``<name>_effect_size`` and
+#: ``<name>_p_value`` is shown with its chance comparison.
 METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
-    "Conversation": {
-        "therapist_talk_share": (
-            "Therapist share of words",
-            "percent",
-            "Of all words spoken by therapist and client, the share spoken by the therapist.",
-        ),
-        "therapist_talk_time_share": (
-            "Therapist share of speaking time",
-            "percent",
-            "The same, in seconds of speech.",
-        ),
-        "n_therapist_utterances": ("Therapist utterances", "int", ""),
-        "n_client_utterances": ("Client utterances", "int", ""),
-        "n_turns": ("Turns", "int", "Runs of consecutive utterances by one speaker."),
-        "mean_therapist_words_per_turn": ("Therapist words per turn", "float1", "Mean."),
-        "mean_client_words_per_turn": ("Client words per turn", "float1", "Mean."),
-        "median_therapist_response_latency_s": (
-            "Therapist response latency",
-            "seconds",
-            "Median time from the end of the client's turn to the therapist's reply.",
-        ),
-        "median_client_response_latency_s": (
-            "Client response latency",
-            "seconds",
-            "Median time from the end of the therapist's turn to the client's reply.",
-        ),
-    },
-    "Motivational interviewing (coded utterances)": {
-        "reflection_to_question_ratio": (
-            "Reflections per question",
-            "float2",
-            "MITI 4.2.1 thresholds: fair 1.0, good 2.0.",
-        ),
-        "percent_complex_reflections": (
-            "Complex reflections",
-            "percent100",
-            "Share of reflections that are complex. MITI 4.2.1: fair 40%, good 50%.",
-        ),
-        "percent_open_questions": ("Open questions", "percent100", "Share of questions."),
-        "change_talk_share": (
-            "Change talk",
-            "percent",
-            "Change talk / (change + sustain talk) among the client's utterances.",
-        ),
-        "mi_quality_score": (
-            "MI quality estimate",
-            "float2",
-            "Estimated probability that this is high-quality MI, from a model trained on AnnoMI "
-            "demonstration videos; see the MI quality estimate section.",
-        ),
-    },
-    "Empathy (EPITOME)": {
-        "empathy_emotional_reactions": (
-            "Emotional reactions",
-            "float2",
-            "Warmth, compassion, concern expressed: mean level over therapist utterances, "
-            "0 none to 2 strong.",
-        ),
-        "empathy_interpretations": (
-            "Interpretations",
-            "float2",
-            "Communicates understanding of the client's feelings and experiences (0 to 2).",
-        ),
-        "empathy_explorations": (
-            "Explorations",
-            "float2",
-            "Explores feelings and experiences the client has not stated (0 to 2).",
-        ),
-    },
-    "Physiological resonance": {
-        "eda_synchrony": (
-            "Skin-conductance synchrony",
-            "float2",
-            "Mean |Fisher z| of windowed cross-lagged correlations of both people's "
-            "first-differenced skin conductance (15 s windows, lags up to ±5 s), tested "
-            "against circular shifts of the client's series.",
-        ),
-        "hr_synchrony": (
-            "Heart-rate synchrony",
-            "float2",
-            "Signed mean Fisher z of windowed cross-lagged correlations of both people's "
-            "high-passed heart rate (15 s windows, lags within ±2.5 s): in-phase changes, "
-            "tested against circular shifts.",
-        ),
-        "eda_wclc_abs_z": (
-            "Skin-conductance WCLC (rMEA)",
-            "float2",
-            "Mean |Fisher z| of the levels (30 s windows, ±5 s), as rMEA computes it; not "
-            "tested, since on real pairs it did not differ from chance pairings.",
-        ),
-        "hr_wclc_abs_z": ("Heart-rate WCLC (rMEA)", "float2", "The same for heart rate."),
-        "marci_sci": (
-            "Skin-conductance concordance (SCI)",
-            "float2",
-            "Marci et al. (2007): ln(Σ positive / |Σ negative| slope correlations).",
-        ),
-        "eda_leader": ("Who leads (skin conductance)", "leader", ""),
-        "therapist_motion_share": (
-            "Therapist wrist movement masked",
-            "percent",
-            "Share of the therapist's accelerometer windows with wrist movement (ENMO above "
-            "0.1 g by default), left out of skin-conductance and heart-rate synchrony.",
-        ),
-        "client_motion_share": (
-            "Client wrist movement masked",
-            "percent",
-            "The same for the client.",
-        ),
-    },
-    "Vocal resonance": {
-        "vocal_f0_synchrony": (
-            "Pitch synchrony",
-            "float2",
-            "Correlation of adjacent turns' mean pitch.",
-        ),
-        "vocal_intensity_synchrony": (
-            "Loudness synchrony",
-            "float2",
-            "Correlation of adjacent turns' mean intensity.",
-        ),
-    },
-    "Language": {
-        "language_style_matching": (
-            "Language style matching",
-            "float2",
-            "Ireland & Pennebaker (2010), whole session: 1 = identical function-word use.",
-        ),
-        "turn_language_style_matching": (
-            "Turn-by-turn style matching",
-            "float2",
-            "Mean over adjacent turn pairs.",
-        ),
-        "affect_alignment": (
-            "Affect alignment",
-            "float2",
-            "Correlation of adjacent turns' emotional tone (VADER valence).",
-        ),
-    },
+    section: {
+        metric.name: (metric.label, metric_format(metric), metric.note)
+        for metric in m.METRICS.values()
+        if metric.section == section
+    }
+    for section in m.SECTIONS
 }
 METRIC_INFO = {k: v for group in METRIC_GROUPS.values() for k, v in group.items()}
-_SHOWN_WITH = {"eda_lead_s"}
+_SHOWN_WITH = {name for name, metric in m.METRICS.items() if metric.shown_with is not None}
+#: The metrics computed from the coded utterances (those with intervals).
+_CODED = frozenset(
+    name for name, metric in m.METRICS.items() if metric.producer.startswith("attunement.coding.")
+)
 
 
 #: MITI 4.2.1 summary thresholds (fair, good) shown beside the measured values.
 MITI_THRESHOLDS = {
-    "reflection_to_question_ratio": (1.0, 2.0),
-    "percent_complex_reflections": (40, 50),
+    m.REFLECTION_TO_QUESTION_RATIO.name: (1.0, 2.0),
+    m.PERCENT_COMPLEX_REFLECTIONS.name: (40, 50),
 }
 
 
@@ -188,8 +95,8 @@ def _miti(name: str, value: Any) -> str:
 
 
 def _chance(name: str, metrics: dict[str, Any]) -> str:
-    z, p = metrics.get(f"{name}_effect_size"), metrics.get(f"{name}_p_value")
-    test = metrics.get(f"{name}_chance_test")
+    z, p = metrics.get(m.companion(name, "effect_size")), metrics.get(m.companion(name, "p_value"))
+    test = metrics.get(m.companion(name, "chance_test"))
     if p is None:
         return test if isinstance(test, str) and test.startswith("not testable") else ""
     verdict = "above chance" if p < 0.05 else "not above chance"
@@ -230,10 +137,10 @@ def _cards(
         for name, (label, kind, help_text) in infos.items():
             if name not in metrics:
                 continue
-            seen.update({name, f"{name}_effect_size", f"{name}_p_value", f"{name}_chance_test"})
+            seen.update({name, *(m.companion(name, part) for part in m.CHANCE_PARTS)})
             value = metrics[name]
             if kind == "leader":
-                shown = _leader(value, metrics.get("eda_lead_s"))
+                shown = _leader(value, metrics.get(m.EDA_LEAD_S.name))
             else:
                 shown = _format(value, kind)
             cards.append(
@@ -600,7 +507,7 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
     groups = _cards(data["metrics"], intervals)
     domain_text, caution = domain_sentence(data.get("domain"))
     for g in groups:
-        if any(c["name"] in INTERVAL_METRICS for c in g["cards"]):
+        if any(c["name"] in _CODED for c in g["cards"]):
             g["note"], g["caution"] = domain_text, caution  # near the codes, once
             break
     resonance = [
@@ -635,7 +542,7 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
             session=data["session"],
             meta=session.meta,
             groups=groups,
-            quality=_quality(data.get("mi_quality"), intervals.get(QUALITY_METRIC)),
+            quality=_quality(data.get("mi_quality"), intervals.get(m.MI_QUALITY_SCORE.name)),
             resonance=resonance,
             plots=plots,
             rows=rows,

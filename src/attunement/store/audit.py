@@ -27,24 +27,41 @@ The bytes hashed for an entry are ``prev_hash.encode("ascii") + canonical_json(f
 Anything else (bytes, NaN, sets, other objects) raises :class:`~attunement.errors.InputError`.
 The hashed fields must include ``seq``, an integer that grows by one per entry, and must not
 include ``prev_hash`` or ``hash``.
+
+The log itself
+--------------
+:class:`AuditLog` keeps the chain in the ``audit_log`` table: it appends (one writer at a time,
+across server processes), lists the newest entries, and verifies the whole log, including that
+no entries were deleted from its end (the last ``seq`` and hash written are kept apart, in the
+``meta`` table).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import json
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as DbSession
+
 from attunement.errors import InputError
+from attunement.store.base import now
+from attunement.store.db import Database
+from attunement.store.models import AuditEntry, MetaValue
+from attunement.store.views import AuditEntryView, Viewer
 
 __all__ = [
     "GENESIS",
+    "AuditLog",
     "ChainCheck",
     "canonical_json",
     "chain_entry",
@@ -361,3 +378,181 @@ def verify_chain(
         last_seq = seq
         n += 1
     return ChainCheck(True, n, None, "", head)
+
+
+# ---- the log in the database ------------------------------------------------------------------
+#: The hashed fields of an entry (its row's columns but the two hashes).
+ENTRY_FIELDS: tuple[str, ...] = (
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "action",
+    "target",
+    "detail",
+    "ip",
+)
+
+
+def _entry(e: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(e, name) for name in (*ENTRY_FIELDS, "prev_hash", "hash")}
+
+
+class AuditLog:
+    """The hash-chained audit log of a database.
+
+    Parameters
+    ----------
+    db : Database
+        Migrated.
+    key : bytes or None
+        The chain's key (entries are HMAC-SHA256 under it; None writes plain SHA-256 entries,
+        as logs written before keys were used have).
+    """
+
+    def __init__(self, db: Database, key: bytes | None) -> None:
+        self.db = db
+        self._key = key
+        self._lock = threading.Lock()
+
+    def prepare(self, s: DbSession) -> None:
+        """Mark where a data dir's log stands, the first time this code opens it.
+
+        Keeps the head (last seq and hash) when it is not kept yet, and from which entry on
+        the chain is keyed: a log written before the chain was keyed goes on keyed from its
+        next entry.
+
+        Parameters
+        ----------
+        s : sqlalchemy.orm.Session
+            In a transaction.
+        """
+        last = s.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc())
+        ).first()
+        if s.get(MetaValue, "audit_head") is None:
+            head = f"{last.seq}:{last.hash}" if last else f"0:{GENESIS}"
+            s.add(MetaValue(key="audit_head", value=head.encode("ascii")))
+        if s.get(MetaValue, "audit_keyed_from") is None:
+            first = b"1" if last is None else str(last.seq + 1).encode("ascii")
+            s.add(MetaValue(key="audit_keyed_from", value=first))
+
+    def audit(
+        self,
+        action: str,
+        *,
+        viewer: Viewer | None = None,
+        target: str = "",
+        detail: str = "",
+        ip: str = "",
+    ) -> None:
+        """Append one entry to the log.
+
+        Parameters
+        ----------
+        action : str
+            What was done (``login``, ``view``, ``export``, ...).
+        viewer : Viewer, optional
+            Who did it (None: someone not signed in, or a command).
+        target : str
+            What it was done to (at most 128 characters are kept).
+        detail : str
+        ip : str
+            From where (at most 64 characters are kept).
+        """
+        with self._lock, self.db.transaction() as s:
+            # Take the write lock first (a no-op update of the head row: a row lock on
+            # PostgreSQL, the database's write lock on SQLite), so that appends from several
+            # server processes queue up instead of forking the chain.
+            s.execute(
+                update(MetaValue).where(MetaValue.key == "audit_head").values(value=MetaValue.value)
+            )
+            head = s.execute(
+                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+            ).first()
+            seq = 1 if head is None else head.seq + 1
+            prev = GENESIS if head is None else head.hash
+            fields = {
+                "seq": seq,
+                "at": now(),
+                "user_id": viewer.id if viewer else None,
+                "username": viewer.username if viewer else "",
+                "action": action,
+                "target": target[:128],
+                "detail": detail,
+                "ip": ip[:64],
+            }
+            digest = entry_hash(prev, fields, key=self._key)
+            s.add(AuditEntry(**fields, prev_hash=prev, hash=digest))
+            # The head (last seq and hash) is kept apart too, so that deleting the newest entries
+            # — which leaves a valid, shorter chain — is detected by verify_audit.
+            head_row = s.get(MetaValue, "audit_head")
+            value = f"{seq}:{digest}".encode("ascii")
+            if head_row is None:
+                s.add(MetaValue(key="audit_head", value=value))
+            else:
+                head_row.value = value
+
+    def audit_entries(self, *, limit: int | None = None) -> list[AuditEntryView]:
+        """The newest entries first.
+
+        Parameters
+        ----------
+        limit : int, optional
+            At most this many (default: all).
+
+        Returns
+        -------
+        list of AuditEntryView
+        """
+        with self.db.sessions() as s:
+            q = select(AuditEntry).order_by(AuditEntry.seq.desc())
+            if limit:
+                q = q.limit(limit)
+            return [AuditEntryView(**_entry(e)) for e in s.scalars(q)]
+
+    def _oldest_first(self) -> Iterator[dict[str, Any]]:
+        """Every entry, oldest first, read in pages (constant memory)."""
+        last = 0
+        while True:
+            with self.db.sessions() as s:
+                page = s.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.seq > last)
+                    .order_by(AuditEntry.seq)
+                    .limit(1000)
+                ).all()
+            if not page:
+                return
+            for e in page:
+                yield _entry(e)
+            last = page[-1].seq
+
+    def verify_audit(self) -> ChainCheck:
+        """Check the whole chain, oldest first, and that its last entry is the last one written.
+
+        Returns
+        -------
+        ChainCheck
+            As :func:`verify_chain`; not ``ok`` too when entries at the end were deleted.
+        """
+        with self.db.sessions() as s:
+            keyed = s.get(MetaValue, "audit_keyed_from")
+        keyed_from = int(keyed.value.decode("ascii")) if keyed is not None else 1
+        check = verify_chain(self._oldest_first(), key=self._key, keyed_from=keyed_from)
+        if not check.ok:
+            return check
+        with self.db.sessions() as s:
+            row = s.get(MetaValue, "audit_head")
+        if row is None:
+            return check
+        seq, _, digest = row.value.decode("ascii").partition(":")
+        if digest != check.head:
+            return dataclasses.replace(
+                check,
+                ok=False,
+                first_bad_seq=check.n_entries + 1,
+                reason=f"the log ends at entry {check.n_entries}, but entry {seq} was the last "
+                "one written: entries at the end were deleted",
+            )
+        return check

@@ -12,9 +12,11 @@ reaching into the other's internals:
   windows with missing samples) and the batched kernel of one therapist series against many
   client series (:class:`_BatchKernel`, run under :func:`_one_blas_thread`);
 * rMEA's Fisher z and absolute value (:func:`_transform`), the NaN-ignoring summaries
-  (:func:`_finite_mean`, :func:`_row_max`), the result of one pair (:class:`WCLCResult`,
-  assembled by :func:`_compute`) and the warning text on undefined cells
+  (:func:`_finite_mean`, :func:`_row_max`) and the warning text on undefined cells
   (:func:`_undefined_message`).
+
+The result of one pair (:class:`~attunement.synchrony.wclc.WCLCResult`) is assembled in
+:mod:`attunement.synchrony.wclc`.
 
 The semantics (rMEA::MEAccf) are described in :mod:`attunement.synchrony.wclc`.
 """
@@ -111,68 +113,6 @@ class _Undefined:
     @property
     def total(self) -> int:
         return self.missing + self.flat + self.sparse
-
-
-@dataclass(frozen=True)
-class WCLCResult:
-    """Result of :func:`~attunement.synchrony.wclc.wclc`.
-
-    Attributes
-    ----------
-    matrix : pandas.DataFrame
-        One row per window: ``start_s`` (window start, seconds from the first sample), then one
-        column per lag named by the lag in seconds as a float (``-5.0`` ... ``5.0``). Cells are
-        r, or Fisher z, optionally absolute; NaN where undefined.
-    summary : pandas.DataFrame
-        One row per window: ``start_s``, ``end_s`` (``start_s + window_s``), ``lag_zero`` (the
-        lag-0 cell), ``all_lags`` (mean over lags), ``therapist_leads`` (mean over positive lags,
-        where the client follows; rMEA's ``s1_lead``), ``client_leads`` (mean over negative lags;
-        rMEA's ``s2_lead``) and ``best_lag_s`` (lag of the first maximum of the row). Means are
-        over the defined cells; NaN where none is defined.
-    grand_average : float
-        Mean of all defined cells of the matrix (rMEA's ``grandAver``).
-    lags_s : numpy.ndarray
-        The lags in seconds, in column order.
-    sampling_rate, window_s, lag_s, step_s : float
-    fisher_z, absolute : bool
-        The parameters used.
-    """
-
-    matrix: pd.DataFrame
-    summary: pd.DataFrame
-    grand_average: float
-    lags_s: np.ndarray
-    sampling_rate: float
-    window_s: float
-    lag_s: float
-    step_s: float
-    fisher_z: bool
-    absolute: bool
-
-    @property
-    def values(self) -> np.ndarray:
-        """The cells of :attr:`matrix` as an (n_windows, n_lags) array."""
-        return self.matrix.iloc[:, 1:].to_numpy(dtype=float)
-
-    @property
-    def parameters(self) -> dict[str, float | bool]:
-        return {
-            "sampling_rate": self.sampling_rate,
-            "window_s": self.window_s,
-            "lag_s": self.lag_s,
-            "step_s": self.step_s,
-            "fisher_z": self.fisher_z,
-            "absolute": self.absolute,
-        }
-
-
-def _compute(
-    x: np.ndarray, y: np.ndarray, plan: _Plan, *, fisher_z: bool, absolute: bool
-) -> tuple[WCLCResult, _Undefined]:
-    """:func:`~attunement.synchrony.wclc.wclc` on validated input, without warning."""
-    r, undefined = _pair_matrix(x, y, plan)
-    z = _transform(r, fisher_z=fisher_z, absolute=absolute)
-    return _result(z, plan, fisher_z, absolute), undefined
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -562,40 +502,6 @@ def _finite_mean(a: np.ndarray, axis: int | tuple[int, ...] | None = None) -> np
 def _row_max(a: np.ndarray) -> np.ndarray:
     """Maximum along the last axis ignoring NaN; NaN where all are NaN (no warning)."""
     return np.fmax.reduce(a, axis=-1)
-
-
-def _result(z: np.ndarray, plan: _Plan, fisher_z: bool, absolute: bool) -> WCLCResult:
-    lag = plan.lag
-    lags_s = plan.lags_s
-    start_s = plan.starts / plan.sampling_rate
-    matrix = pd.DataFrame(z, columns=pd.Index(lags_s.tolist(), dtype=object))
-    matrix.insert(0, "start_s", start_s)
-    defined = ~np.isnan(z).all(axis=1)
-    best = np.where(defined, lags_s[np.argmax(np.where(np.isnan(z), -np.inf, z), axis=1)], np.nan)
-    nan_col = np.full(plan.n_windows, np.nan)
-    summary = pd.DataFrame(
-        {
-            "start_s": start_s,
-            "end_s": start_s + plan.win / plan.sampling_rate,
-            "lag_zero": z[:, lag],
-            "all_lags": _finite_mean(z, axis=1),
-            "therapist_leads": _finite_mean(z[:, lag + 1 :], axis=1) if lag else nan_col,
-            "client_leads": _finite_mean(z[:, :lag], axis=1) if lag else nan_col,
-            "best_lag_s": best,
-        }
-    )
-    return WCLCResult(
-        matrix=matrix,
-        summary=summary,
-        grand_average=float(_finite_mean(z)),
-        lags_s=lags_s,
-        sampling_rate=plan.sampling_rate,
-        window_s=plan.window_s,
-        lag_s=plan.lag_s,
-        step_s=plan.step_s,
-        fisher_z=fisher_z,
-        absolute=absolute,
-    )
 
 
 def _undefined_message(u: _Undefined, n_cells: int) -> str:

@@ -31,13 +31,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony.result import MeasurementResult, Method, one_row
 
 __all__ = ["SLOPE_METHODS", "MarciResult", "marci_sci", "marci_sci_method"]
 
@@ -55,29 +55,41 @@ _TINY = 1e-12
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class MarciResult:
+class MarciResult(MeasurementResult):
     """Result of :func:`marci_sci`.
 
     Attributes
     ----------
-    sci : float
-        The skin-conductance concordance index; NaN when undefined (a warning said why).
+    table : pandas.DataFrame
+        One row per correlation window: ``start_s``, ``end_s`` (seconds from the first
+        sample; the exclusive end of the samples it covers) and ``r`` (Pearson r of the two
+        slope series; NaN where undefined).
+    summary : pandas.DataFrame
+        One row: ``sci`` (the skin-conductance concordance index; NaN when undefined, and a
+        warning said why), ``n_windows`` (correlation windows), ``n_defined`` (of them with
+        a defined r), ``n_positive`` and ``n_negative`` (correlations above and below zero).
+    method : Method
+        :func:`marci_sci_method` of the parameters that ran.
     slopes : pandas.DataFrame
         One row per slope window: ``start_s``, ``end_s`` (seconds from the first sample; the
-        end is exclusive, ``start_s + slope_window_s``),
-        ``therapist_slope`` and ``client_slope`` (µS/s; NaN when the window misses a sample).
-    correlations : pandas.DataFrame
-        One row per correlation window: ``start_s``, ``end_s`` (exclusive end of the samples
-        it covers) and ``r``.
-    n_positive, n_negative : int
-        Correlations above and below zero.
+        end is exclusive, ``start_s + slope_window_s``), ``therapist_slope`` and
+        ``client_slope`` (µS/s; NaN when the window misses a sample).
     """
 
-    sci: float
     slopes: pd.DataFrame
-    correlations: pd.DataFrame
-    n_positive: int
-    n_negative: int
+
+    @property
+    def sci(self) -> float:
+        """The index (NaN when undefined)."""
+        return float(self["sci"])
+
+    @property
+    def n_positive(self) -> int:
+        return int(self["n_positive"])
+
+    @property
+    def n_negative(self) -> int:
+        return int(self["n_negative"])
 
 
 def _series(values: object, name: str) -> np.ndarray:
@@ -176,9 +188,11 @@ def marci_sci(
     Returns
     -------
     MarciResult
-        ``sci``, ``slopes`` (``start_s``, ``end_s``, ``therapist_slope``, ``client_slope``),
-        ``correlations`` (``start_s``, ``end_s``, ``r``), ``n_positive``, ``n_negative``.
-        Times are seconds from the first sample.
+        ``.table`` (one row per correlation window: ``start_s``, ``end_s``, ``r``),
+        ``.summary`` (one row: ``sci``, ``n_windows``, ``n_defined``, ``n_positive``,
+        ``n_negative``), ``.method`` (:func:`marci_sci_method` of these parameters) and
+        ``.slopes`` (``start_s``, ``end_s``, ``therapist_slope``, ``client_slope``); ``.sci``
+        is the index. Times are seconds from the first sample.
 
     Raises
     ------
@@ -200,7 +214,7 @@ def marci_sci(
     >>> rng = np.random.default_rng(1)        # 10 min at 4 Hz: a shared drift plus each one's own
     >>> shared, own_t, own_c = np.cumsum(rng.standard_normal((3, 2400)) * 0.01, axis=1)
     >>> res = marci_sci(5 + shared + own_t, 3 + shared + own_c, sampling_rate=4)
-    >>> round(res.sci, 2), res.n_positive, res.n_negative, len(res.correlations)
+    >>> round(res.sci, 2), res["n_positive"], res["n_negative"], res["n_windows"]
     (2.75, 510, 72, 582)
     """
     x = _series(therapist_eda, "therapist_eda")
@@ -265,7 +279,25 @@ def marci_sci(
     finite = r[np.isfinite(r)]
     n_pos = int(np.count_nonzero(finite > 0))
     n_neg = int(np.count_nonzero(finite < 0))
-    result = {"slopes": slopes, "correlations": correlations, "n_positive": n_pos}
+    method = marci_sci_method(
+        slope_window_s=slope_window_s,
+        slope_step_s=slope_step_s,
+        corr_window_s=corr_window_s,
+        corr_step_s=corr_step_s,
+        slope_method=slope_method,
+        min_windows=min_windows,
+    )
+
+    def result(sci: float) -> MarciResult:
+        summary = one_row(
+            sci=sci,
+            n_windows=int(n_corr),
+            n_defined=int(finite.size),
+            n_positive=n_pos,
+            n_negative=n_neg,
+        )
+        return MarciResult(table=correlations, summary=summary, method=method, slopes=slopes)
+
     reason = None
     need = ((c - 1) * s + w) / rate
     for who, v in (("therapist", x), ("client", y)):
@@ -289,9 +321,8 @@ def marci_sci(
         reason = "no correlation window is positive, so the logarithm is undefined"
     if reason is not None:
         warnings.warn(f"SCI is NaN: {reason}", AttunementWarning, stacklevel=2)
-        return MarciResult(nan, n_negative=n_neg, **result)
-    sci = math.log(float(finite[finite > 0].sum()) / abs(float(finite[finite < 0].sum())))
-    return MarciResult(sci, n_negative=n_neg, **result)
+        return result(nan)
+    return result(math.log(float(finite[finite > 0].sum()) / abs(float(finite[finite < 0].sum()))))
 
 
 def marci_sci_method(
@@ -302,7 +333,7 @@ def marci_sci_method(
     corr_step_s: float = 1.0,
     slope_method: str = "mean_difference",
     min_windows: int = 10,
-) -> dict[str, Any]:
+) -> Method:
     """The methods-paragraph entry of :func:`marci_sci` run with these parameters.
 
     Parameters
@@ -312,7 +343,7 @@ def marci_sci_method(
 
     Returns
     -------
-    dict
+    Method
         ``name`` ('marci_sci'), ``description`` (written from the parameters), ``parameters``
         (the six above) and ``citation``.
 
@@ -340,9 +371,9 @@ def marci_sci_method(
         "slope_method": slope_method,
         "min_windows": int(min_windows),
     }
-    return {
-        "name": "marci_sci",
-        "description": (
+    return Method(
+        name="marci_sci",
+        description=(
             "Skin-conductance concordance was computed as in Marci et al. (2007): the average "
             f"slope of each person's skin conductance, as the {SLOPE_METHODS[slope_method]}, "
             f"in {p['slope_window_s']:g} s windows moved by {p['slope_step_s']:g} s, the Pearson "
@@ -351,10 +382,10 @@ def marci_sci_method(
             "|sum of negative correlations|), left undefined with fewer than "
             f"{p['min_windows']} defined correlations."
         ),
-        "parameters": p,
-        "citation": (
+        parameters=p,
+        citation=(
             "Marci, C. D., Ham, J., Moran, E., & Orr, S. P. (2007). Physiologic correlates of "
             "perceived therapist empathy and social-emotional process during psychotherapy. The "
             "Journal of Nervous and Mental Disease, 195(2), 103-111."
         ),
-    }
+    )

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.synchrony import surrogates
+from attunement.synchrony.result import MeasurementResult, Method, one_row
 
 __all__ = [
     "HEADLINES",
@@ -210,88 +210,69 @@ def prepare_series(
     return np.where(finite, np.asarray(filtered, dtype=float), np.nan)
 
 
-@dataclass(frozen=True)
-class HeadlineTest:
+@dataclass(frozen=True, slots=True, eq=False)
+class HeadlineTest(MeasurementResult):
     """Result of :func:`headline_test`.
 
     Attributes
     ----------
+    table : pandas.DataFrame
+        Per window (the rolling plot): ``start_s``, ``end_s``, ``observed``,
+        ``surrogate_low``, ``surrogate_median``, ``surrogate_high`` (the test's table).
+    summary : pandas.DataFrame
+        One row: ``kind``, ``figure``, ``surrogate_mean``, ``surrogate_sd``, ``effect_size``,
+        ``p_value``, ``n_surrogates``, ``n_windows``, ``min_windows``, ``chance_test``; the
+        chance figures are NaN (``effect_size`` and ``p_value`` None) when not testable.
+    method : Method
+        The methods-paragraph entry, written from what ran (:func:`headline_method`).
     spec : HeadlineSpec
     test : attunement.synchrony.surrogates.SurrogateTest
-        The circular-shift test of the prepared series (its ``band`` is the rolling plot).
+        The circular-shift test of the prepared series.
     n_windows : int
         Windows with a defined figure.
     reason : str or None
         Why the chance test is not reported ("40 windows; at least 57 needed"); None when it is.
-    method : dict
-        The methods-paragraph entry, written from what ran (:func:`headline_method`).
     """
 
     spec: HeadlineSpec
     test: surrogates.SurrogateTest
     n_windows: int
     reason: str | None
-    method: dict[str, Any]
 
     @property
     def value(self) -> float:
         """The headline figure (NaN when no window is defined)."""
-        return float(self.test.summary.observed)
+        return float(self.test["observed"])
 
     @property
     def p_value(self) -> float | None:
         """One-sided p-value against the circular shifts; None when not testable."""
-        return None if self.reason else _finite(self.test.summary.p_value)
+        return None if self.reason else _finite(self.test["p_value"])
 
     @property
     def effect_size(self) -> float | None:
         """(figure - surrogate mean) / surrogate SD; None when not testable."""
-        return None if self.reason else _finite(self.test.summary.effect_size)
+        return None if self.reason else _finite(self.test["effect_size"])
 
     @property
     def chance_test(self) -> str:
         """Which chance test was used and whether it applies, in words."""
-        if self.reason:
-            return f"not testable: {self.reason}"
-        n = self.test.parameters["n_surrogates"]
-        if self.test.method == "circular_shift":
-            shift = self.test.parameters["min_shift_s"]
-            return f"circular shifts of at least {shift:g} s, {n} surrogates"
-        return f"{self.test.method.replace('_', ' ')} ({n} surrogates)"
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """Per window: ``start_s``, ``end_s``, ``observed``, ``surrogate_low``,
-        ``surrogate_median``, ``surrogate_high``."""
-        return self.test.band
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """One row: ``kind``, ``figure``, ``surrogate_mean``, ``surrogate_sd``,
-        ``effect_size``, ``p_value``, ``n_surrogates``, ``n_windows``, ``min_windows``,
-        ``chance_test``."""
-        s = self.test.summary
-        testable = self.reason is None
-        return pd.DataFrame(
-            [
-                {
-                    "kind": self.spec.kind,
-                    "figure": self.value,
-                    "surrogate_mean": float(s.surrogate_mean) if testable else math.nan,
-                    "surrogate_sd": float(s.surrogate_sd) if testable else math.nan,
-                    "effect_size": self.effect_size,
-                    "p_value": self.p_value,
-                    "n_surrogates": int(s.n_surrogates),
-                    "n_windows": self.n_windows,
-                    "min_windows": self.spec.min_windows,
-                    "chance_test": self.chance_test,
-                }
-            ]
-        )
+        return str(self["chance_test"])
 
     @property
     def notes(self) -> tuple[str, ...]:
         return self.test.notes
+
+
+def _chance_test(test: surrogates.SurrogateTest, reason: str | None) -> str:
+    """Which chance test was used and whether it applies, in words."""
+    if reason:
+        return f"not testable: {reason}"
+    n = test.parameters["n_surrogates"]
+    if test.surrogate_method == "circular_shift":
+        shift = test.parameters["min_shift_s"]
+        return f"circular shifts of at least {shift:g} s, {n} surrogates"
+    return f"{test.surrogate_method.replace('_', ' ')} ({n} surrogates)"
 
 
 def _finite(x: Any) -> float | None:
@@ -336,6 +317,12 @@ def headline_test(
     Returns
     -------
     HeadlineTest
+        ``.table`` (per window: ``start_s``, ``end_s``, ``observed``, ``surrogate_low``,
+        ``surrogate_median``, ``surrogate_high``), ``.summary`` (one row: ``kind``,
+        ``figure``, ``surrogate_mean``, ``surrogate_sd``, ``effect_size``, ``p_value``,
+        ``n_surrogates``, ``n_windows``, ``min_windows``, ``chance_test``), ``.method``
+        (:func:`headline_method`), ``.test``, ``.reason``, ``.value``, ``.p_value``,
+        ``.effect_size``.
 
     Raises
     ------
@@ -375,23 +362,51 @@ def headline_test(
             seed=seed,
             min_shift_s=spec.min_shift_s if method == "circular_shift" else None,
         )
-    n_windows = int(np.isfinite(test.band["observed"].to_numpy(dtype=float)).sum())
+    n_windows = int(np.isfinite(test.table["observed"].to_numpy(dtype=float)).sum())
     reason = None
     if n_windows < spec.min_windows:
         reason = f"{n_windows} windows; at least {spec.min_windows} needed"
+    testable = reason is None
+    chance = test.chance
+    summary = one_row(
+        kind=spec.kind,
+        figure=float(chance.observed),
+        surrogate_mean=float(chance.surrogate_mean) if testable else math.nan,
+        surrogate_sd=float(chance.surrogate_sd) if testable else math.nan,
+        effect_size=_finite(chance.effect_size) if testable else None,
+        p_value=_finite(chance.p_value) if testable else None,
+        n_surrogates=int(chance.n_surrogates),
+        n_windows=n_windows,
+        min_windows=spec.min_windows,
+        chance_test=_chance_test(test, reason),
+    )
     return HeadlineTest(
-        spec,
-        test,
-        n_windows,
-        reason,
-        headline_method(kind=kind, n_surrogates=n_surrogates, seed=seed, method=method),
+        table=test.table,
+        summary=summary,
+        method=headline_method(kind=kind, n_surrogates=n_surrogates, seed=seed, method=method),
+        spec=spec,
+        test=test,
+        n_windows=n_windows,
+        reason=reason,
     )
 
 
 def headline_method(
     *, kind: str, n_surrogates: int = 1000, seed: int = 0, method: str = "circular_shift"
-) -> dict[str, Any]:
+) -> Method:
     """The methods-paragraph entry of :func:`headline_test` run with these parameters.
+
+    Parameters
+    ----------
+    kind, n_surrogates, seed, method
+        As given to :func:`headline_test`.
+
+    Returns
+    -------
+    Method
+        ``name`` ('eda_headline_synchrony' or 'hr_headline_synchrony'), ``description``
+        (written from the headline's settings and these parameters), ``parameters`` and
+        ``citation``.
 
     Examples
     --------
@@ -417,10 +432,10 @@ def headline_method(
         "realistic autocorrelation this test's false-positive rate was 4-6% at alpha 0.05 from "
         f"that length on (docs/synchrony.md)."
     )
-    return {
-        "name": f"{kind}_headline_synchrony",
-        "description": description,
-        "parameters": {
+    return Method(
+        name=f"{kind}_headline_synchrony",
+        description=description,
+        parameters={
             "preparation": spec.preparation,
             "window_s": spec.window_s,
             "step_s": spec.step_s,
@@ -429,5 +444,5 @@ def headline_method(
             "min_windows": spec.min_windows,
             **test["parameters"],
         },
-        "citation": test["citation"],
-    }
+        citation=test["citation"],
+    )

@@ -18,14 +18,38 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.synchrony._kernel import _finite_mean
+from attunement.synchrony.result import MeasurementResult, Method, one_row
+from attunement.synchrony.wclc import WCLCResult
 
-__all__ = ["peak_picking", "peak_picking_method"]
+__all__ = ["PeakResult", "peak_picking", "peak_picking_method"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PeakResult(MeasurementResult):
+    """Result of :func:`peak_picking`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per window: ``start_s`` (NaN when the input gave no window starts),
+        ``peak_r`` (the value at the peak, in the matrix's unit: r, or Fisher z when the
+        correlations were transformed) and ``peak_lag_s`` (its lag in seconds; positive: the
+        client follows the therapist). Both NaN for a window without a peak.
+    summary : pandas.DataFrame
+        One row: ``n_windows``, ``n_peaks`` (windows with a peak), ``median_peak_lag_s`` and
+        ``mean_peak_r`` (over the windows with a peak; NaN without any).
+    method : Method
+        :func:`peak_picking_method` of the parameters that ran.
+    """
+
 
 #: Columns of a lag matrix that are not lags.
 _NOT_LAGS = frozenset({"start_s", "end_s", "mid_s", "window"})
@@ -48,9 +72,10 @@ def _lag_matrix(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows x lags values, sorted lags (s) and window starts (s) from a WCLC-like input.
 
-    Accepts a result with a ``.matrix`` attribute (as :func:`attunement.synchrony.wclc.wclc`
-    returns), a DataFrame with an optional ``start_s`` column and one column per lag (labels
-    that are numbers of seconds, or text such as ``'lag-5'``), or a 2-D array with ``lags_s``.
+    Accepts a :class:`~attunement.synchrony.wclc.WCLCResult` (its ``.values``, ``.lags_s`` and
+    window starts), a DataFrame with an optional ``start_s`` column and one column per lag
+    (labels that are numbers of seconds, or text such as ``'lag-5'`` or ``'lag_-5.0'``), or a
+    2-D array with ``lags_s``.
 
     Raises
     ------
@@ -58,8 +83,15 @@ def _lag_matrix(
         For another type, a column that is not a lag, no or duplicate lags, or an array whose
         width differs from ``lags_s``.
     """
-    if hasattr(matrix, "matrix") and isinstance(matrix.matrix, pd.DataFrame):
-        matrix = matrix.matrix
+    if isinstance(matrix, WCLCResult):
+        if lags_s is not None:
+            raise InputError(
+                "lags_s is given with a WCLC result; expected the lags it holds",
+                field="lags_s",
+            )
+        lags_s = matrix.lags_s
+        start_s = matrix.windows["start_s"].to_numpy(dtype=float)
+        matrix = matrix.values
     if isinstance(matrix, pd.DataFrame):
         if lags_s is not None:
             raise InputError(
@@ -181,15 +213,16 @@ def peak_picking(
     search_lag_s: float | None = None,
     min_size: int = 2,
     span_s: float = 2.0,
-) -> pd.DataFrame:
+) -> PeakResult:
     """Per window, the local maximum of the cross-correlation function closest to lag 0.
 
     Parameters
     ----------
     matrix : WCLCResult, pandas.DataFrame or 2-D array
         Windowed cross-lagged correlations: a result of
-        :func:`attunement.synchrony.wclc.wclc`, its ``.matrix`` (``start_s`` and one column per
-        lag in seconds), or an array of windows x lags with ``lags_s``.
+        :func:`attunement.synchrony.wclc.wclc`, a DataFrame (``start_s`` and one column per
+        lag in seconds, labelled by the number or as ``'lag_-5.0'``), or an array of windows x
+        lags with ``lags_s``.
     lags_s : array of float, optional
         The lag (s) of each column; only for an array.
     start_s : array of float, optional
@@ -209,11 +242,13 @@ def peak_picking(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per window: ``start_s``, ``peak_r`` (the value at the peak, in the matrix's
-        unit: r, or Fisher z when the correlations were transformed) and ``peak_lag_s`` (its
-        lag in seconds; positive: the client follows the therapist). Both NaN for a window
-        without a peak. Of two peaks equally close to 0, the higher is taken.
+    PeakResult
+        ``.table``: one row per window, ``start_s``, ``peak_r`` (the value at the peak, in the
+        matrix's unit: r, or Fisher z when the correlations were transformed) and
+        ``peak_lag_s`` (its lag in seconds; positive: the client follows the therapist), both
+        NaN for a window without a peak; of two peaks equally close to 0, the higher is taken.
+        ``.summary``: one row, ``n_windows``, ``n_peaks``, ``median_peak_lag_s``,
+        ``mean_peak_r``. ``.method``: :func:`peak_picking_method` of these parameters.
 
     Raises
     ------
@@ -237,8 +272,11 @@ def peak_picking(
     --------
     >>> lags = np.arange(-3, 4) * 1.0
     >>> m = np.array([[0.1, 0.5, 0.2, 0.1, 0.3, 0.6, 0.4]])   # peaks at -2 s and +2 s
-    >>> peak_picking(m, lags_s=lags, min_size=1).to_dict("records")
+    >>> res = peak_picking(m, lags_s=lags, min_size=1)
+    >>> res.table.to_dict("records")
     [{'start_s': nan, 'peak_r': 0.6, 'peak_lag_s': 2.0}]
+    >>> res["n_peaks"], res.method["parameters"]["min_size"]
+    (1, 1)
     """
     if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)) or min_size < 1:
         raise InputError(f"is {min_size!r}; expected a positive whole number", field="min_size")
@@ -279,7 +317,15 @@ def peak_picking(
             AttunementWarning,
             stacklevel=2,
         )
-    return pd.DataFrame({"start_s": starts, "peak_r": peak_r, "peak_lag_s": peak_lag})
+    table = pd.DataFrame({"start_s": starts, "peak_r": peak_r, "peak_lag_s": peak_lag})
+    summary = one_row(
+        n_windows=int(values.shape[0]),
+        n_peaks=int(np.count_nonzero(found)),
+        median_peak_lag_s=float(np.median(peak_lag[found])) if found.any() else float("nan"),
+        mean_peak_r=float(_finite_mean(peak_r)),
+    )
+    method = peak_picking_method(span_s=span_s, min_size=min_size, search_lag_s=search_lag_s)
+    return PeakResult(table=table, summary=summary, method=method)
 
 
 _BOKER_2002 = (
@@ -302,7 +348,7 @@ def _peak_rule(*, span_s: float, min_size: int, search_lag_s: float | None) -> s
 
 def peak_picking_method(
     *, span_s: float = 2.0, min_size: int = 2, search_lag_s: float | None = None
-) -> dict[str, Any]:
+) -> Method:
     """The methods-paragraph entry of :func:`peak_picking` run with these parameters.
 
     Parameters
@@ -312,7 +358,7 @@ def peak_picking_method(
 
     Returns
     -------
-    dict
+    Method
         ``name`` ('peak_picking'), ``description`` (written from the parameters),
         ``parameters`` (``span_s``, ``min_size``, ``search_lag_s``) and ``citation``.
 
@@ -321,18 +367,18 @@ def peak_picking_method(
     >>> peak_picking_method(min_size=3)["parameters"]
     {'span_s': 2.0, 'min_size': 3, 'search_lag_s': None}
     """
-    return {
-        "name": "peak_picking",
-        "description": (
+    return Method(
+        name="peak_picking",
+        description=(
             "In each window, the peak of the cross-correlation function closest to lag 0 was "
             f"picked (Boker et al., 2002): "
             f"{_peak_rule(span_s=span_s, min_size=min_size, search_lag_s=search_lag_s)}; "
             "windows without such a peak were left undefined."
         ),
-        "parameters": {
+        parameters={
             "span_s": float(span_s),
             "min_size": int(min_size),
             "search_lag_s": None if search_lag_s is None else float(search_lag_s),
         },
-        "citation": _BOKER_2002,
-    }
+        citation=_BOKER_2002,
+    )

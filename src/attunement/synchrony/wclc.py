@@ -31,26 +31,160 @@ against many client series (surrogates) at once.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
 from attunement.synchrony._kernel import MIN_PAIRS as MIN_PAIRS  # re-export: public name here
 from attunement.synchrony._kernel import (
     Z_BOUND,
-    WCLCResult,
     _BatchKernel,
-    _compute,
+    _finite_mean,
     _one_blas_thread,
+    _pair_matrix,
+    _Plan,
     _plan,
     _series,
     _stack,
     _transform,
+    _Undefined,
     _undefined_message,
 )
+from attunement.synchrony.result import MeasurementResult, Method, one_row
 
 __all__ = ["WCLCResult", "wclc", "wclc_batch", "wclc_method"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WCLCResult(MeasurementResult):
+    """Result of :func:`wclc`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per window and lag (long): ``window`` (0-based), ``start_s`` (window start,
+        seconds from the first sample), ``end_s`` (``start_s + window_s``), ``lag_s`` (the lag
+        in seconds; positive: the client follows the therapist) and ``value`` (r, or Fisher z,
+        optionally absolute, as the method says; NaN where undefined).
+    summary : pandas.DataFrame
+        One row: ``grand_average`` (mean of all defined cells, rMEA's ``grandAver``),
+        ``n_windows``, ``n_lags`` and ``n_undefined`` (cells left NaN).
+    method : Method
+        :func:`wclc_method` of the parameters that ran.
+    windows : pandas.DataFrame
+        One row per window: ``start_s``, ``end_s``, ``lag_zero`` (the lag-0 cell),
+        ``all_lags`` (mean over lags), ``therapist_leads`` (mean over positive lags, where the
+        client follows; rMEA's ``s1_lead``), ``client_leads`` (mean over negative lags;
+        rMEA's ``s2_lead``) and ``best_lag_s`` (lag of the first maximum of the row). Means
+        are over the defined cells; NaN where none is defined.
+    values : numpy.ndarray
+        The cells as an (n_windows, n_lags) array, the lags in the order of :attr:`lags_s`.
+    lags_s : numpy.ndarray
+        The lags in seconds, ascending.
+    sampling_rate : float
+        Hz.
+    """
+
+    windows: pd.DataFrame
+    values: np.ndarray
+    lags_s: np.ndarray
+    sampling_rate: float
+
+    @property
+    def grand_average(self) -> float:
+        """Mean of all defined cells (NaN when none is defined)."""
+        return float(self["grand_average"])
+
+    @property
+    def window_s(self) -> float:
+        return float(self.method.parameters["window_s"])
+
+    @property
+    def lag_s(self) -> float:
+        return float(self.method.parameters["lag_s"])
+
+    @property
+    def step_s(self) -> float:
+        return float(self.method.parameters["step_s"])
+
+    @property
+    def fisher_z(self) -> bool:
+        return bool(self.method.parameters["fisher_z"])
+
+    @property
+    def absolute(self) -> bool:
+        return bool(self.method.parameters["absolute"])
+
+    @property
+    def parameters(self) -> dict[str, float | bool]:
+        """``sampling_rate``, ``window_s``, ``lag_s``, ``step_s``, ``fisher_z``, ``absolute``."""
+        return {"sampling_rate": self.sampling_rate, **self.method.parameters}
+
+
+def _result(z: np.ndarray, plan: _Plan, fisher_z: bool, absolute: bool) -> WCLCResult:
+    lag = plan.lag
+    lags_s = plan.lags_s
+    start_s = plan.starts / plan.sampling_rate
+    end_s = start_s + plan.win / plan.sampling_rate
+    defined = ~np.isnan(z).all(axis=1)
+    best = np.where(defined, lags_s[np.argmax(np.where(np.isnan(z), -np.inf, z), axis=1)], np.nan)
+    nan_col = np.full(plan.n_windows, np.nan)
+    windows = pd.DataFrame(
+        {
+            "start_s": start_s,
+            "end_s": end_s,
+            "lag_zero": z[:, lag],
+            "all_lags": _finite_mean(z, axis=1),
+            "therapist_leads": _finite_mean(z[:, lag + 1 :], axis=1) if lag else nan_col,
+            "client_leads": _finite_mean(z[:, :lag], axis=1) if lag else nan_col,
+            "best_lag_s": best,
+        }
+    )
+    n_lags = lags_s.size
+    table = pd.DataFrame(
+        {
+            "window": np.repeat(np.arange(plan.n_windows), n_lags),
+            "start_s": np.repeat(start_s, n_lags),
+            "end_s": np.repeat(end_s, n_lags),
+            "lag_s": np.tile(lags_s, plan.n_windows),
+            "value": z.ravel(),
+        }
+    )
+    summary = one_row(
+        grand_average=float(_finite_mean(z)),
+        n_windows=int(plan.n_windows),
+        n_lags=int(n_lags),
+        n_undefined=int(np.isnan(z).sum()),
+    )
+    method = wclc_method(
+        window_s=plan.window_s,
+        lag_s=plan.lag_s,
+        step_s=plan.step_s,
+        fisher_z=fisher_z,
+        absolute=absolute,
+    )
+    return WCLCResult(
+        table=table,
+        summary=summary,
+        method=method,
+        windows=windows,
+        # Column-major, lag by lag: the order in which the figures computed from it have
+        # always been summed (it fixes their last bits).
+        values=np.asfortranarray(z),
+        lags_s=lags_s,
+        sampling_rate=plan.sampling_rate,
+    )
+
+
+def _compute(
+    x: np.ndarray, y: np.ndarray, plan: _Plan, *, fisher_z: bool, absolute: bool
+) -> tuple[WCLCResult, _Undefined]:
+    """:func:`wclc` on validated input, without warning."""
+    r, undefined = _pair_matrix(x, y, plan)
+    z = _transform(r, fisher_z=fisher_z, absolute=absolute)
+    return _result(z, plan, fisher_z, absolute), undefined
 
 
 def wclc(
@@ -88,9 +222,12 @@ def wclc(
     Returns
     -------
     WCLCResult
-        ``.matrix`` (``start_s`` then one column per lag in seconds), ``.summary`` (``start_s``,
-        ``end_s``, ``lag_zero``, ``all_lags``, ``therapist_leads``, ``client_leads``,
-        ``best_lag_s``), ``.grand_average`` and ``.lags_s``.
+        ``.table`` (one row per window and lag: ``window``, ``start_s``, ``end_s``, ``lag_s``,
+        ``value``), ``.summary`` (one row: ``grand_average``, ``n_windows``, ``n_lags``,
+        ``n_undefined``), ``.method`` (:func:`wclc_method` of these parameters),
+        ``.windows`` (one row per window: ``start_s``, ``end_s``, ``lag_zero``, ``all_lags``,
+        ``therapist_leads``, ``client_leads``, ``best_lag_s``), ``.values`` (windows x lags)
+        and ``.lags_s``.
 
     Raises
     ------
@@ -128,9 +265,11 @@ def wclc(
     >>> t = rng.standard_normal(120)
     >>> c = np.r_[np.zeros(2), t[:-2]] + 0.1 * rng.standard_normal(120)  # follows by 2 s
     >>> res = wclc(t, c, sampling_rate=1.0, window_s=30, lag_s=5, step_s=10)
-    >>> res.matrix.columns[:3].tolist()
-    ['start_s', -5.0, -4.0]
-    >>> res.summary["best_lag_s"].tolist()
+    >>> res.table.columns.tolist()
+    ['window', 'start_s', 'end_s', 'lag_s', 'value']
+    >>> res["n_windows"], res["n_lags"], res.values.shape
+    (9, 11, (9, 11))
+    >>> res.windows["best_lag_s"].tolist()
     [2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
     """
     x = _series(therapist, "therapist")
@@ -151,7 +290,7 @@ def wclc(
 
 def wclc_method(
     *, window_s: float, lag_s: float, step_s: float, fisher_z: bool = True, absolute: bool = False
-) -> dict[str, Any]:
+) -> Method:
     """The methods-paragraph entry of :func:`wclc` run with these parameters.
 
     Parameters
@@ -163,7 +302,7 @@ def wclc_method(
 
     Returns
     -------
-    dict
+    Method
         ``name`` ('windowed_cross_lagged_correlation'), ``description`` (sentences for a methods
         paragraph, written from the parameters), ``parameters`` (``window_s``, ``lag_s``,
         ``step_s``, ``fisher_z``, ``absolute``) and ``citation``.
@@ -182,9 +321,9 @@ def wclc_method(
     )
     if absolute:
         transform += " and taken as absolute values" if fisher_z else ", taken as absolute values"
-    return {
-        "name": "windowed_cross_lagged_correlation",
-        "description": (
+    return Method(
+        name="windowed_cross_lagged_correlation",
+        description=(
             "Synchrony was computed as windowed cross-lagged correlation (Boker et al., 2002) "
             "with the semantics of rMEA's MEAccf (Kleinbub & Ramseyer, 2021): Pearson "
             f"correlations between the two series in windows of {window_s:g} s stepped by "
@@ -192,21 +331,21 @@ def wclc_method(
             "windows with more than half of either series missing were left undefined"
             f"{transform}."
         ),
-        "parameters": {
+        parameters={
             "window_s": window_s,
             "lag_s": lag_s,
             "step_s": step_s,
             "fisher_z": bool(fisher_z),
             "absolute": bool(absolute),
         },
-        "citation": (
+        citation=(
             "Boker, S. M., Xu, M., Rotondo, J. L., & King, K. (2002). Windowed cross-correlation "
             "and peak picking for the analysis of variability in the association between "
             "behavioral time series. Psychological Methods, 7(3), 338-355. Kleinbub, J. R., & "
             "Ramseyer, F. T. (2021). rMEA: An R package to assess nonverbal synchronization in "
             "motion energy analysis time-series. Psychotherapy Research, 31(6), 817-830."
         ),
-    }
+    )
 
 
 def wclc_batch(

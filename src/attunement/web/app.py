@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swept = store.sweep_orphans()
         if swept:
             logger.info("removed %d files left by an interrupted upload or analysis", swept)
-        app.state.jobs = JobRunner(store, workers=settings.analysis_workers)
+        app.state.jobs = JobRunner(store, workers=settings.analysis_workers, coder=settings.coder)
         resumed = app.state.jobs.resume()
         if resumed:
             logger.info("resumed %d analyses left unfinished", resumed)

@@ -12,7 +12,8 @@ from fastapi.templating import Jinja2Templates
 
 from attunement import __version__
 from attunement.ratings import Questionnaire, available_questionnaires
-from attunement.store.repo import Store, Viewer
+from attunement.store.repo import Store
+from attunement.store.views import Viewer
 from attunement.web.security import SESSION_COOKIE, check_csrf, csrf_token
 from attunement.web.settings import Settings
 

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
 
-from attunement.analysis import analyze_session
+from attunement.analysis import AnalysisConfig, analyze_session
 from attunement.errors import AttunementError, InputError
 from attunement.io._common import InMemoryFile
 from attunement.io.manifest import Manifest, TranscriptEntry, WearableEntry, parse_start
@@ -84,8 +84,9 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def analyse(store: Store, session_pk: int, public_id: str) -> None:
-    """Run one session's analysis and keep its outputs; failures are recorded, not raised."""
+def analyse(store: Store, session_pk: int, public_id: str, *, coder: str | None = None) -> None:
+    """Run one session's analysis and keep its outputs; failures are recorded, not raised.
+    ``coder`` is the utterance coder (:func:`attunement.coding.resolve_coder`'s spec)."""
     try:
         store.set_progress(session_pk, status="running", progress=5, stage="reading the files")
         files = store.job_files(session_pk)
@@ -93,7 +94,7 @@ def analyse(store: Store, session_pk: int, public_id: str) -> None:
         try:
             session = session_from_manifest(_manifest(public_id, files, roles))
             store.set_progress(session_pk, status="running", progress=25, stage="measuring")
-            results = analyze_session(session)
+            results = analyze_session(session, AnalysisConfig(coder=coder))
             store.set_progress(
                 session_pk, status="running", progress=85, stage="writing the report"
             )
@@ -131,13 +132,14 @@ def analyse(store: Store, session_pk: int, public_id: str) -> None:
 class JobRunner:
     """A small pool of background threads running :func:`analyse`."""
 
-    def __init__(self, store: Store, *, workers: int = 1) -> None:
+    def __init__(self, store: Store, *, workers: int = 1, coder: str | None = None) -> None:
         self.store = store
+        self.coder = coder
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="attunement-job")
         self.futures: dict[int, Future] = {}
 
     def submit(self, session_pk: int, public_id: str) -> Future:
-        future = self.pool.submit(analyse, self.store, session_pk, public_id)
+        future = self.pool.submit(analyse, self.store, session_pk, public_id, coder=self.coder)
         self.futures[session_pk] = future
         return future
 

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     questionnaire_dir: Path | None = None
     #: The address that feedback links and QR codes point to (default: the request's own).
     public_url: str | None = None
+    #: The utterance coder of every analysis: 'transformer' (default), 'ngram' or a folder
+    #: written by ``attunement train`` (``ATTUNEMENT_CODER``, read here and nowhere deeper).
+    coder: str | None = None
 
     def database_url_or_default(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'attunement.db'}"

@@ -7,62 +7,75 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from attunement import metrics as m
 from attunement.report.csvsafe import safe_csv
-from attunement.report.html import METRIC_INFO, format_metric, plot_data_block
+from attunement.report.html import format_metric, metric_format, plot_data_block
 
 __all__ = ["BESIDE_METRICS", "TREND_METRICS", "beside", "plot_block", "trend_csv", "trend_figures"]
 
 #: Measurements shown beside what each person felt, in this order (when present).
-BESIDE_METRICS: tuple[str, ...] = (
-    "empathy_emotional_reactions",
-    "empathy_interpretations",
-    "empathy_explorations",
-    "reflection_to_question_ratio",
-    "percent_complex_reflections",
-    "percent_open_questions",
-    "change_talk_share",
-    "mi_quality_score",
-    "eda_synchrony",
-    "hr_synchrony",
-    "vocal_f0_synchrony",
-    "vocal_intensity_synchrony",
-    "language_style_matching",
-    "therapist_talk_share",
+BESIDE_METRICS: tuple[str, ...] = tuple(
+    metric.name
+    for metric in (
+        m.EMPATHY_EMOTIONAL_REACTIONS,
+        m.EMPATHY_INTERPRETATIONS,
+        m.EMPATHY_EXPLORATIONS,
+        m.REFLECTION_TO_QUESTION_RATIO,
+        m.PERCENT_COMPLEX_REFLECTIONS,
+        m.PERCENT_OPEN_QUESTIONS,
+        m.CHANGE_TALK_SHARE,
+        m.MI_QUALITY_SCORE,
+        m.EDA_SYNCHRONY,
+        m.HR_SYNCHRONY,
+        m.VOCAL_F0_SYNCHRONY,
+        m.VOCAL_INTENSITY_SYNCHRONY,
+        m.LANGUAGE_STYLE_MATCHING,
+        m.THERAPIST_TALK_SHARE,
+    )
 )
 
 #: Trend plots: title -> metric or feedback columns drawn in it.
 TREND_METRICS: dict[str, tuple[str, ...]] = {
-    "Empathy (EPITOME score, 0-2)": (
-        "empathy_emotional_reactions",
-        "empathy_interpretations",
-        "empathy_explorations",
-    ),
-    "Reflections per question (MITI: fair 1, good 2)": ("reflection_to_question_ratio",),
-    "Complex reflections and open questions (%)": (
-        "percent_complex_reflections",
-        "percent_open_questions",
-    ),
-    "Resonance": (
-        "eda_synchrony",
-        "hr_synchrony",
-        "vocal_f0_synchrony",
-        "vocal_intensity_synchrony",
-        "language_style_matching",
-    ),
-    "How the client felt (0-10)": (
-        "client_session_heard",
-        "client_session_understood",
-        "client_session_moved",
-        "client_session_safe",
-    ),
-    "Symptoms (PHQ-9, GAD-7)": ("phq9_total", "gad7_total"),
-    "How the therapist felt (0-10)": ("therapist_reflection_present", "therapist_reflection_moved"),
+    title: tuple(metric.name for metric in group)
+    for title, group in {
+        "Empathy (EPITOME score, 0-2)": (
+            m.EMPATHY_EMOTIONAL_REACTIONS,
+            m.EMPATHY_INTERPRETATIONS,
+            m.EMPATHY_EXPLORATIONS,
+        ),
+        "Reflections per question (MITI: fair 1, good 2)": (m.REFLECTION_TO_QUESTION_RATIO,),
+        "Complex reflections and open questions (%)": (
+            m.PERCENT_COMPLEX_REFLECTIONS,
+            m.PERCENT_OPEN_QUESTIONS,
+        ),
+        "Resonance": (
+            m.EDA_SYNCHRONY,
+            m.HR_SYNCHRONY,
+            m.VOCAL_F0_SYNCHRONY,
+            m.VOCAL_INTENSITY_SYNCHRONY,
+            m.LANGUAGE_STYLE_MATCHING,
+        ),
+        "How the client felt (0-10)": (
+            m.CLIENT_SESSION_HEARD,
+            m.CLIENT_SESSION_UNDERSTOOD,
+            m.CLIENT_SESSION_MOVED,
+            m.CLIENT_SESSION_SAFE,
+        ),
+        "Symptoms (PHQ-9, GAD-7)": (m.PHQ9_TOTAL, m.GAD7_TOTAL),
+        "How the therapist felt (0-10)": (
+            m.THERAPIST_REFLECTION_PRESENT,
+            m.THERAPIST_REFLECTION_MOVED,
+        ),
+    }.items()
 }
 
 
 def _label(name: str) -> str:
-    info = METRIC_INFO.get(name)
-    return info[0] if info else name.replace("_", " ")
+    """The label of a metric the report shows as a card; other names as they are, spaced."""
+    metric = m.METRICS.get(name)
+    if metric is None or metric.section is None:
+        return name.replace("_", " ")
+    return metric.label
 
 
 def plot_block(figure: Mapping[str, Any], element_id: str) -> str:
@@ -76,9 +89,13 @@ def beside(metrics: Mapping[str, float | None], feedback: Sequence[Mapping[str, 
     measured = []
     for name in BESIDE_METRICS:
         if name in metrics and metrics[name] is not None:
-            info = METRIC_INFO.get(name, (name, "float2", ""))
+            metric = m.METRICS[name]
             measured.append(
-                {"name": name, "label": info[0], "value": format_metric(metrics[name], info[1])}
+                {
+                    "name": name,
+                    "label": metric.label,
+                    "value": format_metric(metrics[name], metric_format(metric)),
+                }
             )
     return {"measured": measured, "felt": list(feedback)}
 

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from attunement.errors import InputError
 from attunement.report.csvsafe import safe_csv_text
-from attunement.store.repo import UPLOAD_KINDS, NotFound
+from attunement.store.repo import UPLOAD_KINDS, NotFound, Store
+from attunement.store.views import SessionView, Viewer
 from attunement.web import summary
 from attunement.web.deps import (
     Csrf,
@@ -115,10 +116,10 @@ def client_page(request: Request, store: StoreDep, viewer: Supervisor, client_id
     return render(
         request,
         "client.html",
-        title=f"Client {client['label']}",
+        title=f"Client {client.label}",
         client=client,
         sessions=store.sessions(viewer, client_id=client_id),
-        trends=summary.trend_figures(rows),
+        trends=summary.trend_figures([r.as_dict() for r in rows]),
         today=dt.date.today().isoformat(),
     )
 
@@ -174,10 +175,10 @@ async def upload_session(
             request,
             "client.html",
             422,
-            title=f"Client {client['label']}",
+            title=f"Client {client.label}",
             client=client,
             sessions=store.sessions(viewer, client_id=client_id),
-            trends=summary.trend_figures(rows),
+            trends=summary.trend_figures([r.as_dict() for r in rows]),
             today=held_on or dt.date.today().isoformat(),
             error=str(exc),
         )
@@ -191,11 +192,11 @@ async def upload_session(
     return RedirectResponse(f"/sessions/{session_id}/roles", status_code=303)
 
 
-def _speakers_of(store, viewer, session: dict) -> list[dict]:
+def _speakers_of(store: Store, viewer: Viewer, session: SessionView) -> list[dict]:
     """The transcript's speakers as listed at upload (read from the transcript if not kept)."""
-    known = session["roles"].get("speakers")
+    known = session.roles.get("speakers")
     if known is None:
-        known = speakers(*store.read_file(viewer, session["id"], "transcript"))
+        known = speakers(*store.read_file(viewer, session.id, "transcript"))
     return [dict(sp) for sp in known]
 
 
@@ -210,7 +211,7 @@ def roles_page(request: Request, store: StoreDep, viewer: Therapist, session_id:
         detail="speaker names",
         ip=client_ip(request),
     )
-    chosen = session["roles"]
+    chosen = session.roles
     for sp in found:
         for role in ("therapist", "client"):
             if sp["name"] in chosen.get(role, []):
@@ -255,19 +256,19 @@ def session_page(
     session = store.session(viewer, session_id)
     store.audit("view", viewer=viewer, target=f"session:{session_id}", ip=client_ip(request))
     report = ""
-    if session["status"] == "done":
+    if session.status == "done":
         report = store.read_file(viewer, session_id, "report")[1].decode("utf-8")
-    metrics = store.metrics(session["pk"])
-    feedback = store.feedback(session["pk"])
+    metrics = store.metrics(session.pk)
+    feedback = [answer.as_dict() for answer in store.feedback(session.pk)]
     return render(
         request,
         "session.html",
-        title=f"Session with {session['client_label']}",
+        title=f"Session with {session.client_label}",
         session=session,
         report=report,
         beside=summary.beside(metrics, feedback),
         feedback=summary.feedback_view(feedback, questionnaires(settings)),
-        links=store.links(session["pk"]),
+        links=store.links(session.pk),
     )
 
 
@@ -275,7 +276,12 @@ def session_page(
 def session_status(store: StoreDep, viewer: Supervisor, session_id: str):
     session = store.session(viewer, session_id)
     return JSONResponse(
-        {k: session[k] for k in ("status", "progress", "stage", "error")},
+        {
+            "status": session.status,
+            "progress": session.progress,
+            "stage": session.stage,
+            "error": session.error,
+        },
         headers={"Cache-Control": "no-store"},
     )
 
@@ -311,13 +317,13 @@ def delete_session(request: Request, store: StoreDep, viewer: Therapist, session
     store.audit(
         "session_deleted", viewer=viewer, target=f"session:{session_id}", ip=client_ip(request)
     )
-    return RedirectResponse(f"/clients/{session['client_id']}", status_code=303)
+    return RedirectResponse(f"/clients/{session.client_id}", status_code=303)
 
 
 @router.post("/sessions/{session_id}/retry")
 def retry(request: Request, store: StoreDep, viewer: Therapist, session_id: str, _: Csrf):
     session = store.session(viewer, session_id, write=True)
-    pk = store.queue(viewer, session_id, session["roles"])
+    pk = store.queue(viewer, session_id, session.roles)
     request.app.state.jobs.submit(pk, session_id)
     store.audit(
         "analysis_started",

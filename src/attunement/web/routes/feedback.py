@@ -151,12 +151,12 @@ def respond_form(request: Request, store: StoreDep, settings: SettingsDep, token
     link = store.open_link(token)
     store.audit(
         "feedback_opened",
-        target=f"session:{link['session_id']}",
+        target=f"session:{link.session_id}",
         detail="client's feedback link",
         ip=client_ip(request),
     )
     known = questionnaires(settings)
-    chosen = [known[q] for q in link["questionnaires"] if q in known]
+    chosen = [known[q] for q in link.questionnaires if q in known]
     return _respond_page(request, chosen, action=f"/f/{token}", values={})
 
 
@@ -164,7 +164,7 @@ def respond_form(request: Request, store: StoreDep, settings: SettingsDep, token
 async def respond(request: Request, store: StoreDep, settings: SettingsDep, token: str, _: Csrf):
     link = store.open_link(token)
     known = questionnaires(settings)
-    chosen = [known[q] for q in link["questionnaires"] if q in known]
+    chosen = [known[q] for q in link.questionnaires if q in known]
     form = await request.form()
     try:
         responses = _score_all(chosen, form)
@@ -173,10 +173,10 @@ async def respond(request: Request, store: StoreDep, settings: SettingsDep, toke
         return _respond_page(
             request, chosen, 422, action=f"/f/{token}", values=values, error=str(exc)
         )
-    store.save_feedback(link["session_pk"], responses, link_token=token)
+    store.save_feedback(link.session_pk, responses, link_token=token)
     store.audit(
         "feedback_submitted",
-        target=f"session:{link['session_id']}",
+        target=f"session:{link.session_id}",
         detail="client: " + ", ".join(responses),
         ip=client_ip(request),
     )
@@ -200,9 +200,9 @@ def reflection_form(
     )
     earlier = {
         f"{q.id}.{k}": str(v)
-        for r in store.feedback(session["pk"])
-        if r["questionnaire"] == q.id
-        for k, v in r["answers"].items()
+        for r in store.feedback(session.pk)
+        if r.questionnaire == q.id
+        for k, v in r.answers.items()
     }
     return render(
         request,
@@ -242,7 +242,7 @@ async def reflect(
             session=session,
             error=str(exc),
         )
-    store.save_feedback(session["pk"], responses)
+    store.save_feedback(session.pk, responses)
     store.audit(
         "reflection_saved", viewer=viewer, target=f"session:{session_id}", ip=client_ip(request)
     )

@@ -5,15 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from attunement.store.views import TrendRow
 from attunement.web import summary
 from attunement.web.deps import StoreDep, Supervisor, client_ip, render
 
 router = APIRouter()
 
 
-def _csv(rows, filename: str) -> Response:
+def _csv(rows: list[TrendRow], filename: str) -> Response:
     return Response(
-        summary.trend_csv(rows),
+        summary.trend_csv([r.as_dict() for r in rows]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -23,9 +24,9 @@ def _csv(rows, filename: str) -> Response:
 def trends(request: Request, store: StoreDep, viewer: Supervisor):
     rows = store.trend_rows(viewer)
     store.audit("view", viewer=viewer, target="trends", ip=client_ip(request))
-    by_therapist: dict[str, list] = {}
+    by_therapist: dict[str, list[dict]] = {}
     for r in rows:
-        by_therapist.setdefault(r["therapist"], []).append(r)
+        by_therapist.setdefault(r.therapist, []).append(r.as_dict())
     return render(
         request,
         "trends.html",

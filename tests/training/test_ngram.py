@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 
 from attunement.coding.artifact import EPITOME_NAME, read_coders
-from attunement.coding.corpus import annomi_tasks
-from attunement.coding.epitome import epitome_split, epitome_tasks
-from attunement.coding.train import (
+from attunement.errors import InputError
+from attunement.training.corpus import annomi_tasks
+from attunement.training.epitome import epitome_split, epitome_tasks
+from attunement.training.ngram import (
     cross_validate,
     evaluate_epitome,
     select_c,
@@ -13,7 +14,6 @@ from attunement.coding.train import (
     train_annomi,
     train_epitome,
 )
-from attunement.errors import InputError
 
 
 def test_train_writes_a_loadable_artifact(tiny_annomi, tmp_path):

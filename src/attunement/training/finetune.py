@@ -16,6 +16,10 @@ extra); the models it exports run with ONNX Runtime (:mod:`attunement.coding.neu
 a GPU when one is found, and runs on the CPU otherwise (slowly: hours for the AnnoMI
 cross-validation on two cores, minutes on a GPU); results on GPU and CPU agree in distribution,
 not bit for bit.
+
+Why one module of about 740 lines: the pair coder, the session coder, prediction and the ONNX
+export share a dozen small PyTorch helpers (lazy import, seeding, the optimizer schedule, mixed
+precision, the encoder and heads); split, those private helpers would have to cross modules.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ import pandas as pd
 
 from attunement.coding.tokens import ROLES, EncodedPairs, encode_pairs, roles_onehot
 from attunement.errors import InputError
+from attunement.training.folds import session_starts
 
 __all__ = [
     "FinetuneConfig",
+    "check_base",
     "default_base",
     "export_onnx",
     "fit_multitask",
@@ -157,6 +163,18 @@ def _load_base(torch, base: str):
             "name or a local folder with config.json, the weights and tokenizer.json",
             path=base,
         ) from None
+
+
+def check_base(base: str | None = None) -> None:
+    """Refuse, before any training, a base model that cannot be fine-tuned: PyTorch missing,
+    no such folder, or not a model (``base`` None: the packaged all-MiniLM-L6-v2).
+
+    Raises
+    ------
+    InputError
+        Naming ``base`` (or the missing extra).
+    """
+    _load_base(_torch(), base if base is not None else default_base())
 
 
 def _module(torch, encoder, heads: Mapping[str, int], dropout: float, config=None):
@@ -423,19 +441,6 @@ def _check_dropout(config: FinetuneConfig) -> None:
         raise InputError(f"is {share!r}; expected a share from 0 to 1", field="context_dropout")
 
 
-def _session_starts(sessions: Sequence[Any]) -> np.ndarray:
-    """Row positions where a new session begins (rows of one session are consecutive)."""
-    values = pd.Series(list(sessions))
-    starts = np.flatnonzero((values != values.shift()).to_numpy())
-    if len(pd.unique(values)) != len(starts):
-        raise InputError(
-            "has a session whose utterances are not consecutive; expected each session's "
-            "rows together, in spoken order",
-            field="session",
-        )
-    return starts
-
-
 def fit_sessions(
     utterances: pd.DataFrame,
     labels: Mapping[str, Sequence[Any]],
@@ -494,7 +499,7 @@ def fit_sessions(
     tokenizer, encoder = _load_base(torch, base)
     heads = {task: list(v) for task, v in labels.items()}
     n = len(utterances)
-    starts = [*_session_starts(utterances["session"]).tolist(), n]
+    starts = [*session_starts(utterances["session"]).tolist(), n]
     encoded = encode_pairs(
         tokenizer,
         utterances["context"].astype(str).tolist(),
@@ -604,7 +609,7 @@ def predict_sessions(
             rows = order[start : start + batch_size]
             batch = {k: torch.from_numpy(v).to(device) for k, v in enc.batch(rows).items()}
             pooled[rows] = fitted.module.pooled(**batch).float().cpu().numpy()
-        starts = [*_session_starts(utterances["session"]).tolist(), len(enc)]
+        starts = [*session_starts(utterances["session"]).tolist(), len(enc)]
         for a, b in itertools.pairwise(starts):
             logits = fitted.module.read(
                 torch.from_numpy(pooled[a:b]).to(device), torch.from_numpy(roles[a:b]).to(device)

@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 from epitome_fixture import FILES, HEADER, LICENSE_TEXT, write_tiny_epitome
 
-from attunement.coding.epitome import (
+from attunement.errors import InputError
+from attunement.training.epitome import (
     LICENSE_FILE,
     MECHANISMS,
     epitome_license,
     epitome_split,
     epitome_tasks,
 )
-from attunement.errors import InputError
 
 
 @pytest.fixture

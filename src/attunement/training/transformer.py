@@ -1,19 +1,20 @@
 """Training and evaluating the transformer coder on AnnoMI (``attunement train --transformer``).
 
 - :func:`multitask_tables` gives the four tasks' rows, each with the fold of its video; the folds
-  are those of the MI-quality cross-fitting (:func:`attunement.coding.quality.cross_fitted_codes`:
+  are those of the MI-quality cross-fitting (:func:`attunement.training.quality.cross_fitted_codes`:
   5 folds grouped by video, stratified by the transcript's MI quality), so that one
   cross-validation scores the coder *and* gives every transcript codes from a model that never
   saw its video;
 - :func:`cross_validate_transformer` fine-tunes one model per fold and returns the pooled
   macro-F1 of each task and the out-of-fold probabilities of every AnnoMI utterance;
 - :func:`quality_from_out_of_fold` trains a code-feature MI-quality model on those codes (the
-  shipped quality model reads words instead: :func:`attunement.coding.quality.train_word_quality`);
+  shipped quality model reads words instead:
+  :func:`attunement.training.quality.train_word_quality`);
 - :func:`train_transformer` does all of it and writes the folder that
-  :func:`attunement.coding.load_coder` reads.
+  :func:`attunement.coding.resolve_coder` reads.
 
 Fine-tuning needs the ``train`` extra (PyTorch, transformers); see
-:mod:`attunement.coding.finetune` for the model and its fixed hyper-parameters.
+:mod:`attunement.training.finetune` for the model and its fixed hyper-parameters.
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ from sklearn.metrics import f1_score
 
 from attunement.coding.apply import code_utterances
 from attunement.coding.artifact import Coders
-from attunement.coding.corpus import TASKS, annomi_tasks, annomi_transcripts, contexts
-from attunement.coding.quality import _folds, quality_from_codes, train_word_quality
-from attunement.coding.train import write_reference
+from attunement.coding.context import contexts
 from attunement.errors import AttunementWarning
+from attunement.io.corpora import annomi_transcripts
+from attunement.training.corpus import TASKS, annomi_tasks
+from attunement.training.folds import quality_folds
+from attunement.training.ngram import write_reference
+from attunement.training.quality import quality_from_codes, train_word_quality
 
 __all__ = [
     "cross_validate_transformer",
@@ -60,7 +64,7 @@ def shipped_config():
     """The shipped AnnoMI coder's fine-tuning: 64 tokens (the utterance's first 48 at most,
     then the other person's last words), for speed on two CPU cores; a session coder whose
     behaviour and client-talk heads also read the 8 utterances before and after each one."""
-    from attunement.coding.finetune import FinetuneConfig
+    from attunement.training.finetune import FinetuneConfig
 
     return FinetuneConfig(
         epochs=4,
@@ -81,13 +85,13 @@ def multitask_tables(
     (dict of pandas.DataFrame, pandas.DataFrame)
         Task -> rows (``text``, ``context``, ``label``, ``group``, ``transcript_id``,
         ``fold``, and ``row``: the utterance's position in the second table); and
-        :func:`attunement.coding.corpus.annomi_transcripts`' table with
+        :func:`attunement.io.corpora.annomi_transcripts`' table with
         ``context``, ``fold``, ``session`` (the transcript) and one column per task added, the
         utterance's label for that task (missing where it has none).
     """
     transcripts = annomi_transcripts(annomi)
     per = transcripts.groupby("transcript_id", sort=True)[["group", "mi_quality"]].first()
-    folds = _folds(per, n_splits, seed)
+    folds = quality_folds(per, n_splits, seed)
     by_group = dict(zip(per["group"], folds, strict=True))
     by_transcript = dict(zip(per.index, folds, strict=True))
     where = {
@@ -134,7 +138,7 @@ def cross_validate_transformer(
 ) -> dict[str, Any]:
     """Fine-tune one coder per fold (grouped by video) and score the held-out videos.
 
-    Each fold's model is exported as it ships (:func:`attunement.coding.finetune.export_onnx`:
+    Each fold's model is exported as it ships (:func:`attunement.training.finetune.export_onnx`:
     int8 ONNX) and the held-out videos are coded by ONNX Runtime one utterance at a time, as at
     run time, so the scores are those of the shipped kind of model; the fine-tuned PyTorch
     model's own (fp32) scores are kept beside them. ``data`` is :func:`multitask_tables`'
@@ -150,14 +154,14 @@ def cross_validate_transformer(
         ``fold``) with one column ``task:label`` per output, its probability from the int8
         model of the other folds.
     """
-    from attunement.coding.finetune import (
+    from attunement.coding.neural import read_transformer
+    from attunement.training.finetune import (
         export_onnx,
         fit_multitask,
         fit_sessions,
         predict_multitask,
         predict_sessions,
     )
-    from attunement.coding.neural import read_transformer
 
     config = config or shipped_config()
     tables, utterances = data or multitask_tables(annomi, n_splits=n_splits, seed=seed)
@@ -254,10 +258,10 @@ def session_probabilities(model: Any, utterances: pd.DataFrame) -> dict[str, np.
     """A loaded coder's probabilities for every row of ``utterances`` (``session``, ``role``,
     ``text``, ``context``; each session's rows consecutive, in spoken order), each session
     coded whole (:meth:`attunement.coding.neural.TransformerCoder.predict_session`)."""
-    from attunement.coding.finetune import _session_starts
+    from attunement.training.folds import session_starts
 
     out = {t: np.zeros((len(utterances), len(v))) for t, v in model.heads.items()}
-    starts = [*_session_starts(utterances["session"]).tolist(), len(utterances)]
+    starts = [*session_starts(utterances["session"]).tolist(), len(utterances)]
     for a, b in itertools.pairwise(starts):
         part = utterances.iloc[a:b]
         found = model.predict_session(
@@ -348,9 +352,9 @@ def quantization_agreement(
 
     Parameters
     ----------
-    fitted : attunement.coding.finetune.Fitted
+    fitted : attunement.training.finetune.Fitted
     directory : str or path-like
-        The folder :func:`attunement.coding.finetune.export_onnx` wrote from ``fitted``.
+        The folder :func:`attunement.training.finetune.export_onnx` wrote from ``fitted``.
     utterances : pandas.DataFrame
         ``role``, ``text`` and ``context`` (:func:`multitask_tables`' utterances; ``session``
         too for a session coder); each head is compared on the utterances of the role it
@@ -363,8 +367,8 @@ def quantization_agreement(
         ``mean_abs_probability_difference`` (task -> mean over utterances and labels) and
         ``n`` (task -> utterances compared).
     """
-    from attunement.coding.finetune import predict_multitask, predict_sessions
     from attunement.coding.neural import read_transformer
+    from attunement.training.finetune import predict_multitask, predict_sessions
 
     model = read_transformer(directory)
     if model.reads_sessions:
@@ -402,15 +406,15 @@ def train_transformer(
     """Fine-tune the AnnoMI transformer coder on all of AnnoMI and export it to ``out_dir``
     (``model.onnx``, ``tokenizer.json``, ``model.json``); with ``evaluate``, first the 5-fold
     video-grouped cross-validation (stored in ``model.json`` as ``evaluation``); then the
-    MI-quality model (``mi_quality.json``, :func:`attunement.coding.quality.train_word_quality`,
+    MI-quality model (``mi_quality.json``, :func:`attunement.training.quality.train_word_quality`,
     which reads the therapist's words and so does not depend on the coder).
 
     About 5 minutes on one H100 GPU with ``evaluate``; on two CPU cores about half an hour per
     model, so about three hours. ``config`` (a
-    :class:`~attunement.coding.finetune.FinetuneConfig`) replaces the shipped coder's
+    :class:`~attunement.training.finetune.FinetuneConfig`) replaces the shipped coder's
     fine-tuning.
     """
-    from attunement.coding.finetune import export_onnx, fit_multitask, fit_sessions
+    from attunement.training.finetune import export_onnx, fit_multitask, fit_sessions
 
     config = config or shipped_config()
     out_dir = Path(out_dir)

@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from attunement.coding.corpus import corpus_rows
+from attunement.coding.artifact import EPITOME_CITATION
 from attunement.errors import InputError
+from attunement.io.corpora import corpus_rows
 
 __all__ = [
     "CITATION",
@@ -45,10 +46,7 @@ __all__ = [
 ]
 
 #: The citation EPITOME's license requires.
-CITATION = (
-    "Sharma, Miner, Atkins & Althoff, A Computational Approach to Understanding Empathy "
-    "Expressed in Text-Based Mental Health Support, EMNLP 2020"
-)
+CITATION = EPITOME_CITATION
 #: EPITOME's license file; it governs any model trained on the data.
 LICENSE_FILE = "LICENSE-academic.txt"
 

@@ -11,13 +11,13 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("onnx")
 
-from attunement.coding.finetune import (  # noqa: E402
+from attunement.coding.neural import read_transformer  # noqa: E402
+from attunement.training.finetune import (  # noqa: E402
     FinetuneConfig,
     export_onnx,
     fit_multitask,
     predict_multitask,
 )
-from attunement.coding.neural import read_transformer  # noqa: E402
 
 QUESTIONS = ["how do you feel ?", "what brings you here today ?", "why not stop now ?"]
 REFLECTIONS = ["you feel sad .", "it sounds hard .", "you are worried about it ."]
@@ -97,7 +97,7 @@ def test_the_onnx_export_gives_what_torch_gives(fitted, tmp_path, quantize):
 
 def small_annomi(tmp_path):
     """Twelve AnnoMI transcripts (six of high, six of low MI quality) in a folder."""
-    from attunement.coding.corpus import default_annomi_dir
+    from attunement.io.corpora import default_annomi_dir
 
     folder = tmp_path / "annomi"
     folder.mkdir()
@@ -111,9 +111,9 @@ def small_annomi(tmp_path):
 
 @pytest.mark.parametrize("context", [0, 2])
 def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_path, context):
-    from attunement.coding import code_utterances, load_coder
+    from attunement.coding import code_utterances, resolve_coder
     from attunement.coding.quality import read_quality_model
-    from attunement.coding.train_transformer import train_transformer
+    from attunement.training.transformer import train_transformer
 
     folder = small_annomi(tmp_path)
     lines = []
@@ -142,7 +142,7 @@ def test_train_transformer_writes_a_coder_with_its_evaluation(tiny_base, tmp_pat
     assert read_quality_model(tmp_path / "coder").meta["cv"]["n"] == 12
     coded = code_utterances(
         pd.DataFrame({"role": ["therapist", "client"], "text": ["How are you?", "Fine."]}),
-        coder=load_coder(tmp_path / "coder"),
+        coder=resolve_coder(tmp_path / "coder"),
     )
     assert coded["mi_behaviour"].notna().tolist() == [True, False]
 
@@ -206,7 +206,7 @@ SESSION_LABELS = {"therapist_behaviour": ["question", "reflection"]}
 
 @pytest.fixture(scope="module")
 def session_coder(tiny_base):
-    from attunement.coding.finetune import fit_sessions
+    from attunement.training.finetune import fit_sessions
 
     config = FinetuneConfig(
         epochs=12, learning_rate=3e-3, max_len=24, max_text=12, context=2, context_width=16,
@@ -222,7 +222,7 @@ def _accuracy(probabilities, frame):
 
 
 def test_a_session_coder_reads_the_next_utterance(session_coder):
-    from attunement.coding.finetune import predict_sessions
+    from attunement.training.finetune import predict_sessions
 
     test = sessions(seed=1)
     assert _accuracy(predict_sessions(session_coder, test)["therapist_behaviour"], test) == 1.0
@@ -232,9 +232,9 @@ def test_a_session_coder_reads_the_next_utterance(session_coder):
 
 @pytest.mark.parametrize("quantize", [False, True])
 def test_a_session_coder_exports_to_two_graphs(session_coder, tmp_path, quantize):
-    from attunement.coding.finetune import predict_sessions
-    from attunement.coding.train_transformer import session_probabilities
     from attunement.errors import InputError
+    from attunement.training.finetune import predict_sessions
+    from attunement.training.transformer import session_probabilities
 
     export_onnx(session_coder, tmp_path, quantize=quantize)
     assert (tmp_path / "sequence.onnx").is_file()
@@ -296,8 +296,8 @@ def test_a_session_coder_without_its_sequence_graph(session_coder, tmp_path):
 
 
 def test_session_rows_must_be_consecutive(tiny_base):
-    from attunement.coding.finetune import fit_sessions
     from attunement.errors import InputError
+    from attunement.training.finetune import fit_sessions
 
     frame = sessions(n_sessions=2, triplets=1)
     frame.loc[1, "session"] = 1  # session 0, 1, 0, 1, 1, 1
@@ -315,7 +315,9 @@ def test_session_rows_must_be_consecutive(tiny_base):
         fit_multitask(tables(6), base=tiny_base, config=FinetuneConfig(context=2), device="cpu")
 
 
-@pytest.mark.parametrize("command", [("train", "--transformer"), ("benchmark", "coding")])
+@pytest.mark.parametrize(
+    "command", [("train", "--transformer", "--out", "unused"), ("benchmark", "coding")]
+)
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -363,10 +365,13 @@ def test_the_options_replace_only_their_own_setting(
 def test_training_reproduces_the_shipped_coder_settings():
     from dataclasses import asdict
 
-    from attunement.coding.neural import load_transformer
-    from attunement.coding.train_transformer import shipped_config
+    from attunement.coding.neural import read_transformer, transformer_model_dir
+    from attunement.training.transformer import shipped_config
 
-    shipped = {"context_dropout": 0.0, **load_transformer().meta["config"]}  # option added later
+    shipped = {
+        "context_dropout": 0.0,
+        **read_transformer(transformer_model_dir()).meta["config"],
+    }  # option added later
     for name, value in asdict(shipped_config()).items():
         assert shipped[name] == (list(value) if isinstance(value, tuple) else value), name
 
@@ -388,8 +393,8 @@ def test_context_dropout_reaches_the_config(run_cli, monkeypatch):
 
 
 def test_context_dropout_mixes_pairs_with_utterances_alone(tiny_base):
-    from attunement.coding.finetune import _load_base, _torch, _with_dropout
     from attunement.coding.tokens import encode_pairs
+    from attunement.training.finetune import _load_base, _torch, _with_dropout
 
     tokenizer, _ = _load_base(_torch(), tiny_base)
     texts, contexts = ["i drink ."] * 40, ["why ?"] * 40
@@ -408,8 +413,8 @@ def test_context_dropout_mixes_pairs_with_utterances_alone(tiny_base):
 
 @pytest.mark.parametrize("context", [0, 2])
 def test_a_coder_trains_with_context_dropout(tiny_base, context):
-    from attunement.coding.finetune import fit_sessions
     from attunement.errors import InputError
+    from attunement.training.finetune import fit_sessions
 
     config = FinetuneConfig(
         epochs=1, batch_size=8, max_len=24, max_text=12, context=context, context_dropout=0.5
@@ -461,8 +466,8 @@ def test_a_session_coder_says_so_in_the_methods(session_coder, tmp_path):
 
 
 def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
-    from attunement.coding.finetune import fit_sessions, predict_sessions
     from attunement.errors import InputError
+    from attunement.training.finetune import fit_sessions, predict_sessions
 
     frame = sessions()
     frame["client_talk"] = frame["text"].map(
@@ -483,7 +488,7 @@ def test_only_the_heads_asked_for_read_the_neighbours(tiny_base, tmp_path):
     expected = (test["text"][client] == ANSWERS["reflection"]).astype(int).to_numpy()
     assert (found["client_talk"][client].argmax(1) == expected).all()
     export_onnx(fitted, tmp_path, quantize=False)
-    from attunement.coding.train_transformer import session_probabilities
+    from attunement.training.transformer import session_probabilities
 
     exported = session_probabilities(read_transformer(tmp_path), test)
     for task in labels:

@@ -1,16 +1,9 @@
-"""AnnoMI as training tables for the utterance coders, and the context each utterance is read in.
+"""Reading the corpora the coders are trained and checked on: AnnoMI, and expert-coded sets in
+the AutoMISC CSV layout (MISC-coded units, high/low-quality sessions). Readers only: the
+training tables are built by :mod:`attunement.training.corpus`.
 
-The four tasks:
-
-- ``therapist_behaviour``: therapist utterances of ``AnnoMI-simple.csv``, labelled
-  reflection | question | therapist_input | other;
-- ``client_talk``: client utterances of ``AnnoMI-simple.csv``, labelled change | neutral | sustain;
-- ``reflection_type``: therapist utterances of ``AnnoMI-full.csv`` whose main behaviour is a
-  reflection, labelled simple | complex;
-- ``question_type``: likewise for questions, labelled open | closed.
-
-``AnnoMI-full.csv`` repeats the seven transcripts coded by ten annotators; the rows of the lowest
-``annotator_id`` are kept (as :mod:`attunement.io.annomi` does).
+Every reader checks the file (its header, each row's fields, whole-number ids, known speakers)
+and names the file, line and field of what is wrong.
 
 References
 ----------
@@ -30,87 +23,17 @@ from attunement.errors import InputError
 from attunement.io._tables import csv_rows, read_csv_text
 
 __all__ = [
-    "TASKS",
-    "annomi_tasks",
+    "COLUMNS",
     "annomi_transcripts",
-    "contexts",
     "corpus_rows",
     "default_annomi_dir",
+    "hlqc_sessions",
+    "misc_units",
+    "read_annomi_csv",
 ]
 
-#: Task -> (file, role, label column, labels kept, main behaviour the task applies to).
-TASKS: dict[str, tuple[str, str, str, tuple[str, ...], str | None]] = {
-    "therapist_behaviour": (
-        "AnnoMI-simple.csv",
-        "therapist",
-        "main_therapist_behaviour",
-        ("reflection", "question", "therapist_input", "other"),
-        None,
-    ),
-    "reflection_type": (
-        "AnnoMI-full.csv",
-        "therapist",
-        "reflection_subtype",
-        ("simple", "complex"),
-        "reflection",
-    ),
-    "question_type": (
-        "AnnoMI-full.csv",
-        "therapist",
-        "question_subtype",
-        ("open", "closed"),
-        "question",
-    ),
-    "client_talk": (
-        "AnnoMI-simple.csv",
-        "client",
-        "client_talk_type",
-        ("change", "neutral", "sustain"),
-        None,
-    ),
-}
-
-_COLUMNS = ("transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text")
-_OTHER = {"therapist": "client", "client": "therapist"}
-#: The context is at most this many of the other person's last utterances, and characters.
-CONTEXT_UTTERANCES, CONTEXT_CHARS = 2, 1000
-
-
-def contexts(roles: Sequence[str], texts: Sequence[str]) -> list[str]:
-    """What the other person said last before each utterance.
-
-    For a therapist utterance, the client's most recent turn (its last two utterances, at most
-    1,000 characters), and the reverse for a client utterance; '' where the other person has not
-    spoken yet or the role is neither therapist nor client.
-
-    Parameters
-    ----------
-    roles : sequence of str
-        'therapist', 'client' or 'other', in spoken order.
-    texts : sequence of str
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> contexts(["therapist", "client", "client", "therapist", "therapist"],
-    ...          ["Hi.", "I drink.", "A lot.", "A lot.", "Why?"])
-    ['', 'Hi.', 'Hi.', 'I drink. A lot.', 'I drink. A lot.']
-    """
-    turns: dict[str, list[str]] = {"therapist": [], "client": []}
-    previous = None
-    out = []
-    for role, text in zip(roles, texts, strict=True):
-        other = _OTHER.get(role)
-        out.append(" ".join(turns[other][-CONTEXT_UTTERANCES:])[-CONTEXT_CHARS:] if other else "")
-        if role in turns:
-            if role != previous:
-                turns[role] = []
-            turns[role].append("" if text is None else str(text))
-            previous = role
-    return out
+#: The columns every AnnoMI file has.
+COLUMNS = ("transcript_id", "video_url", "utterance_id", "interlocutor", "utterance_text")
 
 
 def default_annomi_dir() -> Path:
@@ -161,7 +84,18 @@ def corpus_rows(
     return header, out
 
 
-def _read(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+def read_annomi_csv(
+    path: Path, needed: Sequence[str], *, one_annotator: bool = False
+) -> pd.DataFrame:
+    """An AnnoMI CSV file as a table of text cells, ``transcript_id`` and ``utterance_id`` as
+    ints, checked (:func:`corpus_rows`); with ``one_annotator``, only the rows of each
+    transcript's first annotator (``AnnoMI-full.csv`` repeats seven transcripts coded by ten).
+
+    Raises
+    ------
+    InputError
+        Naming the file, line and field of the first bad cell.
+    """
     header, rows = corpus_rows(path, needed, "AnnoMI")
     lines = [line for line, _ in rows]
     records = [cells for _, cells in rows]
@@ -177,7 +111,7 @@ def _read(path: Path, needed: Sequence[str]) -> pd.DataFrame:
                 field=col,
             )
         frame[col] = ids.astype(int)
-    return frame
+    return _one_annotator(frame) if one_annotator else frame
 
 
 def _one_annotator(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,66 +121,6 @@ def _one_annotator(frame: pd.DataFrame) -> pd.DataFrame:
         lambda a: sorted(a, key=lambda v: (len(v), v))[0]
     )
     return frame[frame["annotator_id"] == first]
-
-
-def annomi_tasks(directory: str | Path) -> dict[str, pd.DataFrame]:
-    """The four training tables from a folder holding AnnoMI-simple.csv and AnnoMI-full.csv.
-
-    Parameters
-    ----------
-    directory : str or path-like
-
-    Returns
-    -------
-    dict of pandas.DataFrame
-        Task name (see :data:`TASKS`) -> table with columns ``text``, ``context``, ``label``,
-        ``group`` (the video URL, for grouped cross-validation), ``transcript_id`` and
-        ``utterance_id``.
-
-    Raises
-    ------
-    InputError
-        When a file is missing or lacks a column, or a task has fewer than two labels.
-    """
-    directory = Path(directory)
-    frames: dict[str, pd.DataFrame] = {}
-    out = {}
-    for task, (name, role, column, labels, behaviour) in TASKS.items():
-        if name not in frames:
-            raw = _one_annotator(_read(directory / name, _COLUMNS))
-            raw = raw.sort_values(["transcript_id", "utterance_id"], kind="stable")
-            ctx = []
-            for _, rows in raw.groupby("transcript_id", sort=False):
-                ctx.extend(contexts(rows["interlocutor"].tolist(), rows["utterance_text"].tolist()))
-            frames[name] = raw.assign(context=ctx)
-        raw = frames[name]
-        needed = [column] if behaviour is None else [column, "main_therapist_behaviour"]
-        missing = [c for c in needed if c not in raw.columns]
-        if missing:
-            raise InputError(
-                f"has no column {', '.join(missing)}; expected AnnoMI's labels",
-                path=str(directory / name),
-                line=1,
-            )
-        rows = raw[(raw["interlocutor"] == role) & raw[column].isin(labels)]
-        if behaviour is not None:
-            rows = rows[rows["main_therapist_behaviour"] == behaviour]
-        if rows[column].nunique() < 2:
-            raise InputError(
-                f"has fewer than two {column} labels for {task}; expected {' | '.join(labels)}",
-                path=str(directory / name),
-            )
-        out[task] = pd.DataFrame(
-            {
-                "text": rows["utterance_text"].to_numpy(),
-                "context": rows["context"].to_numpy(),
-                "label": rows[column].to_numpy(),
-                "group": rows["video_url"].to_numpy(),
-                "transcript_id": rows["transcript_id"].to_numpy(),
-                "utterance_id": rows["utterance_id"].to_numpy(),
-            }
-        )
-    return out
 
 
 def annomi_transcripts(directory: str | Path) -> pd.DataFrame:
@@ -272,7 +146,7 @@ def annomi_transcripts(directory: str | Path) -> pd.DataFrame:
         high nor low.
     """
     path = Path(directory) / "AnnoMI-simple.csv"
-    raw = _read(path, (*_COLUMNS, "mi_quality"))
+    raw = read_annomi_csv(path, (*COLUMNS, "mi_quality"))
     quality = raw["mi_quality"].str.strip().str.lower()
     bad = ~quality.isin(["high", "low"])
     if bad.any():

@@ -24,19 +24,19 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedGroupKFold
 
 from attunement.coding.artifact import EPITOME_ABOUT, EPITOME_NAME, save_coders
-from attunement.coding.corpus import TASKS, annomi_tasks
-from attunement.coding.epitome import (
+from attunement.coding.estimator import TextCoder
+from attunement.errors import InputError
+from attunement.training.corpus import TASKS, annomi_tasks
+from attunement.training.epitome import (
     CITATION,
     MECHANISMS,
     epitome_license,
     epitome_split,
     epitome_tasks,
 )
-from attunement.coding.estimator import TextCoder
-from attunement.errors import InputError
+from attunement.training.folds import grouped_splits
 
 __all__ = [
     "C_GRID",
@@ -57,18 +57,6 @@ logger = logging.getLogger(__name__)
 C_GRID: tuple[float, ...] = (0.3, 1.0, 3.0)
 
 
-def _splits(table: pd.DataFrame, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    n_groups = table["group"].nunique()
-    if n_groups < n_splits:
-        raise InputError(
-            f"has {n_groups} videos; expected at least {n_splits} for {n_splits}-fold "
-            "cross-validation grouped by video",
-            field="annomi",
-        )
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return list(cv.split(table["text"], table["label"], table["group"]))
-
-
 def select_c(
     table: pd.DataFrame,
     *,
@@ -83,7 +71,7 @@ def select_c(
     ----------
     table : pandas.DataFrame
         ``text``, ``context``, ``label``, ``group`` (see
-        :func:`attunement.coding.corpus.annomi_tasks`).
+        :func:`attunement.training.corpus.annomi_tasks`).
     grid : sequence of float
     n_splits : int
     seed : int
@@ -98,7 +86,7 @@ def select_c(
     base = base or TextCoder()
     labels = table["label"].to_numpy().astype(str)
     predicted = {c: np.empty(len(table), dtype=object) for c in grid}
-    for train, test in _splits(table, n_splits, seed):
+    for train, test in grouped_splits(table, n_splits, seed):
         coder = clone(base).set_params(C=grid[0])
         coder.fit(table["text"].iloc[train], labels[train], table["context"].iloc[train])
         x_train = coder._features(table["text"].iloc[train], table["context"].iloc[train])
@@ -137,7 +125,7 @@ def cross_validate(
     labels = table["label"].to_numpy().astype(str)
     predicted = np.empty(len(table), dtype=object)
     chosen = []
-    for train, test in _splits(table, n_splits, seed):
+    for train, test in grouped_splits(table, n_splits, seed):
         part = table.iloc[train]
         c, _ = select_c(part, grid=grid, n_splits=inner_splits, seed=seed)
         chosen.append(c)
@@ -210,7 +198,7 @@ def train_annomi(
 def write_reference(annomi: str | Path, folder: str | Path) -> Path:
     """Write ``domain.json`` for the coder just saved in ``folder`` (its reference ranges over
     AnnoMI's transcripts, which the report's out-of-domain check reads)."""
-    from attunement.coding.domain import domain_reference, write_domain_reference
+    from attunement.training.domain import domain_reference, write_domain_reference
 
     path = write_domain_reference(domain_reference(annomi, folder), folder)
     logger.info("wrote the coder's reference ranges to %s", path)
@@ -282,7 +270,7 @@ def evaluate_epitome(
 ) -> dict[str, Any]:
     """Repeated stratified 75/5/20 evaluation of one EPITOME mechanism.
 
-    For each seed the pairs are split (:func:`attunement.coding.epitome.epitome_split`), ``C``
+    For each seed the pairs are split (:func:`attunement.training.epitome.epitome_split`), ``C``
     is chosen on the dev part (:func:`select_c_dev`), and the coder trained on the train part
     labels the test part, which is scored once (pooled macro-F1). The test part never
     influences any choice.
@@ -290,7 +278,7 @@ def evaluate_epitome(
     Parameters
     ----------
     table : pandas.DataFrame
-        One mechanism of :func:`attunement.coding.epitome.epitome_tasks`.
+        One mechanism of :func:`attunement.training.epitome.epitome_tasks`.
     seeds : sequence of int
     grid : sequence of float
     base : TextCoder, optional
