@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 
 from attunement import __version__
-from attunement.cli import batch, benchmark, session, sync, train, web
+from attunement.cli import batch, benchmark, session, sync, train, transcribe, web
 from attunement.cli._options import EXIT_ERROR, EXIT_INTERRUPTED, show_error, show_warning
 from attunement.cli._render import err_console, out_console
 from attunement.errors import AttunementError
@@ -65,11 +65,13 @@ for _command in (
     batch.batch,
     sync.sync,
     session.code,
+    transcribe.transcribe,
     train.train,
     web.serve,
 ):
     app.command()(_command)
 del _command
+benchmark.app.command("transcribe")(transcribe.benchmark_transcribe)
 app.add_typer(benchmark.app, name="benchmark")
 app.add_typer(web.users_app, name="users")
 app.add_typer(web.audit_app, name="audit")
