@@ -365,8 +365,8 @@ def test_a_handful_of_units_gives_no_interval():
 def test_the_word_model_counts_add_up_to_the_session():
     """A resample drawing every unit once scores as the session itself (the pairs of words
     joining units included), checked against the model's own decision function."""
-    from attunement.coding.quality import therapist_words
     from attunement.coding._quality_bootstrap import _word_log_odds, _word_quality
+    from attunement.coding.quality import therapist_words
 
     model = load_quality_model().model
     frame = realistic(n=30, seed=14, units=True)

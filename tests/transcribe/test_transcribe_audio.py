@@ -4,7 +4,7 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import RATE, encode, write_wav
+from recording_fixtures import RATE, encode, write_wav
 
 from attunement.errors import InputError
 from attunement.transcribe import audio as audio_mod

@@ -4,7 +4,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import LINES
+from recording_fixtures import LINES
 
 from attunement.benchmarks.transcribe import (
     Dialogue,

@@ -3,7 +3,7 @@ stereo channel, and the arguments and recordings it refuses."""
 
 import numpy as np
 import pytest
-from conftest import write_wav
+from recording_fixtures import write_wav
 
 from attunement.benchmarks.transcribe import attribution_accuracy, normalise_words
 from attunement.errors import InputError
