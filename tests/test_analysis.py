@@ -209,6 +209,10 @@ ALL_METHODS = {
     "mi_quality",
     "code_intervals",
     "coder_domain",
+    "mental_state_language",
+    "empathic_moments",
+    "moment_responses",
+    "moment_shift_test",
 }
 
 
@@ -256,6 +260,9 @@ def test_no_method_of_a_full_analysis_has_an_unfilled_placeholder(tmp_path):
     assert results.metrics["eda_synchrony"] is not None
     assert results.metrics["hr_synchrony"] is not None
     assert results.metrics["vocal_f0_synchrony"] is not None
+    # the client's voice after the empathic moments, from the same audio
+    assert results.metrics["moment_client_pitch_variability_chance_test"].startswith("circular")
+    assert results.metrics["moment_client_pitch_variability_n_moments"] > 0
     written = write_outputs(results, tmp_path / "out")
 
     methods = json.loads(written["results.json"].read_text())["provenance"]["methods"]
@@ -272,3 +279,31 @@ def test_no_method_of_a_full_analysis_has_an_unfilled_placeholder(tmp_path):
     assert not PLACEHOLDER.search(shown.group(1))
     assert "windows of 30 s stepped by 10 s, at every lag up to +-5 s" in shown.group(1)
     assert "with 19 surrogates" in shown.group(1)
+
+
+def test_moments_and_mental_state_language_of_the_demo():
+    """results.json gains the moments comparisons and the client's mental-state language;
+    the demo's simulated wristbands have no built-in response."""
+    config = AnalysisConfig(resonance=ResonanceConfig(n_surrogates=19), interval_resamples=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AttunementWarning)
+        results = analyze_session(read_session(demo_manifest()), config)
+    d = results.to_dict()["metrics"]
+    assert d["n_empathic_moments"] == int(results.moments.table["is_moment"].sum()) > 5
+    for name in ("moment_client_scr", "moment_client_hr_change", "moment_client_words"):
+        assert d[f"{name}_chance_test"].startswith("circular shifts of the moment labels")
+        assert 0 < d[f"{name}_p_value"] <= 1
+        assert d[f"{name}_n_moments"] + d[f"{name}_n_others"] <= len(results.moments.table)
+    assert d["moment_client_pitch_variability"] is None
+    assert d["moment_client_pitch_variability_chance_test"] == "not testable: no audio"
+    assert d["client_mentalizing_rate"] > 0
+    assert results.mentalizing["n_turns"] == int((results.turns["role"] == "client").sum())
+    params = results.provenance["parameters"]["moments"]
+    assert params == {"n_permutations": 1000, "seed": 0}
+
+
+def test_untimed_session_has_no_moment_physiology():
+    d = analyze_session(make_session(timed=False)).to_dict()["metrics"]
+    assert d["moment_client_scr"] is None
+    assert d["moment_client_scr_chance_test"] == "not testable: no client skin conductance"
+    assert d["moment_client_words_chance_test"].startswith("not testable: 2 therapist")

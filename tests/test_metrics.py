@@ -50,7 +50,7 @@ def test_every_metric_of_the_demo_is_registered_and_vice_versa(demo):
     found = list(demo["metrics"])
     registered = [name for name, m in METRICS.items() if m.where == "metrics"]
     assert sorted(found) == sorted(registered)
-    assert len(found) == len(registered) == 45
+    assert len(found) == len(registered) == 109
 
 
 def test_every_field_of_the_demo_is_documented_and_vice_versa(demo):
@@ -87,7 +87,7 @@ def test_every_field_of_the_demo_is_documented_and_vice_versa(demo):
 
 
 def test_metric_records_are_complete():
-    assert len(METRICS) == 53
+    assert len(METRICS) == 117
     for name, m in METRICS.items():
         assert isinstance(m, Metric) and m.name == name
         assert m.label and m.unit and m.description.endswith((".", ".)", "'")), name
@@ -131,7 +131,8 @@ def test_what_the_report_and_the_web_pages_show_is_registered():
 
 def test_companions_are_named_by_rule():
     assert companion(metrics.AFFECT_ALIGNMENT, "effect_size") == "affect_alignment_effect_size"
-    assert CHANCE_PARTS == ("effect_size", "p_value", "chance_test")
+    assert CHANCE_PARTS == ("effect_size", "p_value", "chance_test", "n_moments", "n_others")
+    assert companion(metrics.MOMENT_CLIENT_SCR, "n_others") == "moment_client_scr_n_others"
     with pytest.raises(ValueError, match="part"):
         companion("eda_synchrony", "ci95_low")
 
@@ -143,9 +144,25 @@ def test_companions_are_named_by_rule():
         ({"section": "Elsewhere"}, "section"),
         ({"where": "store"}, "where"),
         ({"chance": ("ci",)}, "chance"),
+        ({"test": "bootstrap"}, "test"),
+        ({"chance": ("p_value", "n_moments")}, "test='moments'"),
     ],
 )
 def test_a_bad_record_is_refused(kwargs, match):
     base = {"name": "x", "label": "X", "unit": "r", "producer": "a.b", "description": "X."}
     with pytest.raises(ValueError, match=match):
         Metric(**{**base, **kwargs})
+
+
+def test_the_moments_companions_describe_their_own_test():
+    p = METRICS[companion(metrics.MOMENT_CLIENT_SCR, "p_value")]
+    assert (
+        p.description.startswith("Two-sided") and "circular shifts of the moment" in p.description
+    )
+    d = METRICS[companion(metrics.MOMENT_CLIENT_SCR, "effect_size")]
+    assert d.unit == "d" and "Cohen's d" in d.description
+    assert METRICS[companion(metrics.MOMENT_CLIENT_SCR, "n_moments")].unit == "count"
+    assert METRICS[companion(metrics.EDA_SYNCHRONY, "p_value")].description.startswith("One-sided")
+    assert set(metrics.MOMENT_RESPONSES.values()) == {
+        m for m in METRICS.values() if m.test == "moments" and m.shown_with is None
+    }

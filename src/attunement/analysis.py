@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from attunement import __version__, coding
+from attunement import metrics as m
 from attunement.coding.domain import (
     domain_block,
     domain_check,
@@ -20,10 +22,12 @@ from attunement.coding.domain import (
 )
 from attunement.coding.quality import load_quality_model, quality_method, quality_path
 from attunement.coding.uncertainty import QUALITY_METRIC, code_intervals, code_intervals_method
-from attunement.errors import InputError
+from attunement.errors import AttunementWarning, InputError
+from attunement.language import mentalizing as mental_states
 from attunement.language import turns as turn_taking
 from attunement.model import Session
-from attunement.resonance import Resonance, ResonanceConfig, resonance
+from attunement.moments import session as moment_measures
+from attunement.resonance import Resonance, ResonanceConfig, motion_masked_pair, resonance
 
 __all__ = ["AnalysisConfig", "SessionResults", "analyze_session"]
 
@@ -47,6 +51,12 @@ class AnalysisConfig:
         :func:`attunement.coding.uncertainty.code_intervals`).
     interval_seed : int, default 0
         Seed of those resamples.
+    moment_permutations : int, default 1000
+        Most circular shifts of the moment labels per comparison of the client's responses
+        after empathic moments (:func:`attunement.moments.session.being_seen`); an hour's
+        session has fewer therapist turns than this, so every shift is used.
+    moment_seed : int, default 0
+        Seed of the shifts drawn when there are more.
     """
 
     created: dt.datetime | None = None
@@ -54,6 +64,8 @@ class AnalysisConfig:
     coder: str | None = None
     interval_resamples: int = 1000
     interval_seed: int = 0
+    moment_permutations: int = 1000
+    moment_seed: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -88,6 +100,10 @@ class SessionResults:
     domain : dict, optional
         Whether the session lies within the coders' training range
         (:func:`attunement.coding.domain.domain_block`).
+    moments : attunement.moments.session.BeingSeen, optional
+        The empathic moments, the client's responses and their tests, for the report.
+    mentalizing : attunement.language.mentalizing.MentalizingResult, optional
+        The client's mental-state language turn by turn, for the report.
     """
 
     session: Session
@@ -99,6 +115,8 @@ class SessionResults:
     mi_quality: Mapping[str, Any] | None = None
     intervals: pd.DataFrame | None = None
     domain: Mapping[str, Any] | None = None
+    moments: moment_measures.BeingSeen | None = None
+    mentalizing: mental_states.MentalizingResult | None = None
 
     def session_summary(self) -> dict[str, Any]:
         """The ``session`` block of results.json."""
@@ -203,6 +221,58 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _physiology_source(session: Session, found: Resonance, kind: str, config: AnalysisConfig):
+    """The series the moments read for ``kind``: the movement-masked pair the synchrony
+    measures used; that pair prepared anew where synchrony was not computed (too short); or
+    the client's own signal where the therapist has none (None without it)."""
+    if kind in found.physiology:
+        return found.physiology[kind].pair
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AttunementWarning)
+            pair, _ = motion_masked_pair(session, kind, config.resonance)
+        if pair is not None:
+            return pair
+        return moment_measures.client_signal(
+            session, kind, motion_threshold_g=config.resonance.motion_threshold_g
+        )
+    except InputError as exc:
+        warnings.warn(
+            f"session {session.id}: the client's {kind.upper()} after empathic moments was not "
+            f"measured: {exc}",
+            AttunementWarning,
+            stacklevel=3,
+        )
+        return None
+
+
+def _voice_contours(session: Session, audio: Any, turn_table: pd.DataFrame):
+    """The client's pitch and intensity contours (None without audio or utterance times)."""
+    if audio is None or turn_table.empty or turn_table["end_s"].isna().any():
+        return None
+    from attunement.prosody import features
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AttunementWarning)
+            return features.signals_from_audio(audio, role="client", turns=turn_table)
+    except InputError as exc:
+        warnings.warn(
+            f"session {session.id}: the client's voice after empathic moments was not "
+            f"measured: {exc}",
+            AttunementWarning,
+            stacklevel=3,
+        )
+        return None
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def analyze_session(session: Session, config: AnalysisConfig | None = None) -> SessionResults:
     """Measure a session.
 
@@ -263,6 +333,18 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
     )
     reference = load_domain_reference(config.coder)
     domain = domain_block(domain_check(frame, reference), reference)
+    mental = mental_states.turn_mentalizing(turn_table)
+    for column, metric in m.MENTALIZING_BY_COLUMN.items():
+        metrics[metric.name] = _finite(mental[column])
+    seen = moment_measures.being_seen(
+        frame,
+        eda=_physiology_source(session, found, "eda", config),
+        hr=_physiology_source(session, found, "hr", config),
+        voice_contours=_voice_contours(session, audio, turn_table),
+        n_permutations=config.moment_permutations,
+        seed=config.moment_seed,
+    )
+    metrics.update(seen.metrics())
     quality_row = intervals.loc[intervals["metric"] == QUALITY_METRIC]
     created = config.created or dt.datetime.now(dt.UTC)
     provenance = {
@@ -277,6 +359,10 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
             "intervals": {
                 "n_resamples": config.interval_resamples,
                 "seed": config.interval_seed,
+            },
+            "moments": {
+                "n_permutations": config.moment_permutations,
+                "seed": config.moment_seed,
             },
         },
         "methods": [
@@ -300,9 +386,21 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
                     ),
                 ),
                 domain_method(reference),
+                mental.method,
+                *seen.methods,
             ]
         ],
     }
     return SessionResults(
-        session, metrics, frame, turn_table, found, provenance, quality, intervals, domain
+        session,
+        metrics,
+        frame,
+        turn_table,
+        found,
+        provenance,
+        quality,
+        intervals,
+        domain,
+        seen,
+        mental,
     )

@@ -11,7 +11,9 @@ results.json around the metrics.
 
 A figure tested against chance has companions named by rule (:func:`companion`):
 ``<name>_effect_size``, ``<name>_p_value`` and, where the test can be inapplicable,
-``<name>_chance_test``. They are registered with their figure and shown beside it.
+``<name>_chance_test``; a comparison of the client's responses after the therapist's empathic
+moments with those after the other utterances (``test='moments'``) also has ``<name>_n_moments``
+and ``<name>_n_others``. They are registered with their figure and shown beside it.
 
 This module is a table of records more than code; the descriptions make it long, and keeping
 every metric in one place is its purpose.
@@ -26,9 +28,12 @@ from types import MappingProxyType
 
 __all__ = [
     "CHANCE_PARTS",
+    "MENTALIZING_BY_COLUMN",
     "METRICS",
+    "MOMENT_RESPONSES",
     "RESULT_FIELDS",
     "SECTIONS",
+    "TESTS",
     "Field",
     "Metric",
     "companion",
@@ -44,13 +49,17 @@ SECTIONS: tuple[str, ...] = (
     "Physiological resonance",
     "Vocal resonance",
     "Language",
+    "Moments of being seen",
 )
 
 #: Where a metric is kept: results.json's ``metrics`` block, or the web app's feedback scores.
 WHERE: tuple[str, ...] = ("metrics", "feedback")
 
 #: The companions of a figure tested against chance, in results.json's order.
-CHANCE_PARTS: tuple[str, ...] = ("effect_size", "p_value", "chance_test")
+CHANCE_PARTS: tuple[str, ...] = ("effect_size", "p_value", "chance_test", "n_moments", "n_others")
+#: The kinds of chance test: against surrogates of the signals (synchrony), or the client's
+#: responses after empathic moments against circular shifts of the moment labels.
+TESTS: tuple[str, ...] = ("surrogates", "moments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,9 @@ class Metric:
     where : {'metrics', 'feedback'}
         results.json's ``metrics`` block, or a feedback score of the web app (stored as
         ``<questionnaire>_<score>``).
+    test : {'surrogates', 'moments'}
+        Which chance test its companions describe (:data:`TESTS`): a one-sided test against
+        surrogates, or the two-sided comparison of moments with the other utterances.
     """
 
     name: str
@@ -94,6 +106,7 @@ class Metric:
     shown_with: str | None = None
     chance: tuple[str, ...] = ()
     where: str = "metrics"
+    test: str = "surrogates"
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -104,6 +117,10 @@ class Metric:
             raise ValueError(f"{self.name}: where {self.where!r} is not one of {WHERE}")
         if any(part not in CHANCE_PARTS for part in self.chance):
             raise ValueError(f"{self.name}: chance {self.chance!r} not among {CHANCE_PARTS}")
+        if self.test not in TESTS:
+            raise ValueError(f"{self.name}: test {self.test!r} is not one of {TESTS}")
+        if self.test == "surrogates" and {"n_moments", "n_others"} & set(self.chance):
+            raise ValueError(f"{self.name}: n_moments and n_others belong to test='moments'")
 
 
 def companion(metric: Metric | str, part: str) -> str:
@@ -113,7 +130,7 @@ def companion(metric: Metric | str, part: str) -> str:
     ----------
     metric : Metric or str
         A figure, or its name.
-    part : {'effect_size', 'p_value', 'chance_test'}
+    part : {'effect_size', 'p_value', 'chance_test', 'n_moments', 'n_others'}
         One of :data:`CHANCE_PARTS`.
 
     Returns
@@ -164,7 +181,67 @@ def names(*metrics: Metric) -> tuple[str, ...]:
 
 def _companions(metric: Metric) -> list[Metric]:
     """The registered companions of a figure tested against chance."""
-    texts = {
+    texts = _moment_texts(metric) if metric.test == "moments" else _surrogate_texts(metric)
+    out = []
+    for part in metric.chance:
+        what, unit, description = texts[part]
+        out.append(
+            replace(
+                metric,
+                name=companion(metric, part),
+                label=f"{metric.label}: {what}",
+                unit=unit,
+                description=description,
+                section=None,
+                note="",
+                shown_with=metric.name,
+                chance=(),
+            )
+        )
+    return out
+
+
+def _moment_texts(metric: Metric) -> dict[str, tuple[str, str, str]]:
+    """What each companion of a moments comparison means."""
+    return {
+        "effect_size": (
+            "effect size",
+            "d",
+            f"Cohen's d of ``{metric.name}``: the difference over the pooled SD of the "
+            "responses within the two groups; null when not testable.",
+        ),
+        "p_value": (
+            "p-value",
+            "p",
+            f"Two-sided p-value of ``{metric.name}`` against circular shifts of the moment "
+            "labels along the therapist's utterances (number and spacing kept): (1 + shifts "
+            "whose absolute difference is at least the observed one) / (1 + shifts); null when "
+            "not testable.",
+        ),
+        "chance_test": (
+            "chance test",
+            "text",
+            "Which test ran ('circular shifts of the moment labels, 349 shifts (all)'), or "
+            "'not testable: ' and the reason: too few moments or other utterances with a value "
+            "(at least 5 of each, and 20 therapist utterances), no signal, no audio or no "
+            "utterance times.",
+        ),
+        "n_moments": (
+            "moments",
+            "count",
+            "Empathic moments with a value of the response (those the mean rests on).",
+        ),
+        "n_others": (
+            "other utterances",
+            "count",
+            "The therapist's other utterances with a value of the response.",
+        ),
+    }
+
+
+def _surrogate_texts(metric: Metric) -> dict[str, tuple[str, str, str]]:
+    """What each companion of a figure tested against surrogates means."""
+    return {
         "effect_size": (
             "effect size",
             "SD",
@@ -185,23 +262,6 @@ def _companions(metric: Metric) -> list[Metric]:
             "calibrated one.",
         ),
     }
-    out = []
-    for part in metric.chance:
-        what, unit, description = texts[part]
-        out.append(
-            replace(
-                metric,
-                name=companion(metric, part),
-                label=f"{metric.label}: {what}",
-                unit=unit,
-                description=description,
-                section=None,
-                note="",
-                shown_with=metric.name,
-                chance=(),
-            )
-        )
-    return out
 
 
 _TALK = "attunement.language.turns.talk_metrics"
@@ -541,6 +601,165 @@ EMPATHY_EXPLORATIONS = Metric(
     "Explores feelings and experiences the client has not stated (0 to 2).",
 )
 
+# -- mental-state language -----------------------------------------------------------------------
+
+_MENTALIZING = "attunement.language.mentalizing.turn_mentalizing"
+
+CLIENT_MENTALIZING_RATE = Metric(
+    "client_mentalizing_rate",
+    "Client's mental-state language",
+    "per 100 words",
+    _MENTALIZING,
+    "Words for thoughts, feelings, wishes and beliefs (of self and others) per 100 of the "
+    "client's words, from the project's open lexicon written after the markers of Fertuck et "
+    "al.'s (2012) computerized reflective functioning (not their dictionary, and not an RF "
+    "score); null without client words.",
+    "Language",
+    "Words for thoughts, feelings, wishes and beliefs per 100 of the client's words "
+    "(an open lexicon after Fertuck et al., 2012; not a reflective-functioning score).",
+)
+CLIENT_CAUSAL_MENTALIZING_RATE = Metric(
+    "client_causal_mentalizing_rate",
+    "Client's links between states and reasons",
+    "per 100 words",
+    _MENTALIZING,
+    "Causal markers ('because', 'that's why', 'makes me', ...) in the client's sentences that "
+    "also hold a mental-state word ('I get angry because I think she ...'), per 100 client "
+    "words; null without client words.",
+    "Language",
+    "'Because', 'that's why', 'makes me' ... in a sentence about a mental state, per 100 "
+    "of the client's words.",
+)
+CLIENT_MENTALIZING_SLOPE = Metric(
+    "client_mentalizing_slope",
+    "Change in mental-state language over the session",
+    "per 100 words",
+    _MENTALIZING,
+    "How the client's mental-state words per 100 words changed from the first client turn "
+    "to the last: the weighted least-squares slope of the turns' rates (weighted by their "
+    "words) over their position, 0 to 1; null with fewer than 10 client turns with words.",
+    "Language",
+    "From the first client turn to the last (weighted least squares); positive: more "
+    "mental-state language as the session went on.",
+)
+
+# -- moments of being seen -----------------------------------------------------------------------
+
+_MOMENTS = "attunement.moments.session.being_seen"
+_MOMENT_TESTED = ("effect_size", "p_value", "chance_test", "n_moments", "n_others")
+_SEEN = "Moments of being seen"
+#: What every moments comparison is; each metric's description begins with its response.
+_AGAINST = (
+    ": its mean after the therapist's empathic moments minus its mean after the therapist's "
+    "other utterances, tested against circular shifts of the moment labels; null when not "
+    "testable (see ``_chance_test``)."
+)
+
+
+def _moment(name: str, label: str, unit: str, what: str, note: str) -> Metric:
+    return Metric(
+        name,
+        label,
+        unit,
+        _MOMENTS,
+        what + _AGAINST,
+        _SEEN,
+        note,
+        chance=_MOMENT_TESTED,
+        test="moments",
+    )
+
+
+N_EMPATHIC_MOMENTS = Metric(
+    "n_empathic_moments",
+    "Empathic moments",
+    "count",
+    "attunement.moments.empathic.empathic_moments",
+    "The therapist's coded turns whose most probable codes are a complex reflection or an "
+    "EPITOME emotional reaction, interpretation or exploration at level 2 (strong); null "
+    "without coded therapist turns.",
+    _SEEN,
+    "Complex reflections, and strong (level 2) EPITOME emotional reactions, interpretations "
+    "or explorations.",
+)
+MOMENT_CLIENT_SCR = _moment(
+    "moment_client_scr",
+    "Client's skin-conductance response",
+    "µS",
+    "The client's skin-conductance response after an utterance: the highest cleaned skin "
+    "conductance 1-6 s after the utterance ends minus the mean over the 2 s before its end",
+    "Highest skin conductance 1-6 s after the utterance minus the 2 s before its end.",
+)
+MOMENT_CLIENT_HR_CHANGE = _moment(
+    "moment_client_hr_change",
+    "Client's heart-rate change",
+    "bpm",
+    "The client's heart-rate change after an utterance: the mean heart rate 0-10 s after it "
+    "ends minus the mean over the 5 s before its end",
+    "Mean heart rate 0-10 s after the utterance minus the 5 s before its end.",
+)
+MOMENT_EDA_LOCAL_SYNCHRONY = _moment(
+    "moment_eda_local_synchrony",
+    "Local skin-conductance synchrony",
+    "r",
+    "Both people's local skin-conductance synchrony: the Pearson r of their first-differenced "
+    "cleaned skin conductance in the 30 s centred on the utterance's end",
+    "Correlation of both people's skin-conductance changes within ±15 s of the utterance's end.",
+)
+MOMENT_CLIENT_PITCH_VARIABILITY = _moment(
+    "moment_client_pitch_variability",
+    "Client's pitch variability",
+    "semitones",
+    "The client's pitch variability in the response (all the client says before the "
+    "therapist speaks again): the SD of pitch in semitones over its voiced frames",
+    "SD of the client's pitch in the next turn, in semitones.",
+)
+MOMENT_CLIENT_LOUDNESS_VARIABILITY = _moment(
+    "moment_client_loudness_variability",
+    "Client's loudness variability",
+    "dB",
+    "The client's loudness variability in the response: the SD of intensity (dB) over its "
+    "voiced frames",
+    "SD of the client's loudness in the next turn (dB).",
+)
+MOMENT_CLIENT_WORDS = _moment(
+    "moment_client_words",
+    "Client's words in reply",
+    "words",
+    "The length of the client's response in words (0 when the therapist speaks again first)",
+    "Words the client says before the therapist speaks again.",
+)
+MOMENT_CLIENT_FEELING_WORDS = _moment(
+    "moment_client_feeling_words",
+    "Client's feeling words",
+    "per 100 words",
+    "Feeling words (the lexicon's emotion words) per 100 words of the client's response",
+    "Emotion words per 100 words of the client's reply.",
+)
+MOMENT_CLIENT_FIRST_PERSON_PRESENT = _moment(
+    "moment_client_first_person_present",
+    "Client speaking of self now",
+    "per 100 words",
+    "First-person present-tense statements ('I feel', 'I'm scared', 'I don't know') per 100 "
+    "words of the client's response",
+    "'I feel', 'I'm', 'I don't know' ... per 100 words of the client's reply.",
+)
+MOMENT_CLIENT_CHANGE_TALK = _moment(
+    "moment_client_change_talk",
+    "Client's change talk",
+    "share",
+    "The share of the client's coded units in the response that the coder calls change talk",
+    "Share of the client's reply coded change talk.",
+)
+MOMENT_CLIENT_MENTALIZING = _moment(
+    "moment_client_mentalizing",
+    "Client's mental-state language in reply",
+    "per 100 words",
+    "Mental-state words (thoughts, feelings, wishes, beliefs) per 100 words of the client's "
+    "response",
+    "Words for thoughts, feelings, wishes and beliefs per 100 words of the client's reply.",
+)
+
 # -- feedback scores (the web app) ---------------------------------------------------------------
 
 
@@ -610,6 +829,33 @@ VOCAL_BY_FEATURE: Mapping[str, Metric] = MappingProxyType(
 )
 
 
+#: The client's responses compared after moments and other utterances, in results.json's
+#: order: the response's column in :mod:`attunement.moments.session` -> metric.
+MOMENT_RESPONSES: Mapping[str, Metric] = MappingProxyType(
+    {
+        "scr_us": MOMENT_CLIENT_SCR,
+        "hr_change_bpm": MOMENT_CLIENT_HR_CHANGE,
+        "eda_local_r": MOMENT_EDA_LOCAL_SYNCHRONY,
+        "f0_sd_st": MOMENT_CLIENT_PITCH_VARIABILITY,
+        "intensity_sd_db": MOMENT_CLIENT_LOUDNESS_VARIABILITY,
+        "words": MOMENT_CLIENT_WORDS,
+        "feeling_words": MOMENT_CLIENT_FEELING_WORDS,
+        "first_person_present": MOMENT_CLIENT_FIRST_PERSON_PRESENT,
+        "change_talk": MOMENT_CLIENT_CHANGE_TALK,
+        "mentalizing": MOMENT_CLIENT_MENTALIZING,
+    }
+)
+#: Mental-state language: summary column of
+#: :func:`attunement.language.mentalizing.turn_mentalizing` -> metric.
+MENTALIZING_BY_COLUMN: Mapping[str, Metric] = MappingProxyType(
+    {
+        "mentalizing_rate": CLIENT_MENTALIZING_RATE,
+        "causal_mentalizing_rate": CLIENT_CAUSAL_MENTALIZING_RATE,
+        "mentalizing_slope": CLIENT_MENTALIZING_SLOPE,
+    }
+)
+
+
 def _registry(metrics: Iterable[Metric]) -> Mapping[str, Metric]:
     out: dict[str, Metric] = {}
     for m in metrics:
@@ -654,6 +900,11 @@ METRICS: Mapping[str, Metric] = _registry(
         EMPATHY_INTERPRETATIONS,
         EMPATHY_EXPLORATIONS,
         MI_QUALITY_SCORE,
+        CLIENT_MENTALIZING_RATE,
+        CLIENT_CAUSAL_MENTALIZING_RATE,
+        CLIENT_MENTALIZING_SLOPE,
+        N_EMPATHIC_MOMENTS,
+        *MOMENT_RESPONSES.values(),
         CLIENT_SESSION_HEARD,
         CLIENT_SESSION_UNDERSTOOD,
         CLIENT_SESSION_MOVED,
@@ -849,6 +1100,18 @@ RESULT_FIELDS: tuple[Field, ...] = (
     Field("provenance.parameters.intervals", "object", "The bootstrap's options."),
     Field("provenance.parameters.intervals.n_resamples", "integer", "Resamples."),
     Field("provenance.parameters.intervals.seed", "integer", "Their seed."),
+    Field(
+        "provenance.parameters.moments",
+        "object",
+        "The options of the comparisons after empathic moments "
+        "(:func:`attunement.moments.session.being_seen`).",
+    ),
+    Field(
+        "provenance.parameters.moments.n_permutations",
+        "integer",
+        "Most circular shifts of the moment labels per comparison.",
+    ),
+    Field("provenance.parameters.moments.seed", "integer", "The seed of shifts drawn."),
     Field("provenance.methods", "list", "One item per method that ran, in order."),
     Field("provenance.methods[].name", "string", "The method's snake_case name."),
     Field(
@@ -933,8 +1196,9 @@ def markdown_reference() -> str:
         "",
         "Grouped as the report shows them. A figure tested against chance has an "
         "`_effect_size` and a `_p_value` beside it (the headline synchrony figures also a "
-        "`_chance_test`). Units: share 0-1, percent 0-100, SD (standard deviations of the "
-        "surrogates), p (probability).",
+        "`_chance_test`; the moments comparisons a `_chance_test`, `_n_moments` and "
+        "`_n_others`). Units: share 0-1, percent 0-100, SD (standard deviations of the "
+        "surrogates), d (Cohen's d), p (probability).",
     ]
     for title, members in groups.items():
         if not members:

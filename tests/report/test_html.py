@@ -324,3 +324,62 @@ def test_domain_sentences():
     assert "(10% vs at least 55%: it may not be English)" in text and "optimistic" not in text
     text, caution = domain_sentence({"available": False, "signals": {}})
     assert "not available" in text and not caution
+
+
+# -- moments of being seen ------------------------------------------------------------------
+
+
+def _with_moments(effect, **kwargs):
+    """A small analysed session whose moments are those of a simulated session (the report
+    only reads them)."""
+    import dataclasses
+
+    from attunement.benchmarks.moments import simulate_session
+    from attunement.moments.session import being_seen
+
+    sim = simulate_session(minutes=15, effect=effect, seed=2)
+    results = analyze_session(session(signals(), simulated=True))
+    found = being_seen(sim.coded, eda=sim.eda, hr=sim.hr, **kwargs)
+    return dataclasses.replace(results, moments=found)
+
+
+def test_moments_section_says_what_differed_and_no_more():
+    from attunement.report.html import FELT_SLOT
+
+    html = render_report(_with_moments(1.0))
+    assert "<h2>Moments of being seen</h2>" in html
+    assert "After these moments the client&#39;s skin conductance rose more than after the " in html
+    assert "this does not show that one caused the other" in html
+    assert "caused by" not in html
+    for fig in ("moments-timeline", "moments-comparison", "moments-curves"):
+        assert f'id="fig-{fig}"' in html, fig
+    assert 'id="moment-scr_us"' in html
+    assert "client&#39;s pitch variability (no audio)" in html  # untested, with the reason
+    assert "what the body did below is not a recording of this client" in html
+    assert FELT_SLOT in html  # where the web app puts the client's own answer
+
+
+def test_moments_section_without_a_difference():
+    from attunement.report.html import moments_section
+
+    found = moments_section(_with_moments(0.0))
+    assert found["findings"] == [] or all("does not show" in f for f in found["findings"])
+    statuses = {r["status"] for r in found["rows"]}
+    assert statuses <= {"differs", "no clear difference", "not testable"}
+    assert "no clear difference" in statuses
+
+
+def test_the_demo_report_shows_the_moments_and_the_client_s_mental_state_language():
+    from attunement.analysis import AnalysisConfig
+    from attunement.demo import demo_manifest
+    from attunement.io import read_session
+    from attunement.resonance import ResonanceConfig
+
+    config = AnalysisConfig(resonance=ResonanceConfig(n_surrogates=19), interval_resamples=20)
+    html = render_report(analyze_session(read_session(demo_manifest()), config), standalone=False)
+    assert 'id="moments-of-being-seen"' in html
+    assert 'id="fig-moments-curves"' in html and 'id="fig-mentalizing"' in html
+    assert "SIMULATED" in html
+    assert 'id="metric-client_mentalizing_rate"' in html
+    assert 'id="metric-moment_client_scr"' not in html  # a table row, not a card
+    assert "moment client scr" not in html  # nor left over as an "other measure"

@@ -351,3 +351,21 @@ def test_retry_runs_the_analysis_again(client, users, settings):
     assert wait_done(client, sid) == first
     started = audit_rows(settings.data_dir, "analysis_started")
     assert [a["detail"] for a in started] == ["", "retry"]
+
+
+def test_the_client_s_answer_stands_beside_the_moments_of_being_seen(world, world_client):
+    c = world_client
+    login(c, "tina")
+    page = c.get(f"/sessions/{world.sid}").text
+    assert 'id="moments-of-being-seen"' in page
+    assert 'id="moments-felt"' in page and "not answered yet" in page
+    store = c.app.state.store
+    viewer = next(u for u in store.users() if u.username == "tina")
+    pk = store.session(store.get_viewer(viewer.id), world.sid).pk
+    answers = {"heard": 8, "understood": 8, "moved": 6, "safe": 9}
+    store.save_feedback(pk, {"client_session": ("client", answers, {"moved": 6})})
+    page = c.get(f"/sessions/{world.sid}").text
+    section = page[page.index('id="moments-of-being-seen"') :]
+    felt = section[section.index('id="moments-felt"') :]
+    assert felt.index('id="moved-answer">6 of 10<') < felt.index("</div>")
+    assert "Today I felt my therapist was moved by what I shared." in felt

@@ -131,3 +131,41 @@ def test_feedback_view_labels_answers_and_puts_the_client_first():
     reflection = {line["text"]: line["answer"] for line in view[2]["lines"]}
     assert reflection["How present did you feel with your client today?"] == "6 of 10"
     assert reflection["What moved you?"] == "Her laugh"
+
+
+def test_the_client_s_moved_answer_beside_the_moments():
+    from attunement import metrics as m
+    from attunement.web.summary import MOVED_ITEM, moved_answer
+
+    qs = builtin_questionnaires()
+    assert "_".join(MOVED_ITEM) == m.CLIENT_SESSION_MOVED.name
+    feedback = [
+        {
+            "questionnaire": "therapist_reflection",
+            "respondent": "therapist",
+            "answers": {"moved": 9},
+        },
+        {"questionnaire": "client_session", "respondent": "client", "answers": {"moved": 3}},
+    ]
+    got = moved_answer(feedback, qs)
+    assert got["text"] == "Today I felt my therapist was moved by what I shared."
+    assert (got["answer"], got["value"], got["max"]) == ("3 of 10", 3, 10)
+    assert moved_answer([], qs)["answer"] is None
+    assert moved_answer(feedback, {}) is None
+
+
+def test_split_report_at_the_moments_slot():
+    from attunement.report.html import FELT_SLOT
+    from attunement.web.summary import split_report
+
+    assert split_report(f"<h2>Moments</h2>{FELT_SLOT}<table>") == ("<h2>Moments</h2>", "<table>")
+    assert split_report("<p>an older report</p>") is None
+
+
+def test_mental_state_language_is_a_trend():
+    rows = [_row(1, client_mentalizing_rate=2.5), _row(8, client_mentalizing_rate=3.1)]
+    (figure,) = trend_figures(rows)
+    assert figure["title"] == "Client's mental-state language (per 100 words)"
+    assert "Client&#39;s mental-state language" in figure["html"] or (
+        "Client's mental-state language" in figure["html"]
+    )

@@ -7,11 +7,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from attunement import metrics as registry
 from attunement.analysis import SessionResults
 from attunement.model import SIGNAL_UNITS, Signal
 
 __all__ = [
+    "MOMENT_AXES",
     "ROLE_COLOURS",
+    "mentalizing_figure",
+    "moments_comparison_figure",
+    "moments_curve_figure",
+    "moments_timeline_figure",
     "physiology_figure",
     "resonance_figure",
     "resonant_moments",
@@ -330,3 +336,246 @@ def resonant_moments(results: SessionResults, kind: str, *, top: int = 3) -> lis
         if len(chosen) == top:
             break
     return chosen
+
+
+# -- moments of being seen -----------------------------------------------------------------------
+
+#: How the report names each response of the moments, and the axis unit.
+MOMENT_AXES: dict[str, str] = {
+    "scr_us": "client's skin-conductance response (µS)",
+    "hr_change_bpm": "client's heart-rate change (bpm)",
+    "words": "words the client said next",
+}
+_MOMENT_COLOUR = "#b5367a"
+_OTHER_COLOUR = "#9aa3ad"
+
+
+def _evidence_hover(row: dict) -> str:
+    reasons = row.get("reasons") or "other utterance"
+    reply = _snippet(row.get("response_text") or "(the therapist spoke again)", 120)
+    return f"{_snippet(row['text'], 120)}<br><i>{reasons}</i><br>Client: {reply}"
+
+
+def moments_timeline_figure(results: SessionResults) -> go.Figure | None:
+    """The therapist's utterances on the session clock (or in order, untimed), the empathic
+    moments marked, each at the height of the client's response after it: the skin-conductance
+    response where there is one, else the words said next (None without moments)."""
+    seen = results.moments
+    if seen is None or seen.table.empty or not seen.table["is_moment"].any():
+        return None
+    t = seen.table
+    column = next((c for c in ("scr_us", "hr_change_bpm") if t[c].notna().sum() >= 2), "words")
+    timed = bool(t["start_s"].notna().all())
+    x = t["start_s"] / 60 if timed else t["position"] + 1
+    fig = go.Figure()
+    for moment, name, colour, size in (
+        (False, "Other therapist utterances", _OTHER_COLOUR, 6),
+        (True, "Empathic moments", _MOMENT_COLOUR, 10),
+    ):
+        m = (t["is_moment"] == moment).to_numpy()
+        rows = t[m].to_dict("records")
+        fig.add_trace(
+            go.Scatter(
+                x=x[m],
+                y=t[column][m],
+                mode="markers",
+                name=name,
+                marker=dict(color=colour, size=size, line=dict(width=0)),
+                customdata=[[_mmss(r["start_s"]), _evidence_hover(r)] for r in rows],
+                hovertemplate="%{customdata[0]} %{y:.2f}<br>%{customdata[1]}<extra></extra>",
+            )
+        )
+    title = "Empathic moments and the client's response"
+    if column != "words" and results.session.meta.get("simulated_signals"):
+        title += " (SIMULATED signals)"
+    fig.update_layout(
+        **_LAYOUT,
+        title=title,
+        height=330,
+        xaxis_title="minutes" if timed else "therapist turn",
+        yaxis_title=MOMENT_AXES[column],
+    )
+    return fig
+
+
+def moments_comparison_figure(results: SessionResults) -> go.Figure | None:
+    """Each tested response: the observed difference (moments minus other utterances, as
+    Cohen's d) beside the band of the same difference over the shifted moment labels (95%),
+    the chance band; None when nothing was testable."""
+    seen = results.moments
+    if seen is None:
+        return None
+    rows = []
+    for column, metric in registry.MOMENT_RESPONSES.items():
+        test = seen.tests.get(column)
+        if test is None or test["n_shifts"] == 0 or not np.isfinite(test["effect_size"]):
+            continue
+        null = test.table["effect_size"].dropna().to_numpy()
+        rows.append(
+            (
+                metric.label,
+                float(np.quantile(null, 0.025)),
+                float(np.quantile(null, 0.975)),
+                float(test["effect_size"]),
+                float(test["p_value"]),
+            )
+        )
+    if not rows:
+        return None
+    labels = [r[0] for r in rows][::-1]
+    rows = rows[::-1]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=[hi - lo for _, lo, hi, _, _ in rows],
+            base=[lo for _, lo, _, _, _ in rows],
+            orientation="h",
+            marker_color="rgba(120,120,120,0.25)",
+            name="chance band (shifted moments, 95%)",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=labels,
+            x=[d for *_, d, _ in rows],
+            mode="markers",
+            marker=dict(color=_MOMENT_COLOUR, size=11, symbol="diamond"),
+            name="after the moments (d)",
+            customdata=[p for *_, p in rows],
+            hovertemplate="d = %{x:.2f}, p = %{customdata:.3f}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=0, line=dict(color="#666", width=1))
+    fig.update_layout(
+        **{**_LAYOUT, "margin": dict(l=230, r=20, t=60, b=45)},
+        title="After empathic moments vs after the other utterances",
+        height=120 + 34 * len(rows),
+        xaxis_title="difference, in SDs of the responses (Cohen's d)",
+        barmode="overlay",
+    )
+    return fig
+
+
+def moments_curve_figure(results: SessionResults) -> go.Figure | None:
+    """The client's skin conductance and heart rate around the end of the therapist's
+    utterances (relative to the level just before): after the moments, after the other
+    utterances, and the band the moments' average reaches over the shifted labels."""
+    seen = results.moments
+    if seen is None or seen.curves.empty:
+        return None
+    kinds = [k for k in ("eda", "hr") if (seen.curves["kind"] == k).any()]
+    titles = {
+        "eda": "Client's skin conductance (µS, from the level before)",
+        "hr": "Client's heart rate (bpm, from the level before)",
+    }
+    fig = make_subplots(
+        rows=1, cols=len(kinds), subplot_titles=[titles[k] for k in kinds], shared_yaxes=False
+    )
+    for col, kind in enumerate(kinds, start=1):
+        c = seen.curves[seen.curves["kind"] == kind]
+        first = col == 1
+        fig.add_trace(
+            go.Scatter(
+                x=c["offset_s"],
+                y=c["chance_high"],
+                mode="lines",
+                line=dict(width=0),
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=c["offset_s"],
+                y=c["chance_low"],
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor="rgba(120,120,120,0.18)",
+                name="chance (shifted moments, 95%)",
+                showlegend=first,
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
+        for name, colour, key in (
+            ("after the other utterances", _OTHER_COLOUR, "others"),
+            ("after the empathic moments", _MOMENT_COLOUR, "moments"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=c["offset_s"],
+                    y=c[key],
+                    mode="lines",
+                    name=name,
+                    showlegend=first,
+                    line=dict(color=colour, width=2),
+                    hovertemplate="%{y:.3f} at %{x:.1f} s<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        fig.add_vline(x=0, line=dict(color="#999", dash="dot", width=1), row=1, col=col)
+        fig.update_xaxes(title_text="seconds from the end of the utterance", row=1, col=col)
+    title = "Time-locked to the end of the therapist's utterances"
+    if results.session.meta.get("simulated_signals"):
+        title += " (SIMULATED signals)"
+    fig.update_layout(
+        **{
+            **_LAYOUT,
+            "margin": dict(l=60, r=20, t=80, b=90),
+            "legend": dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
+        },
+        title=title,
+        height=400,
+    )
+    return fig
+
+
+def mentalizing_figure(results: SessionResults) -> go.Figure | None:
+    """The client's mental-state words per 100 words, turn by turn, with a running mean over
+    ten turns (weighted by their words); None without client words."""
+    found = results.mentalizing
+    if found is None or found.table.empty or found["n_words"] == 0:
+        return None
+    t = found.table[found.table["n_words"] > 0]
+    timed = bool(t["start_s"].notna().all())
+    x = t["start_s"] / 60 if timed else t["turn"] + 1
+    counts = t["mental_states"].rolling(10, min_periods=3, center=True).sum()
+    words = t["n_words"].rolling(10, min_periods=3, center=True).sum()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=t["mental_state_rate"],
+            mode="markers",
+            name="per turn",
+            marker=dict(color=ROLE_COLOURS["client"], size=5, opacity=0.5),
+            customdata=np.c_[t["n_words"], t["causal_links"]],
+            hovertemplate="%{y:.1f} per 100 words (%{customdata[0]} words, "
+            "%{customdata[1]} causal links)<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=100 * counts / words,
+            mode="lines",
+            name="running mean (10 turns)",
+            line=dict(color=ROLE_COLOURS["client"], width=2),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        title="Client's words for thoughts, feelings, wishes and beliefs",
+        height=300,
+        xaxis_title="minutes" if timed else "turn",
+        yaxis_title="per 100 words",
+    )
+    return fig

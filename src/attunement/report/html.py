@@ -18,13 +18,17 @@ from attunement.report import figures
 from attunement.report.methods import methods_paragraph
 
 __all__ = [
+    "FELT_SLOT",
     "METRIC_GROUPS",
     "METRIC_INFO",
+    "MOMENTS_SECTION",
     "UNIT_FORMATS",
     "domain_sentence",
     "format_interval",
     "format_metric",
     "metric_format",
+    "moment_sentence",
+    "moments_section",
     "plot_data_block",
     "render_report",
 ]
@@ -73,6 +77,11 @@ METRIC_GROUPS: dict[str, dict[str, tuple[str, str, str]]] = {
     for section in m.SECTIONS
 }
 METRIC_INFO = {k: v for group in METRIC_GROUPS.values() for k, v in group.items()}
+#: The section shown as its own block (a comparison table and plots), not as cards.
+MOMENTS_SECTION = m.N_EMPATHIC_MOMENTS.section
+#: Where the web app's session page puts the client's own answer beside the moments section
+#: (an HTML comment: nothing in a standalone report).
+FELT_SLOT = "<!-- attunement:moments-felt -->"
 _SHOWN_WITH = {name for name, metric in m.METRICS.items() if metric.shown_with is not None}
 #: The metrics computed from the coded utterances (those with intervals).
 _CODED = frozenset(
@@ -133,6 +142,10 @@ def _cards(
     groups = []
     seen = set(_SHOWN_WITH)
     for title, infos in METRIC_GROUPS.items():
+        if title == MOMENTS_SECTION:
+            for name in infos:
+                seen.update({name, *(m.companion(name, part) for part in m.CHANCE_PARTS)})
+            continue
         cards = []
         for name, (label, kind, help_text) in infos.items():
             if name not in metrics:
@@ -429,6 +442,210 @@ def _format(value: Any, kind: str) -> str:
 format_metric = _format
 
 
+#: How the moments section says what differed, per response: (more, less).
+_MORE_LESS: dict[str, tuple[str, str]] = {
+    "scr_us": (
+        "the client's skin conductance rose more",
+        "the client's skin conductance rose less",
+    ),
+    "hr_change_bpm": (
+        "the client's heart rate rose more (or fell less)",
+        "the client's heart rate rose less (or fell more)",
+    ),
+    "eda_local_r": (
+        "both people's skin conductance moved together more",
+        "both people's skin conductance moved together less",
+    ),
+    "f0_sd_st": ("the client's pitch varied more", "the client's pitch varied less"),
+    "intensity_sd_db": ("the client's loudness varied more", "the client's loudness varied less"),
+    "words": ("the client said more", "the client said less"),
+    "feeling_words": ("the client used more feeling words", "the client used fewer feeling words"),
+    "first_person_present": (
+        "the client spoke more of themselves in the present ('I feel', 'I'm')",
+        "the client spoke less of themselves in the present ('I feel', 'I'm')",
+    ),
+    "change_talk": (
+        "more of what the client said was change talk",
+        "less of what the client said was change talk",
+    ),
+    "mentalizing": (
+        "the client used more words for thoughts, feelings, wishes and beliefs",
+        "the client used fewer words for thoughts, feelings, wishes and beliefs",
+    ),
+}
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def moment_sentence(column: str, test: Any) -> tuple[str, str]:
+    """What the comparison of one response says, in plain words, and its status.
+
+    Parameters
+    ----------
+    column : str
+        A response of :data:`attunement.metrics.MOMENT_RESPONSES`.
+    test : attunement.moments.shifts.ShiftTest
+
+    Returns
+    -------
+    (str, str)
+        The sentence, and 'differs', 'no clear difference' or 'not testable'. No sentence
+        claims more than the test: a difference is never said to be caused by the moments.
+
+    Examples
+    --------
+    >>> from attunement.moments.shifts import shift_test
+    >>> import numpy as np
+    >>> moments = np.isin(np.arange(60), [1, 5, 6, 14, 20, 27, 33, 34, 41, 50, 57])
+    >>> text, status = moment_sentence("scr_us", shift_test(moments * 0.3, moments))
+    >>> status, text.split(" than ")[0]
+    ('differs', "After these moments the client's skin conductance rose more")
+    >>> text.endswith("this does not show that one caused the other.")
+    True
+    """
+    chance = str(test["chance_test"])
+    if chance.startswith("not testable"):
+        return f"Not testable: {chance.split(': ', 1)[1]}.", "not testable"
+    d, p = test["effect_size"], test["p_value"]
+    counts = f"{test['n_moments']} moments, {test['n_others']} other utterances"
+    d_text = "" if d is None or d != d else f", d = {d:.2f}"
+    more, less = _MORE_LESS[column]
+    if p < 0.05:
+        what = more if test["difference"] > 0 else less
+        return (
+            f"After these moments {what} than after the therapist's other utterances "
+            f"({_p(p)}{d_text}; {counts}); this does not show that one caused the other.",
+            "differs",
+        )
+    return (
+        "No clear difference from the therapist's other utterances: shifting the same moments "
+        f"along the session gave a difference at least as large {p:.0%} of the time "
+        f"({_p(p)}{d_text}; {counts}).",
+        "no clear difference",
+    )
+
+
+def _signed(value: Any, kind: str) -> str:
+    if value is None or value != value:
+        return "—"
+    if kind == "percent":
+        return f"{100 * value:+.0f} points"
+    return f"{value:+.2f}"
+
+
+def _mean(value: Any, kind: str) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{100 * value:.0f}%" if kind == "percent" else f"{value:.2f}"
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _body(row: dict[str, Any]) -> str:
+    """What the body did after one utterance, in short ('' without signals)."""
+    parts = []
+    if row.get("scr_us") == row.get("scr_us") and row.get("scr_us") is not None:
+        parts.append(f"skin conductance {row['scr_us']:+.2f} µS")
+    if (
+        row.get("hr_change_bpm") == row.get("hr_change_bpm")
+        and row.get("hr_change_bpm") is not None
+    ):
+        parts.append(f"heart rate {row['hr_change_bpm']:+.1f} bpm")
+    return " · ".join(parts)
+
+
+def moments_section(results: SessionResults) -> dict[str, Any] | None:
+    """The report's "Moments of being seen" section (None without coded therapist turns).
+
+    Returns
+    -------
+    dict or None
+        ``intro`` (what the moments are and how many), ``rows`` (one per response:
+        ``label``, ``unit``, ``moments``, ``others``, ``difference``, ``d``, ``p``, ``n``,
+        ``sentence``, ``status``), ``findings`` (the sentences of the responses that differ),
+        ``moments`` (each moment: ``time``, ``index``, ``text``, ``reasons``, ``reply``,
+        ``reply_words``, ``body``) and ``simulated``.
+    """
+    seen = results.moments
+    if seen is None or seen.table.empty:
+        return None
+    t = seen.table
+    n_moments, n_units = int(t["is_moment"].sum()), len(t)
+    counts = seen.table.loc[t["is_moment"], "reasons"]
+    names = {
+        "complex reflection": ("complex reflection", "complex reflections"),
+        "emotional reactions": ("strong emotional reaction", "strong emotional reactions"),
+        "interpretations": ("strong interpretation", "strong interpretations"),
+        "explorations": ("strong exploration", "strong explorations"),
+    }
+    kinds = [
+        (label, int(counts.str.contains(code, regex=False).sum())) for code, label in names.items()
+    ]
+    shown = [(label, n) for label, n in kinds if n]
+    breakdown = ", ".join(f"{n} {label[0] if n == 1 else label[1]}" for label, n in shown)
+    twice = "; a turn may count twice" if len(shown) > 1 else ""
+    intro = (
+        f"{n_moments} of the therapist's {n_units} turns were coded as highly empathic"
+        + (f" ({breakdown}{twice})" if breakdown else "")
+        + ". Below, what the client did after them, against what the client did after the "
+        "therapist's other turns. Each comparison is tested against the same number of "
+        "moments with the same spacing, shifted along the session: a difference counts only "
+        "when it is larger than those shifts give by chance."
+    )
+    rows = []
+    for column, metric in m.MOMENT_RESPONSES.items():
+        test = seen.tests[column]
+        kind = metric_format(metric)
+        sentence, status = moment_sentence(column, test)
+        chance = str(test["chance_test"])
+        p = test["p_value"]
+        rows.append(
+            {
+                "column": column,
+                "label": metric.label,
+                "unit": metric.unit,
+                "moments": _mean(test["mean_moments"], kind),
+                "others": _mean(test["mean_others"], kind),
+                "difference": _signed(test["difference"], kind),
+                "d": "—"
+                if test["effect_size"] != test["effect_size"]
+                else f"{test['effect_size']:.2f}",
+                "p": "—" if p != p else f"{p:.3f}",
+                "n": f"{test['n_moments']} / {test['n_others']}",
+                "sentence": sentence,
+                "status": status,
+                "short": sentence if status == "differs" else status.capitalize(),
+                "reason": chance.split(": ", 1)[1] if status == "not testable" else "",
+            }
+        )
+    moments = [
+        {
+            "time": r["start_s"],
+            "index": r["index"],
+            "text": r["text"],
+            "reasons": r["reasons"],
+            "reply": _clip(r["response_text"] or "", 400),
+            "reply_words": int(r["words"]) if r["words"] == r["words"] else 0,
+            "body": _body(r),
+        }
+        for r in t[t["is_moment"]].to_dict("records")
+    ]
+    return {
+        "intro": intro,
+        "rows": rows,
+        "findings": [r["sentence"] for r in rows if r["status"] == "differs"],
+        "tested": [r for r in rows if r["status"] != "not testable"],
+        "untested": [r for r in rows if r["status"] == "not testable"],
+        "moments": moments,
+        "simulated": bool(results.session.meta.get("simulated_signals")),
+    }
+
+
 @cache
 def _env() -> Environment:
     env = Environment(
@@ -487,6 +704,10 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
         ("timeline", figures.timeline_figure(results)),
         ("physiology", figures.physiology_figure(results)),
         ("words", figures.words_figure(results)),
+        ("mentalizing", figures.mentalizing_figure(results)),
+        ("moments-timeline", figures.moments_timeline_figure(results)),
+        ("moments-comparison", figures.moments_comparison_figure(results)),
+        ("moments-curves", figures.moments_curve_figure(results)),
         ("resonance-eda", figures.resonance_figure(results, "eda")),
         ("resonance-hr", figures.resonance_figure(results, "hr")),
     ]
@@ -544,6 +765,8 @@ def render_report(results: SessionResults, *, standalone: bool = True) -> str:
             groups=groups,
             quality=_quality(data.get("mi_quality"), intervals.get(m.MI_QUALITY_SCORE.name)),
             resonance=resonance,
+            moments=moments_section(results),
+            felt_slot=FELT_SLOT,
             plots=plots,
             rows=rows,
             timed=bool(utter["start_s"].notna().all()) and not utter.empty,

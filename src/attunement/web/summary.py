@@ -9,9 +9,24 @@ from typing import Any
 
 from attunement import metrics as m
 from attunement.report.csvsafe import safe_csv
-from attunement.report.html import format_metric, metric_format, plot_data_block
+from attunement.report.html import FELT_SLOT, format_metric, metric_format, plot_data_block
 
-__all__ = ["BESIDE_METRICS", "TREND_METRICS", "beside", "plot_block", "trend_csv", "trend_figures"]
+__all__ = [
+    "BESIDE_METRICS",
+    "MOVED_ITEM",
+    "TREND_METRICS",
+    "beside",
+    "moved_answer",
+    "plot_block",
+    "split_report",
+    "trend_csv",
+    "trend_figures",
+]
+
+#: The feedback item shown beside the report's "Moments of being seen": (questionnaire, item)
+#: of "Today I felt my therapist was moved by what I shared." (its score is the feedback metric
+#: :data:`attunement.metrics.CLIENT_SESSION_MOVED`, ``<questionnaire>_<item>``).
+MOVED_ITEM: tuple[str, str] = ("client_session", "moved")
 
 #: Measurements shown beside what each person felt, in this order (when present).
 BESIDE_METRICS: tuple[str, ...] = tuple(
@@ -25,6 +40,8 @@ BESIDE_METRICS: tuple[str, ...] = tuple(
         m.PERCENT_OPEN_QUESTIONS,
         m.CHANGE_TALK_SHARE,
         m.MI_QUALITY_SCORE,
+        m.N_EMPATHIC_MOMENTS,
+        m.CLIENT_MENTALIZING_RATE,
         m.EDA_SYNCHRONY,
         m.HR_SYNCHRONY,
         m.VOCAL_F0_SYNCHRONY,
@@ -54,6 +71,10 @@ TREND_METRICS: dict[str, tuple[str, ...]] = {
             m.VOCAL_F0_SYNCHRONY,
             m.VOCAL_INTENSITY_SYNCHRONY,
             m.LANGUAGE_STYLE_MATCHING,
+        ),
+        "Client's mental-state language (per 100 words)": (
+            m.CLIENT_MENTALIZING_RATE,
+            m.CLIENT_CAUSAL_MENTALIZING_RATE,
         ),
         "How the client felt (0-10)": (
             m.CLIENT_SESSION_HEARD,
@@ -98,6 +119,69 @@ def beside(metrics: Mapping[str, float | None], feedback: Sequence[Mapping[str, 
                 }
             )
     return {"measured": measured, "felt": list(feedback)}
+
+
+def moved_answer(
+    feedback: Sequence[Mapping[str, Any]], questionnaires: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The client's own answer to "Today I felt my therapist was moved by what I shared."
+    (:data:`MOVED_ITEM`), for the session page beside the moments of being seen.
+
+    Parameters
+    ----------
+    feedback : sequence of mapping
+        The session's stored answers (``questionnaire``, ``respondent``, ``answers``).
+    questionnaires : mapping
+        Questionnaire id -> its definition (:func:`attunement.ratings.builtin_questionnaires`).
+
+    Returns
+    -------
+    dict or None
+        ``text`` (the item as the client read it), ``answer`` ('7 of 10', or None when not
+        answered yet), ``value``, ``min`` and ``max``; None when the questionnaire is unknown.
+
+    Examples
+    --------
+    >>> from attunement.ratings import builtin_questionnaires
+    >>> qs = builtin_questionnaires()
+    >>> moved_answer([{"questionnaire": "client_session", "respondent": "client",
+    ...                "answers": {"moved": 7}}], qs)["answer"]
+    '7 of 10'
+    >>> moved_answer([], qs)["answer"] is None
+    True
+    """
+    qid, item_id = MOVED_ITEM
+    q = questionnaires.get(qid)
+    item = None if q is None else next((i for i in q.items if i.id == item_id), None)
+    if item is None:
+        return None
+    value = None
+    for r in feedback:
+        if r.get("questionnaire") == qid and r.get("respondent", "client") == "client":
+            value = (r.get("answers") or {}).get(item_id)
+    return {
+        "text": item.text,
+        "answer": None if value is None else f"{value} of {item.max}",
+        "value": value,
+        "min": item.min,
+        "max": item.max,
+    }
+
+
+def split_report(report: str) -> tuple[str, str] | None:
+    """The report's HTML cut where the client's answer goes beside its "Moments of being
+    seen" (:data:`attunement.report.html.FELT_SLOT`); None for a report without that section
+    (no coded therapist turns, or written before it existed).
+
+    Examples
+    --------
+    >>> split_report("<p>a</p><!-- attunement:moments-felt --><p>b</p>")
+    ('<p>a</p>', '<p>b</p>')
+    >>> split_report("<p>a</p>") is None
+    True
+    """
+    before, found, after = report.partition(FELT_SLOT)
+    return (before, after) if found else None
 
 
 def _finite(value: Any) -> float | None:

@@ -260,14 +260,18 @@ def session_page(
         report = store.read_file(viewer, session_id, "report")[1].decode("utf-8")
     metrics = store.metrics(session.pk)
     feedback = [answer.as_dict() for answer in store.feedback(session.pk)]
+    known = questionnaires(settings)
     return render(
         request,
         "session.html",
         title=f"Session with {session.client_label}",
         session=session,
         report=report,
+        # the client's answer beside the report's moments of being seen
+        report_parts=summary.split_report(report),
+        moved=summary.moved_answer(feedback, known),
         beside=summary.beside(metrics, feedback),
-        feedback=summary.feedback_view(feedback, questionnaires(settings)),
+        feedback=summary.feedback_view(feedback, known),
         links=store.links(session.pk),
     )
 
