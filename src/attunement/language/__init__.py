@@ -16,8 +16,9 @@ The measurements return a :class:`~attunement.synchrony.result.MeasurementResult
 modules' names, so they are imported from those modules; the package exports the rest.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from attunement._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from attunement.language.affect import affect_alignment, turn_valence, valence
@@ -50,12 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'attunement.language' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

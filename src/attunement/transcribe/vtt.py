@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
-from attunement.errors import InputError
+from attunement.outfiles import atomic_write_all, check_output_file
 
 __all__ = [
     "check_output",
@@ -124,31 +123,9 @@ def sidecar_path(vtt: str | os.PathLike[str]) -> Path:
 
 
 def check_output(path: str | os.PathLike[str], *, field: str = "--out") -> Path:
-    """Refuse, before any work, an output file that cannot be written.
-
-    Raises
-    ------
-    InputError
-        Naming the path: a folder, in a folder that does not exist or is not writable.
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise InputError("is a folder; expected a file name to write", path=p, field=field)
-    parent = p.parent
-    if not parent.is_dir():
-        what = "is not a folder" if parent.exists() else "does not exist"
-        raise InputError(
-            f"its folder {parent} {what}; expected a file in an existing folder",
-            path=p,
-            field=field,
-        )
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(
-            f"its folder {parent} is not writable; expected a folder you may write in",
-            path=p,
-            field=field,
-        )
-    return p
+    """Refuse, before any work, an output file that cannot be written (see
+    :func:`attunement.outfiles.check_output_file`)."""
+    return check_output_file(path, field=field)
 
 
 def write_transcript(result, out: str | os.PathLike[str]) -> tuple[Path, Path]:
@@ -172,25 +149,5 @@ def write_transcript(result, out: str | os.PathLike[str]) -> tuple[Path, Path]:
     """
     vtt = check_output(out)
     words = check_output(sidecar_path(vtt))
-    contents = [(vtt, to_webvtt(result.turns)), (words, to_words_json(result))]
-    temporary: list[tuple[str, Path]] = []
-    try:
-        for target, text in contents:
-            try:
-                fd, tmp = tempfile.mkstemp(
-                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-                )
-            except OSError as exc:
-                raise InputError(f"cannot be written ({exc.strerror})", path=target) from None
-            temporary.append((tmp, target))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text.encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
-        for tmp, target in temporary:
-            os.replace(tmp, target)
-    except BaseException:
-        for tmp, _ in temporary:
-            Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_all([(vtt, to_webvtt(result.turns)), (words, to_words_json(result))])
     return vtt, words
