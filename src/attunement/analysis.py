@@ -154,6 +154,8 @@ class SessionResults:
                 for sig in s.signals
             ],
             "simulated_signals": bool(s.meta.get("simulated_signals", False)),
+            "transcription": _transcription_summary(s.meta.get("transcription")),
+            "roles_guessed": s.meta.get("roles_guessed"),
         }
 
     def interval_summary(self) -> dict[str, dict[str, Any]]:
@@ -186,6 +188,22 @@ class SessionResults:
                 "provenance": dict(self.provenance),
             }
         )
+
+
+def _transcription_summary(found: dict | None) -> dict | None:
+    """How a transcribed recording's transcript was made (None for a transcript read)."""
+    if not found:
+        return None
+    keys = ("engine", "model", "language")
+    return {
+        **{k: found.get("asr", {}).get(k) for k in keys},
+        "speaker_source": found.get("speaker_source"),
+        "n_speakers": found.get("n_speakers"),
+        "speakers_estimated": found.get("speakers_estimated"),
+        "n_words": found.get("n_words"),
+        "duration_s": found.get("duration_s"),
+        "mean_word_probability": found.get("mean_word_probability"),
+    }
 
 
 def _duration(session: Session) -> float | None:
@@ -312,11 +330,12 @@ def analyze_session(session: Session, config: AnalysisConfig | None = None) -> S
     frame = session.utterances_frame()
     turn_table = turn_taking.turns(frame)
     metrics: dict[str, Any] = turn_taking.talk_metrics(frame).metrics()
-    audio = None
-    if session.meta.get("audio"):
-        from attunement.io.audio import read_audio
+    audio = session.meta.get("audio")
+    if audio is not None:
+        from attunement.io.audio import Audio, read_audio
 
-        audio = read_audio(session.meta["audio"])
+        # a path or file in memory is read here; a transcribed recording may come decoded
+        audio = audio if isinstance(audio, Audio) else read_audio(audio)
     found = resonance(session, turn_table, config=config.resonance, audio=audio)
     metrics.update(found.metrics)
     coder = coding.resolve_coder(config.coder)

@@ -982,6 +982,21 @@ RESULT_FIELDS: tuple[Field, ...] = (
     ),
     Field("session.simulated_signals", "boolean", "True when any signal is simulated."),
     Field(
+        "session.transcription",
+        "object or null",
+        "For a session transcribed from its recording: ``engine``, ``model``, ``language``, "
+        "``speaker_source`` (files, channels, diarized or one speaker), ``n_speakers``, "
+        "``speakers_estimated``, ``n_words``, ``duration_s`` and ``mean_word_probability`` "
+        "(Whisper's, 0-1); null for a transcript read from a file.",
+    ),
+    Field(
+        "session.roles_guessed",
+        "object or null",
+        "When the speakers were only numbered and no role was given: the ``rule`` that picked "
+        "the therapist, the ``therapist`` (label) and ``therapist_as_written``, "
+        "``other_as_written``, each speaker's ``scores`` and the ``margin``; null otherwise.",
+    ),
+    Field(
         "metrics",
         "object",
         "Metric name -> value: a number, a string (``eda_leader``, the ``*_chance_test`` "

@@ -116,7 +116,15 @@ simulated = true
         ("", "is empty"),
         ("[transcript\npath='t.txt'", r"session.toml:1: is not valid TOML"),
         ("id = 3\n[transcript]\npath='t.txt'", "id: is int 3; expected a text"),
-        ("[audio]\npath='a.wav'", "transcript: is missing; expected a .transcript. table"),
+        ("id='x'", r"transcript: is missing; expected a .transcript. table with a path \(or"),
+        ("[audio]\npath='a.wav'\nspeakers=0", r"audio.speakers: is 0; expected 1 to 8"),
+        ("[audio]\npath='a.wav'\nspeakers='two'", r"audio.speakers: is str 'two'"),
+        ("[audio]\npath='a.wav'\nchannels='left'", r"audio.channels: is 'left'"),
+        ("[audio]\npath='a.wav'\nvoice=1", r"audio: unknown key 'voice'"),
+        (
+            "[transcript]\npath='t.txt'\n[audio]\npath='a.wav'\nspeakers=2",
+            r"audio.speakers: describes a recording to transcribe, but the manifest has a",
+        ),
         ("[transcript]\npath='missing.vtt'", r"transcript.path: 'missing.vtt' does not exist"),
         ("[transcript]\npath='t.txt'\nspeaker='x'", "unknown key 'speaker'"),
         ("colour='red'\n[transcript]\npath='t.txt'", "unknown key 'colour'"),
@@ -145,6 +153,22 @@ simulated = true
 def test_bad_manifests(folder, text, message):
     with pytest.raises(InputError, match=message):
         read_manifest(write(folder, text))
+
+
+def test_a_recording_alone_is_a_manifest_that_io_cannot_read_untranscribed(folder):
+    from attunement.io.sessions import session_from_manifest
+
+    m = read_manifest(
+        write(
+            folder,
+            "[audio]\npath='a.wav'\nspeakers=2\nnames=['Dr Lee', 'Sam']\ntherapist='Dr Lee'\n",
+        )
+    )
+    assert m.transcript is None and m.audio.name == "a.wav"
+    assert m.recording.speakers == 2 and m.recording.names == ("Dr Lee", "Sam")
+    assert m.recording.therapist == ("Dr Lee",) and m.recording.channels == "auto"
+    with pytest.raises(InputError, match=r"transcript: has no \[transcript\]; expected one"):
+        session_from_manifest(m)
 
 
 def test_binary_and_wrong_encoding(folder):

@@ -162,3 +162,56 @@ def test_a_long_name_of_tags_is_matched_in_linear_time():
     r = raw(("(a)" * 200_000 + "x", "a"), ("Ann (SL)", "b"))
     _, speakers = assign_roles(r, therapist="Ann", keep_names=True)
     assert speakers["Ann (SL)"] == "therapist"
+
+
+# --- numbered speakers: the therapist guessed from how each one talks ----------------------
+
+
+def test_numbered_speakers_the_one_who_says_you_is_the_therapist():
+    from attunement.io.roles import guess_therapist
+
+    r = raw(
+        ("Speaker 1", "I have been drinking more and I hate it."),
+        ("Speaker 2", "You sound worried about it. What would you like to change?"),
+        ("Speaker 1", "My wife says I should stop."),
+    )
+    found = guess_therapist(r)
+    assert found["therapist"] == "Speaker 2" and found["margin"] > 0
+    assert set(found["scores"]) == {"Speaker 1", "Speaker 2"}
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [("Maya", "Speaker 2"), ("Counsellor", "Speaker 2"), ("Speaker 1",)],
+)
+def test_no_guess_when_a_speaker_is_named_or_alone(labels):
+    from attunement.io.roles import guess_therapist
+
+    r = raw(*[(label, "You said I am fine.") for label in labels])
+    assert guess_therapist(r) is None
+
+
+def test_a_session_of_numbered_speakers_is_read_with_the_guess_recorded(tmp_path):
+    from attunement.io import read_session
+
+    p = tmp_path / "s.txt"
+    p.write_text(
+        "Speaker 1: I keep missing work and I feel awful.\n"
+        "Speaker 2: You feel awful about it. What do you make of that?\n"
+        "Speaker 1: I think I need help.\n"
+    )
+    with pytest.warns(
+        AttunementWarning,
+        match=r"'Speaker 2'; if that is wrong, name the "
+        r"therapist with --therapist 'Speaker 1'",
+    ):
+        s = read_session(p)
+    assert s.speakers == {"Client": "client", "Therapist": "therapist"}
+    guess = s.meta["roles_guessed"]
+    assert guess["therapist"] == "Therapist" and guess["therapist_as_written"] == "Speaker 2"
+    assert set(guess["scores"]) == {"Client", "Therapist"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        named = read_session(p, therapist="Speaker 1")
+    assert "roles_guessed" not in named.meta
+    assert named.utterances[0].role == "therapist"

@@ -7,8 +7,8 @@ import pytest
 from recording_fixtures import RATE, encode, write_wav
 
 from attunement.errors import InputError
-from attunement.transcribe import audio as audio_mod
-from attunement.transcribe.audio import MAX_DURATION_S, SAMPLING_RATE, decode_recording
+from attunement.io import recording as audio_mod
+from attunement.io.recording import MAX_DURATION_S, SAMPLING_RATE, decode_recording
 
 
 def tone(seconds=2.0, rate=RATE):

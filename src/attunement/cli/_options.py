@@ -69,6 +69,14 @@ class SurrogateMethod(StrEnum):
     segment_shuffle = "segment_shuffle"
 
 
+class ChannelMode(StrEnum):
+    """``--channels``: ``attunement.transcribe.recording.CHANNEL_MODES``."""
+
+    auto = "auto"
+    split = "split"
+    mix = "mix"
+
+
 class RoleName(StrEnum):
     """``users add --role``: ``attunement.store.models.ROLES``."""
 
@@ -119,6 +127,16 @@ Inputs = Annotated[
         show_default=False,
     ),
 ]
+#: ``analyze``'s inputs: transcripts, manifests, or recordings (transcribed first).
+AnalyzeInputs = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Transcript files (VTT, SRT, Otter TXT, text, Rev JSON, CSV, JSON, AnnoMI CSV), "
+        "session.toml manifests, or recordings (WAV, FLAC, MP3, M4A, Ogg, MP4/MOV/MKV), "
+        "which are transcribed on this machine first; each is one session.",
+        show_default=False,
+    ),
+]
 TherapistOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -147,6 +165,53 @@ EncodingOpt = Annotated[
         show_default=False,
     ),
 ]
+# --- a recording to transcribe (transcribe, analyze) ------------------------------------------
+
+SpeakersOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="A recording: how many people speak (default: estimated from their voices).",
+        min=1,
+        max=8,
+        show_default=False,
+    ),
+]
+NamesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="A recording: speaker labels in the order they are first heard (or of the files), "
+        'e.g. "Dr Lee,Sam" (default: Speaker 1, Speaker 2, ...).',
+        show_default=False,
+    ),
+]
+ChannelsOpt = Annotated[
+    ChannelMode,
+    typer.Option(
+        help="A stereo recording: auto (one person per channel when the channels are clearly "
+        "separated), split (always one person per channel) or mix (mix and diarize)."
+    ),
+]
+AsrModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--asr-model",
+        help="A recording: a faster-whisper model folder on this machine (default: the "
+        "packaged Whisper tiny.en). Nothing is downloaded.",
+        show_default=False,
+    ),
+]
+LanguageOpt = Annotated[
+    str, typer.Option(help="A recording: the language spoken (a code such as en).")
+]
+
+
+def names_list(value: str | None) -> list[str] | None:
+    """``--names "A,B"`` as a list."""
+    if value is None:
+        return None
+    return [n.strip() for n in value.split(",")]
+
+
 #: ``-o/--out``: always an output folder (a command that writes one table takes ``--csv FILE``).
 OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 CoderOpt = Annotated[

@@ -212,6 +212,35 @@ def external(
         print_frame(_narrow_recalls(table) if name == "codes" else table, title=titles[name])
 
 
+@app.command("roles")
+def roles(
+    hlqc: Annotated[
+        Path | None,
+        typer.Option(
+            "--hlqc",
+            help="AutoMISC-format CSV of counselling sessions (e.g. HLQC-dev.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    misc: Annotated[
+        Path | None,
+        typer.Option(
+            "--misc",
+            help="AutoMISC-format CSV of MISC-coded sessions (e.g. MIV6.3A_manual.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    annomi: AnnomiDirOpt = None,
+) -> None:
+    """How often the therapist of a transcript with only numbered speakers is picked right:
+    attunement's rule (who says 'you' most and 'I' least) beside 'whoever speaks first' and
+    'whoever asks more questions', on sessions whose roles are known."""
+    from attunement.benchmarks.roles import run_roles_benchmark
+
+    table = run_roles_benchmark(annomi=annomi, hlqc=hlqc, misc=misc)
+    print_frame(table, title="the therapist picked right (speakers renamed Speaker 1, 2, ...)")
+
+
 @app.command("web")
 def web(
     users: Annotated[int, typer.Option(help="Concurrent signed-in users.", min=1)] = 50,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -11,29 +12,76 @@ from rich.markup import escape
 from rich.table import Table
 
 from attunement.cli._options import (
+    AnalyzeInputs,
+    AsrModelOpt,
+    ChannelMode,
+    ChannelsOpt,
     ClientOpt,
     CoderOpt,
     EncodingOpt,
     FormatOpt,
     Inputs,
     KeepNamesOpt,
+    LanguageOpt,
+    NamesOpt,
     OutDirOpt,
+    SpeakersOpt,
     TherapistOpt,
     coder_config,
     name,
+    names_list,
     warn,
 )
 from attunement.cli._render import out_console
 
 
-def read_all(inputs, therapist, client, keep_names, format, encoding):
-    """Every session of every input, read with the same options."""
+@dataclass(frozen=True)
+class RecordingOptions:
+    """How ``analyze`` transcribes a recording (``--speakers``, ``--names``, ...)."""
+
+    speakers: int | None = None
+    names: list[str] | None = None
+    channels: str = "auto"
+    asr_model: Path | None = None
+    language: str = "en"
+
+
+def _is_recording_manifest(path: Path) -> bool:
+    from attunement.io.manifest import read_manifest
+
+    return path.suffix.lower() == ".toml" and read_manifest(path).transcript is None
+
+
+def read_all(
+    inputs, therapist, client, keep_names, format, encoding, recording=None
+) -> list[tuple]:
+    """Every session of every input, read with the same options, each with the transcript
+    made from its recording (None for a transcript).
+
+    With ``recording`` (a :class:`RecordingOptions`), a recording or a manifest without a
+    transcript is transcribed first; without it, either is refused with a message that says
+    which command reads it.
+    """
+    from attunement.errors import InputError
     from attunement.io import read_sessions
 
-    sessions = []
+    sessions: list[tuple] = []
     for path in inputs:
+        from attunement.transcribe.session import is_recording
+
+        if is_recording(path) or _is_recording_manifest(path):
+            if recording is None:
+                raise InputError(
+                    "is a recording without a transcript; expected a transcript here "
+                    "('attunement analyze' transcribes a recording, 'attunement transcribe' "
+                    "writes its transcript)",
+                    path=path,
+                )
+            sessions.append(_transcribe(path, therapist, client, keep_names, recording))
+            continue
         sessions.extend(
-            read_sessions(
+            (s, None)
+            for s in read_sessions(
                 path,
                 therapist=therapist,
                 client=client,
@@ -45,6 +93,35 @@ def read_all(inputs, therapist, client, keep_names, format, encoding):
     return sessions
 
 
+def _transcribe(path: Path, therapist, client, keep_names, options: RecordingOptions) -> tuple:
+    from attunement.cli.transcribe import progress_bar
+    from attunement.io.manifest import read_manifest
+    from attunement.transcribe.session import read_recording, read_recording_manifest
+
+    with progress_bar() as progress:
+        if path.suffix.lower() == ".toml":
+            return read_recording_manifest(
+                read_manifest(path),
+                therapist=therapist,
+                client=client,
+                keep_names=keep_names,
+                asr_model=options.asr_model,
+                progress=progress,
+            )
+        return read_recording(
+            path,
+            therapist=therapist,
+            client=client,
+            keep_names=keep_names,
+            speakers=options.speakers,
+            names=options.names,
+            asr_model=options.asr_model,
+            language=options.language,
+            channels=options.channels,
+            progress=progress,
+        )
+
+
 def _folder_name(session_id: str, used: set[str]) -> str:
     found = re.sub(r"[^\w.-]+", "_", session_id).strip("._") or "session"
     base, i = found, 2
@@ -54,21 +131,30 @@ def _folder_name(session_id: str, used: set[str]) -> str:
     return found
 
 
+def _transcript_vtt(session) -> str:
+    """The transcript a recording gave, as read: role labels, names replaced, its timings."""
+    from attunement.transcribe.vtt import to_webvtt
+
+    frame = session.utterances_frame().rename(columns={"start_s": "start", "end_s": "end"})
+    return to_webvtt(frame[["speaker", "start", "end", "text"]])
+
+
 def _analyze_and_write(sessions, out: Path, config=None) -> list[Path]:
     from attunement.analysis import analyze_session
     from attunement.report.write import write_outputs
 
-    results = [analyze_session(s, config) for s in sessions]
+    results = [(analyze_session(s, config), rec) for s, rec in sessions]
     used: set[str] = set()
     reports = []
-    for r in results:
+    for r, rec in results:
         target = out if len(results) == 1 else out / _folder_name(r.session.id, used)
-        reports.append(write_outputs(r, target)["report.html"])
+        extra = None if rec is None else {"transcript.vtt": _transcript_vtt(r.session)}
+        reports.append(write_outputs(r, target, extra=extra)["report.html"])
     return reports
 
 
 def analyze(
-    inputs: Inputs,
+    inputs: AnalyzeInputs,
     therapist: TherapistOpt = None,
     client: ClientOpt = None,
     keep_names: KeepNamesOpt = False,
@@ -76,13 +162,28 @@ def analyze(
     encoding: EncodingOpt = None,
     out: OutDirOpt = Path("attunement-results"),
     coder: CoderOpt = None,
+    speakers: SpeakersOpt = None,
+    names: NamesOpt = None,
+    channels: ChannelsOpt = ChannelMode.auto,
+    asr_model: AsrModelOpt = None,
+    language: LanguageOpt = "en",
 ) -> None:
     """Analyse sessions; write report.html, results.json and utterances.csv.
 
-    With several sessions, each gets a sub-folder named by its session id.
+    With several sessions, each gets a sub-folder named by its session id. A recording is
+    transcribed on this machine first (its transcript.vtt is written too); the therapist is
+    the speaker named with --therapist ("Speaker 1", or a name given with --names), else the
+    one who says "you" most and "I" least, as the report says.
     """
     config = coder_config(coder)
-    sessions = read_all(inputs, therapist, client, keep_names, format, encoding)
+    recording = RecordingOptions(
+        speakers=speakers,
+        names=names_list(names),
+        channels=channels.value,
+        asr_model=asr_model,
+        language=language,
+    )
+    sessions = read_all(inputs, therapist, client, keep_names, format, encoding, recording)
     for path in _analyze_and_write(sessions, out, config):
         out_console.print(f"report: {path}")
 
@@ -116,7 +217,7 @@ def validate(
     """Read sessions and show what was read, without analysing. Exit 1 if anything is invalid."""
     from attunement.report.figures import clock
 
-    sessions = read_all(inputs, therapist, client, keep_names, format, encoding)
+    sessions = [s for s, _ in read_all(inputs, therapist, client, keep_names, format, encoding)]
     for s in sessions:
         span = s.time_span()
         out_console.print(f"session {s.id}  ({s.meta.get('source_format')})", markup=False)
@@ -231,7 +332,9 @@ def code(
     target = csv if csv is not None else Path(f"{transcript.stem}-codes.csv")
     check_output_file(target, field=field)
     model = resolve_coder(coder)
-    sessions = read_all([transcript], therapist, client, keep_names, format, encoding)
+    sessions = [
+        s for s, _ in read_all([transcript], therapist, client, keep_names, format, encoding)
+    ]
     frames = [code_utterances(s.utterances_frame(), coder=model) for s in sessions]
     if len(sessions) == 1:
         table = frames[0]

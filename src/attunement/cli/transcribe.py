@@ -8,100 +8,31 @@ Registered in the ``attunement`` app as ``app.command()(transcribe.transcribe)``
 from __future__ import annotations
 
 import os
-from enum import StrEnum
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from attunement.cli._options import (
+    AsrModelOpt,
+    ChannelMode,
+    ChannelsOpt,
+    LanguageOpt,
+    NamesOpt,
+    SpeakersOpt,
+    names_list,
+)
 from attunement.cli._render import err_console, out_console, print_frame
 
 #: Show a progress bar for recordings at least this long (s).
 PROGRESS_FROM_S = 120.0
 
 
-class ChannelMode(StrEnum):
-    """``--channels``: ``attunement.transcribe.recording.CHANNEL_MODES``."""
-
-    auto = "auto"
-    split = "split"
-    mix = "mix"
-
-
-def _names(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [n.strip() for n in value.split(",")]
-
-
-def transcribe(
-    audio: Annotated[
-        list[Path],
-        typer.Argument(
-            help="The recording (WAV, FLAC, MP3, M4A, Ogg, or an MP4/MOV/MKV video), or one "
-            "file per person (each file is one speaker, in the order given).",
-            show_default=False,
-        ),
-    ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="The WebVTT transcript to write (default: the first recording's name with "
-            ".vtt); its words and their timings go beside it in NAME.words.json.",
-            show_default=False,
-        ),
-    ] = None,
-    speakers: Annotated[
-        int | None,
-        typer.Option(
-            help="How many people speak (default: estimated from their voices).",
-            min=1,
-            max=8,
-            show_default=False,
-        ),
-    ] = None,
-    names: Annotated[
-        str | None,
-        typer.Option(
-            help="Speaker labels in the order they are first heard (or of the files), e.g. "
-            '"Therapist,Client" (default: Speaker 1, Speaker 2, ...).',
-            show_default=False,
-        ),
-    ] = None,
-    channels: Annotated[
-        ChannelMode,
-        typer.Option(
-            help="A stereo file: auto (one person per channel when the channels are clearly "
-            "separated), split (always one person per channel) or mix (mix and diarize)."
-        ),
-    ] = ChannelMode.auto,
-    asr_model: Annotated[
-        Path | None,
-        typer.Option(
-            "--asr-model",
-            help="A faster-whisper model folder on this machine (default: the packaged "
-            "Whisper tiny.en). Nothing is downloaded.",
-            show_default=False,
-        ),
-    ] = None,
-    language: Annotated[str, typer.Option(help="Language spoken (a code such as en).")] = "en",
-) -> None:
-    """Transcribe a session's recording on this machine: a WebVTT transcript with who spoke
-    each part, which `analyze` reads (name the therapist with --names or --therapist)."""
-    from attunement.errors import InputError
-    from attunement.transcribe import sidecar_path, transcribe_recording, write_transcript
-    from attunement.transcribe.vtt import check_output
-
-    target = out if out is not None else audio[0].with_suffix(".vtt")
-    check_output(target)
-    check_output(sidecar_path(target))
-    resolved = {p.resolve() for p in audio}
-    for p in (target, sidecar_path(target)):
-        if p.resolve() in resolved:
-            raise InputError("is also an input; expected a new file name", path=p, field="--out")
-
+@contextmanager
+def progress_bar():
+    """A callback ``progress(done_s, total_s)`` drawing a bar on stderr for long recordings
+    (on a terminal only), and removing it at the end."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     bar = Progress(
@@ -124,18 +55,61 @@ def transcribe(
         bar.update(task, completed=done)
 
     try:
+        yield progress
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def transcribe(
+    audio: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The recording (WAV, FLAC, MP3, M4A, Ogg, or an MP4/MOV/MKV video), or one "
+            "file per person (each file is one speaker, in the order given).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The WebVTT transcript to write (default: the first recording's name with "
+            ".vtt); its words and their timings go beside it in NAME.words.json.",
+            show_default=False,
+        ),
+    ] = None,
+    speakers: SpeakersOpt = None,
+    names: NamesOpt = None,
+    channels: ChannelsOpt = ChannelMode.auto,
+    asr_model: AsrModelOpt = None,
+    language: LanguageOpt = "en",
+) -> None:
+    """Transcribe a session's recording on this machine: a WebVTT transcript with who spoke
+    each part, which `analyze` reads (name the therapist with --names or --therapist)."""
+    from attunement.errors import InputError
+    from attunement.transcribe import sidecar_path, transcribe_recording, write_transcript
+    from attunement.transcribe.vtt import check_output
+
+    target = out if out is not None else audio[0].with_suffix(".vtt")
+    check_output(target)
+    check_output(sidecar_path(target))
+    resolved = {p.resolve() for p in audio}
+    for p in (target, sidecar_path(target)):
+        if p.resolve() in resolved:
+            raise InputError("is also an input; expected a new file name", path=p, field="--out")
+
+    with progress_bar() as progress:
         result = transcribe_recording(
             audio if len(audio) > 1 else audio[0],
             speakers=speakers,
             asr_model=asr_model,
             language=language,
             channels=channels.value,
-            names=_names(names),
+            names=names_list(names),
             progress=progress,
         )
-    finally:
-        if task is not None:
-            bar.stop()
     vtt, words = write_transcript(result, target)
     how = {
         "files": "one per file",

@@ -1,4 +1,6 @@
-"""Session audio: a WAV file (or any sound file Praat reads: AIFF, FLAC, MP3, NIST, ...).
+"""Session audio: a WAV file (or any sound file Praat reads: AIFF, FLAC, MP3, NIST, ...), or a
+recording Praat does not read (M4A/AAC, Ogg/Opus, the sound of an MP4/MOV/MKV/WebM video),
+decoded to 16 kHz by FFmpeg (:mod:`attunement.io.recording`, with the ``recordings`` extra).
 
 The file is read by Praat through praat-parselmouth, so the samples seen here are exactly the ones
 the prosody measurements analyse. Praat recognises a sound file by its content, not its name: a
@@ -26,9 +28,14 @@ import numpy as np
 import parselmouth
 
 from attunement.errors import InputError
-from attunement.io._common import InMemoryFile, Source
+from attunement.io._common import InMemoryFile, Source, source_name
 
-__all__ = ["Audio", "read_audio"]
+__all__ = ["FFMPEG_SUFFIXES", "Audio", "read_audio"]
+
+#: Endings of recordings that Praat does not read, decoded by FFmpeg (PyAV) instead.
+FFMPEG_SUFFIXES = frozenset(
+    {".m4a", ".aac", ".ogg", ".oga", ".opus", ".mp4", ".m4v", ".mov", ".mkv", ".webm"}
+)
 
 _EXPECTED = "expected a sound file such as WAV (or AIFF, FLAC, MP3)"
 
@@ -112,6 +119,31 @@ def _sound_from_memory(file: InMemoryFile) -> parselmouth.Sound:
     return parselmouth.Sound(values.T if values.ndim == 2 else values, sampling_frequency=rate)
 
 
+def _decoded(path: Source, channel: int | None) -> Audio:
+    """A recording Praat does not read, decoded by FFmpeg to 16 kHz (one channel or the mix)."""
+    import importlib.util
+
+    from attunement.io.recording import SAMPLING_RATE, decode_recording
+
+    if importlib.util.find_spec("av") is None:
+        raise InputError(
+            f"is {Path(source_name(path)).suffix.lstrip('.').upper()}, which is read with the "
+            "recordings extra; expected it installed (pip install 'attunement[recordings]') or "
+            "a WAV, FLAC or MP3 file",
+            path=source_name(path),
+        )
+    rec = decode_recording(path if isinstance(path, InMemoryFile) else Path(path))
+    if channel is not None and not 0 <= channel < rec.n_channels:
+        raise InputError(
+            f"channel {channel} requested but the file has {rec.n_channels} channel(s); "
+            f"expected 0 to {rec.n_channels - 1}",
+            path=source_name(path),
+            field="channel",
+        )
+    samples = rec.mono() if channel is None else rec.channel(channel)
+    return Audio(samples.astype(np.float64), float(SAMPLING_RATE))
+
+
 def read_audio(path: Source, *, channel: int | None = None) -> Audio:
     """Read a sound file into one channel of samples.
 
@@ -120,6 +152,8 @@ def read_audio(path: Source, *, channel: int | None = None) -> Audio:
     path : str, os.PathLike or InMemoryFile
         A WAV file, or any other sound file Praat reads (AIFF, FLAC, MP3, NIST, ...); an
         in-memory file is read without being written to disk (see :func:`_sound_from_memory`).
+        A name ending in one of :data:`FFMPEG_SUFFIXES` (M4A, Ogg, a video) is decoded by
+        FFmpeg at 16 kHz instead (the ``recordings`` extra).
     channel : int, optional
         0-based channel to keep; by default all channels are averaged.
 
@@ -149,6 +183,9 @@ def read_audio(path: Source, *, channel: int | None = None) -> Audio:
     """
     if channel is not None and (isinstance(channel, bool) or not isinstance(channel, int)):
         raise InputError(f"is {channel!r}; expected a 0-based channel number", field="channel")
+    name = path.name if isinstance(path, InMemoryFile) else os.fspath(path)
+    if Path(name).suffix.lower() in FFMPEG_SUFFIXES:
+        return _decoded(path, channel)
     if isinstance(path, InMemoryFile):
         p: Path | str = path.name
         if not path.data:

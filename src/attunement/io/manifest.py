@@ -23,6 +23,19 @@ Example::
     [audio]
     path = "session.wav"                # optional, kept for the prosody analysis
 
+A recording alone is enough: without a ``[transcript]`` table, ``attunement analyze``
+transcribes ``[audio]`` on this machine first (``pip install 'attunement[recordings]'``); the
+recording's speakers are then described in ``[audio]`` itself::
+
+    [audio]
+    path = "session.m4a"                # WAV, FLAC, MP3, M4A, Ogg, or an MP4/MOV/MKV video
+    speakers = 2                        # optional: how many people speak (default: estimated)
+    names = ["Dr Lee", "Sam"]           # optional: in the order they are first heard
+    therapist = "Dr Lee"                # optional: a name above, or "Speaker 1"
+    client = "Sam"                      # optional
+    language = "en"                     # optional
+    channels = "auto"                   # optional: auto | split | mix (a stereo file)
+
 Clock: session second 0 is transcript 0:00. Devices with a wall clock (E4) are placed with
 ``start``; without it, transcript 0:00 is taken to be the moment the first wearable started (a
 warning says so). Signal CSVs with relative times are already on the session clock.
@@ -46,6 +59,7 @@ from attunement.model import Signal
 
 __all__ = [
     "Manifest",
+    "RecordingEntry",
     "TranscriptEntry",
     "WearableEntry",
     "parse_start",
@@ -60,6 +74,8 @@ UNIX_CLOCK_THRESHOLD = 1e8
 
 _TOP_KEYS = {"id", "start", "keep_names", "transcript", "wearables", "audio"}
 _TRANSCRIPT_KEYS = {"path", "therapist", "client", "format", "encoding"}
+#: ``[audio]`` keys that describe a recording to transcribe (only without a ``[transcript]``).
+_RECORDING_KEYS = {"speakers", "names", "therapist", "client", "language", "channels"}
 _WEARABLE_KEYS = {
     "role",
     "path",
@@ -84,6 +100,22 @@ class TranscriptEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingEntry:
+    """What ``[audio]`` says about a recording to transcribe (a manifest without a transcript).
+
+    ``names`` label the speakers in the order they are first heard; ``therapist`` and
+    ``client`` pick roles among those labels (``Speaker 1`` ... when ``names`` is empty).
+    """
+
+    speakers: int | None = None
+    names: tuple[str, ...] = ()
+    therapist: tuple[str, ...] = ()
+    client: tuple[str, ...] = ()
+    language: str | None = "en"
+    channels: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
 class WearableEntry:
     """One ``[[wearables]]`` table, validated (``path`` may be an in-memory file)."""
 
@@ -104,15 +136,19 @@ class Manifest:
     One can also be made in code, with :class:`~attunement.io._common.InMemoryFile` entries, to
     read a session whose files are held in memory (the web app's uploads): ``path`` then only
     names the session in messages.
+
+    ``transcript`` is None when the session is its recording alone (``audio``, described by
+    ``recording``), to be transcribed before it is read.
     """
 
     path: PurePath
-    transcript: TranscriptEntry
+    transcript: TranscriptEntry | None
     id: str | None = None
     start: float | None = None
     keep_names: bool = False
     wearables: tuple[WearableEntry, ...] = ()
     audio: Path | InMemoryFile | None = None
+    recording: RecordingEntry | None = None
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -232,11 +268,18 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     doc = parse_toml(text, path=p, what="a session manifest")
     _check_keys(doc, _TOP_KEYS, "(top level)", p)
     base = p.parent
-    transcript = _get(
-        doc, "transcript", dict, "", p, required=True, what="a [transcript] table with a path"
-    )
-    _check_keys(transcript, _TRANSCRIPT_KEYS, "transcript", p)
-    tpath = _get(transcript, "path", str, "transcript.", p, required=True, what="a file path")
+    transcript = _get(doc, "transcript", dict, "", p, what="a [transcript] table with a path")
+    if transcript is None and not isinstance(doc.get("audio"), dict):
+        raise InputError(
+            "is missing; expected a [transcript] table with a path (or an [audio] table with "
+            "the recording to transcribe)",
+            path=p,
+            field="transcript",
+        )
+    tpath = None
+    if transcript is not None:
+        _check_keys(transcript, _TRANSCRIPT_KEYS, "transcript", p)
+        tpath = _get(transcript, "path", str, "transcript.", p, required=True, what="a file path")
     entries: list[WearableEntry] = []
     wearables = _get(doc, "wearables", list, "", p, what="[[wearables]] tables") or []
     number = (int, float)
@@ -266,18 +309,32 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
                 start=_get(w, "start", number, where, p, what="seconds"),
             )
         )
-    audio_path = None
+    audio_path, recording = None, None
     audio = _get(doc, "audio", dict, "", p, what="an [audio] table with a path")
     if audio is not None:
-        _check_keys(audio, {"path"}, "audio", p)
+        if transcript is not None:
+            extra = sorted(set(audio) & _RECORDING_KEYS)
+            if extra:
+                raise InputError(
+                    f"describes a recording to transcribe, but the manifest has a "
+                    f"[transcript]; expected {extra[0]!r} only without one (the transcript's "
+                    "speakers are named under [transcript])",
+                    path=p,
+                    field=f"audio.{extra[0]}",
+                )
+        _check_keys(audio, {"path"} | _RECORDING_KEYS, "audio", p)
         apath = _get(audio, "path", str, "audio.", p, required=True, what="a file path")
         audio_path = _file(base, apath, "audio.path", p)
+        if transcript is None:
+            recording = _recording(audio, p)
     return Manifest(
         path=p,
         id=_get(doc, "id", str, "", p, what="a text"),
         start=parse_start(doc["start"], p) if "start" in doc else None,
         keep_names=bool(_get(doc, "keep_names", bool, "", p, what="true or false")),
-        transcript=TranscriptEntry(
+        transcript=None
+        if transcript is None
+        else TranscriptEntry(
             path=_file(base, tpath, "transcript.path", p),
             therapist=tuple(_names(transcript.get("therapist"), "transcript.therapist", p)),
             client=tuple(_names(transcript.get("client"), "transcript.client", p)),
@@ -286,6 +343,28 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         ),
         wearables=tuple(entries),
         audio=audio_path,
+        recording=recording,
+    )
+
+
+def _recording(audio: dict[str, Any], p: Path) -> RecordingEntry:
+    """The ``[audio]`` keys of a recording to transcribe, checked."""
+    speakers = _get(audio, "speakers", int, "audio.", p, what="a whole number of people (1-8)")
+    if speakers is not None and not 1 <= speakers <= 8:
+        raise InputError(f"is {speakers}; expected 1 to 8", path=p, field="audio.speakers")
+    channels = _get(audio, "channels", str, "audio.", p, what="auto, split or mix") or "auto"
+    if channels not in ("auto", "split", "mix"):
+        raise InputError(
+            f"is {channels!r}; expected auto, split or mix", path=p, field="audio.channels"
+        )
+    language = _get(audio, "language", str, "audio.", p, what="a language code such as en")
+    return RecordingEntry(
+        speakers=speakers,
+        names=tuple(_names(audio.get("names"), "audio.names", p)),
+        therapist=tuple(_names(audio.get("therapist"), "audio.therapist", p)),
+        client=tuple(_names(audio.get("client"), "audio.client", p)),
+        language=language or "en",
+        channels=channels,
     )
 
 

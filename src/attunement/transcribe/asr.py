@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from attunement.errors import AttunementError, InputError
-from attunement.transcribe.audio import SAMPLING_RATE
+from attunement.io.recording import SAMPLING_RATE
 
 __all__ = [
     "ASR_OPTIONS",

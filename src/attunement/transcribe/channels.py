@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attunement.transcribe.audio import SAMPLING_RATE
+from attunement.io.recording import SAMPLING_RATE
 
 __all__ = [
     "DOMINANCE_DB",

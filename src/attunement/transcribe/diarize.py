@@ -35,8 +35,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from attunement.io.recording import SAMPLING_RATE
 from attunement.transcribe.asr import Word
-from attunement.transcribe.audio import SAMPLING_RATE
 
 __all__ = [
     "MAX_CLUSTERED",

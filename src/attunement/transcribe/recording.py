@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from attunement.errors import AttunementWarning, InputError
+from attunement.io._common import InMemoryFile
+from attunement.io.recording import SAMPLING_RATE, decode_recording
 from attunement.transcribe import asr, diarize
 from attunement.transcribe import channels as chan
 from attunement.transcribe.asr import require_recordings_extra
-from attunement.transcribe.audio import SAMPLING_RATE, decode_recording
 
 __all__ = [
     "CHANNEL_MODES",
@@ -177,7 +178,7 @@ def transcribe_recording(
 
     Parameters
     ----------
-    audio : path-like, or a sequence of them
+    audio : path-like or InMemoryFile, or a sequence of them
         One recording (WAV, FLAC, MP3, M4A, Ogg/Opus, or a MP4/MOV/MKV video's sound), or one
         file per person (each file is one speaker, in the order given).
     speakers : int, optional
@@ -215,7 +216,7 @@ def transcribe_recording(
     attunement.errors.InputError: missing.wav: no such file; expected an audio or video file ...
     """
     require_recordings_extra()
-    paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
+    paths = [audio] if isinstance(audio, str | os.PathLike | InMemoryFile) else list(audio)
     if not paths:
         raise InputError("no recording given; expected at least one audio file", field="audio")
     if channels not in CHANNEL_MODES:
@@ -235,7 +236,7 @@ def transcribe_recording(
         )
     seen = set()
     for p in paths:
-        key = Path(p).resolve()
+        key = id(p) if isinstance(p, InMemoryFile) else Path(p).resolve()
         if key in seen:
             raise InputError("is given twice; expected one file per person", path=p)
         seen.add(key)

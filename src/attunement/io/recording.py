@@ -16,11 +16,13 @@ Decisions:
   a file with more channels is mixed down to one.
 * Samples are decoded straight to 16 kHz signed 16-bit integers (half the memory of floats:
   an hour of stereo is 230 MB) and converted to float32 one channel at a time.
-* Nothing is written to disk.
+* Nothing is written to disk: a file held in memory
+  (:class:`~attunement.io._common.InMemoryFile`, the web app's uploads) is decoded from there.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from attunement.errors import InputError
+from attunement.io._common import InMemoryFile, source_name
 
 __all__ = ["MAX_DURATION_S", "SAMPLING_RATE", "Recording", "decode_recording"]
 
@@ -97,12 +100,20 @@ class Recording:
         return total
 
 
-def _wav_data_shortfall(path: Path) -> tuple[int, int] | None:
+def _open_binary(source: Path | InMemoryFile):
+    return io.BytesIO(source.data) if isinstance(source, InMemoryFile) else source.open("rb")
+
+
+def _size(source: Path | InMemoryFile) -> int:
+    return len(source.data) if isinstance(source, InMemoryFile) else source.stat().st_size
+
+
+def _wav_data_shortfall(path: Path | InMemoryFile) -> tuple[int, int] | None:
     """For a RIFF/WAVE file: (bytes its ``data`` chunk announces, bytes present), when fewer
     are present; otherwise None. Sizes 0 and 0xFFFFFFFF (written while still recording) are
     not promises and are not checked."""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
+    size = _size(path)
+    with _open_binary(path) as fh:
         head = fh.read(12)
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return None
@@ -122,7 +133,11 @@ def _wav_data_shortfall(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path | InMemoryFile) -> None:
+    if isinstance(path, InMemoryFile):
+        if not path.data:
+            raise InputError(f"is empty (0 bytes); {EXPECTED}", path=path.name)
+        return
     if not path.exists():
         raise InputError(f"no such file; {EXPECTED}", path=path)
     if path.is_dir():
@@ -138,7 +153,7 @@ def _fmt_duration(seconds: float) -> str:
 
 
 def decode_recording(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | InMemoryFile,
     *,
     max_duration_s: float = MAX_DURATION_S,
     progress: Callable[[float], None] | None = None,
@@ -147,8 +162,8 @@ def decode_recording(
 
     Parameters
     ----------
-    path : str or os.PathLike
-        An audio file or a video with sound.
+    path : str, os.PathLike or InMemoryFile
+        An audio file or a video with sound (or its bytes, held in memory).
     max_duration_s : float
         Refuse a recording longer than this (s); see :data:`MAX_DURATION_S`.
     progress : callable, optional
@@ -180,7 +195,7 @@ def decode_recording(
     """
     import av
 
-    p = Path(path)
+    p = path if isinstance(path, InMemoryFile) else Path(path)
     _check_file(p)
     level = av.logging.get_level()
     av.logging.set_level(av.logging.PANIC)  # FFmpeg's own complaints become our messages
@@ -190,17 +205,19 @@ def decode_recording(
         av.logging.set_level(level)
 
 
-def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
+def _decode(av, p: Path | InMemoryFile, max_duration_s: float, progress) -> Recording:
+    where = source_name(p)
+    target = io.BytesIO(p.data) if isinstance(p, InMemoryFile) else os.fspath(p)
     try:
-        container = av.open(os.fspath(p), mode="r", metadata_errors="ignore")
+        container = av.open(target, mode="r", metadata_errors="ignore")
     except av.error.InvalidDataError:
         raise InputError(
             f"is not an audio or video file FFmpeg can read (or its index is missing: a video "
             f"cut off while it was written); {EXPECTED}",
-            path=p,
+            path=where,
         ) from None
     except (av.error.FFmpegError, OSError) as exc:
-        raise InputError(f"cannot be opened ({exc}); {EXPECTED}", path=p) from None
+        raise InputError(f"cannot be opened ({exc}); {EXPECTED}", path=where) from None
     with container:
         fmt = container.format.name
         audio = [s for s in container.streams if s.type == "audio"]
@@ -208,7 +225,7 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
             found = ", ".join(s.type for s in container.streams) or "no tracks"
             raise InputError(
                 f"has no audio track (read as {fmt}, found: {found}); {EXPECTED}",
-                path=p,
+                path=where,
                 field="audio",
             )
         stream = audio[0]
@@ -217,7 +234,7 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
                 f"its audio track uses a codec FFmpeg cannot decode (container {fmt}); "
                 "expected a common audio codec (PCM, FLAC, MP3, AAC, Opus, Vorbis); convert "
                 "the file first",
-                path=p,
+                path=where,
             )
         codec = stream.codec_context.name
         source_rate = int(stream.codec_context.sample_rate or 0)
@@ -226,7 +243,7 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
             raise InputError(
                 f"is {_fmt_duration(announced)} long; expected at most "
                 f"{_fmt_duration(max_duration_s)} (split the recording)",
-                path=p,
+                path=where,
             )
         # one person per channel is read from stereo only; more channels are mixed into one
         channels = 2 if int(stream.codec_context.channels or 1) == 2 else 1
@@ -269,7 +286,7 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
                     raise InputError(
                         f"is longer than {_fmt_duration(max_duration_s)}; expected at most "
                         "that (split the recording)",
-                        path=p,
+                        path=where,
                     )
                 if progress is not None and n / SAMPLING_RATE - last_report >= 60:
                     last_report = n / SAMPLING_RATE
@@ -280,10 +297,10 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
             raise InputError(
                 f"is damaged: decoding stopped at {n / SAMPLING_RATE:.1f} s ({exc}); "
                 "expected a complete, uncorrupted file",
-                path=p,
+                path=where,
             ) from None
     if n == 0:
-        raise InputError(f"holds no sound samples; {EXPECTED} with sound in it", path=p)
+        raise InputError(f"holds no sound samples; {EXPECTED} with sound in it", path=where)
     samples = buffer[:, :n] if n == buffer.shape[1] else buffer[:, :n].copy()
     del buffer
     decoded = samples.shape[1] / SAMPLING_RATE
@@ -293,7 +310,7 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
         raise InputError(
             f"is truncated: its header announces {wanted} bytes of samples but the file holds "
             f"{present}; expected the whole recording",
-            path=p,
+            path=where,
         )
     if fmt != "wav" and announced is not None:
         share, seconds = _SHORT_TOLERANCE
@@ -303,10 +320,10 @@ def _decode(av, p: Path, max_duration_s: float, progress) -> Recording:
                 f"{decoded:.1f} s could be decoded"
                 + (f" ({damaged} damaged packet(s))" if damaged else "")
                 + "; expected the whole recording",
-                path=p,
+                path=where,
             )
     return Recording(
-        path=os.fspath(p), samples=samples, container=fmt, codec=codec, source_rate=source_rate
+        path=where, samples=samples, container=fmt, codec=codec, source_rate=source_rate
     )
 
 
