@@ -187,3 +187,11 @@ def test_validate_and_code_refuse_a_recording_saying_what_reads_it(dialogue_wav,
     assert code == 1
     assert "is a recording without a transcript" in err and "attunement analyze" in err
     assert "Traceback" not in err
+
+
+def test_recording_options_without_a_recording_are_a_usage_error(tmp_path, run_cli):
+    src = tmp_path / "s.txt"
+    src.write_text("Therapist: How are you?\nClient: Fine.\n")
+    code, _, err = run_cli("analyze", src, "--names", "A,B", "-o", tmp_path / "o")
+    assert code == 2
+    assert "--names" in err and "describes a recording to transcribe" in err

@@ -175,6 +175,26 @@ def analyze(
     the speaker named with --therapist ("Speaker 1", or a name given with --names), else the
     one who says "you" most and "I" least, as the report says.
     """
+    given = [
+        flag
+        for flag, value in (
+            ("--speakers", speakers),
+            ("--names", names),
+            ("--asr-model", asr_model),
+            ("--channels", None if channels == ChannelMode.auto else channels),
+            ("--language", None if language == "en" else language),
+        )
+        if value is not None
+    ]
+    if given:
+        from attunement.transcribe.session import is_recording
+
+        if not any(is_recording(p) or _is_recording_manifest(p) for p in inputs):
+            raise typer.BadParameter(
+                "describes a recording to transcribe; expected a recording (or a manifest "
+                "without a transcript) among the inputs",
+                param_hint=given[0],
+            )
     config = coder_config(coder)
     recording = RecordingOptions(
         speakers=speakers,
