@@ -656,13 +656,25 @@ _AGAINST = (
 )
 
 
-def _moment(name: str, label: str, unit: str, what: str, note: str) -> Metric:
+#: The reply's words: each turn's value is first taken against its neighbours.
+_AGAINST_LOCAL = (
+    ": its mean after the therapist's empathic moments minus its mean after the therapist's "
+    "other utterances, each utterance's value first taken against a local baseline (the mean "
+    "of the 20 therapist utterances on either side, and the part the adjacent ones predict), "
+    "so that slow drift and turn-to-turn likeness are not read as a response; tested against "
+    "circular shifts of the moment labels; null when not testable (see ``_chance_test``)."
+)
+
+
+def _moment(
+    name: str, label: str, unit: str, what: str, note: str, *, local: bool = False
+) -> Metric:
     return Metric(
         name,
         label,
         unit,
         _MOMENTS,
-        what + _AGAINST,
+        what + (_AGAINST_LOCAL if local else _AGAINST),
         _SEEN,
         note,
         chance=_MOMENT_TESTED,
@@ -728,6 +740,7 @@ MOMENT_CLIENT_WORDS = _moment(
     "words",
     "The length of the client's response in words (0 when the therapist speaks again first)",
     "Words the client says before the therapist speaks again.",
+    local=True,
 )
 MOMENT_CLIENT_FEELING_WORDS = _moment(
     "moment_client_feeling_words",
@@ -735,6 +748,7 @@ MOMENT_CLIENT_FEELING_WORDS = _moment(
     "per 100 words",
     "Feeling words (the lexicon's emotion words) per 100 words of the client's response",
     "Emotion words per 100 words of the client's reply.",
+    local=True,
 )
 MOMENT_CLIENT_FIRST_PERSON_PRESENT = _moment(
     "moment_client_first_person_present",
@@ -743,6 +757,7 @@ MOMENT_CLIENT_FIRST_PERSON_PRESENT = _moment(
     "First-person present-tense statements ('I feel', 'I'm scared', 'I don't know') per 100 "
     "words of the client's response",
     "'I feel', 'I'm', 'I don't know' ... per 100 words of the client's reply.",
+    local=True,
 )
 MOMENT_CLIENT_CHANGE_TALK = _moment(
     "moment_client_change_talk",
@@ -750,6 +765,7 @@ MOMENT_CLIENT_CHANGE_TALK = _moment(
     "share",
     "The share of the client's coded units in the response that the coder calls change talk",
     "Share of the client's reply coded change talk.",
+    local=True,
 )
 MOMENT_CLIENT_MENTALIZING = _moment(
     "moment_client_mentalizing",
@@ -758,6 +774,7 @@ MOMENT_CLIENT_MENTALIZING = _moment(
     "Mental-state words (thoughts, feelings, wishes, beliefs) per 100 words of the client's "
     "response",
     "Words for thoughts, feelings, wishes and beliefs per 100 words of the client's reply.",
+    local=True,
 )
 
 # -- feedback scores (the web app) ---------------------------------------------------------------

@@ -35,3 +35,6 @@ def test_the_table_has_every_condition():
         table["rate"] <= table["ci95_high"]
     ).all()
     assert table.attrs["seconds"] > 0
+    words = table["response"] == "words in reply"
+    assert table.loc[words, "no_baseline_rate"].between(0, 1).all()  # the test without it
+    assert table.loc[~words, "no_baseline_rate"].isna().all()

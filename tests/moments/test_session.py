@@ -12,6 +12,7 @@ from attunement.benchmarks.moments import simulate_session
 from attunement.errors import InputError
 from attunement.model import Session, Signal, Utterance
 from attunement.moments.session import (
+    BASELINED,
     RESPONSE_COLUMNS,
     BeingSeen,
     being_seen,
@@ -35,7 +36,7 @@ def test_a_client_who_responds_is_found(responding):
         assert res[name] > 0, name
         assert res[m.companion(name, "p_value")] < 0.05, name
         assert res[m.companion(name, "effect_size")] > 0.5, name
-        assert res[m.companion(name, "chance_test")].endswith("shifts (all)")
+        assert "shifts (all)" in res[m.companion(name, "chance_test")]
     n_turns = len(res.table)
     assert res["moment_client_scr_n_moments"] + res["moment_client_scr_n_others"] <= n_turns
 
@@ -53,6 +54,32 @@ def test_a_client_who_does_not_respond_is_rarely_found():
         )
         found += [res[m.companion(metric, "p_value")] < 0.05 for metric in tested]
     assert sum(found) <= 6  # 48 tests at 5%: about 2.4 expected
+
+
+def test_the_words_are_tested_against_their_local_baseline_and_the_body_is_not(responding):
+    sim, res = responding
+    assert set(BASELINED) == {
+        "words",
+        "feeling_words",
+        "first_person_present",
+        "change_talk",
+        "mentalizing",
+    }
+    for column in RESPONSE_COLUMNS:
+        baselined = res.tests[column]["chance_test"].endswith(
+            "against a local baseline of +-20 turns"
+        )
+        assert baselined == (column in BASELINED and res.tests[column]["n_shifts"] > 0), column
+    shift_method = res.methods[-1]
+    assert shift_method["parameters"]["baseline_turns"] == 20
+    assert "For the client's words in reply, feeling words" in shift_method["description"]
+    plain = being_seen(sim.coded, eda=sim.eda, hr=sim.hr, baseline_turns=None)
+    words = plain.tests["words"]
+    assert words["difference"] == pytest.approx(words["mean_moments"] - words["mean_others"])
+    assert plain["moment_client_scr"] == res["moment_client_scr"]
+    assert "local baseline" not in plain.methods[-1]["description"]
+    with pytest.raises(InputError, match="baseline_turns"):
+        being_seen(sim.coded, baseline_turns=0)
 
 
 def test_the_table_summary_and_metrics(responding):

@@ -369,6 +369,18 @@ def test_moments_section_without_a_difference():
     assert "no clear difference" in statuses
 
 
+def test_the_reply_words_are_footnoted_as_taken_against_their_neighbours():
+    from attunement.report.html import moments_section
+
+    found = moments_section(_with_moments(0.0))
+    tested_words = [r for r in found["rows"] if r["column"] == "words"]
+    assert tested_words and tested_words[0]["status"] != "not testable"
+    assert found["local"] and "Client's words in reply" in found["local_rows"]
+    assert "the 20 therapist turns on either side" in render_report(_with_moments(0.0))
+    plain = moments_section(_with_moments(0.0, baseline_turns=None))
+    assert plain["local"] is False and plain["local_rows"] == []
+
+
 def test_the_demo_report_shows_the_moments_and_the_client_s_mental_state_language():
     from attunement.analysis import AnalysisConfig
     from attunement.demo import demo_manifest

@@ -30,7 +30,9 @@
 
 Each row says how often p < 0.05 over ``n_sessions`` sessions, with its Clopper-Pearson 95%
 interval, beside Welch's t-test on the same numbers (the peer: it treats the turns as
-independent), and the mean realised Cohen's d.
+independent), and the mean realised Cohen's d. For the responses that
+:func:`~attunement.moments.session.being_seen` takes against a local baseline (the words), the
+row also gives the rate of the same shift test on the values themselves, without it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from scipy import signal as sps
 from scipy import stats
 
 from attunement.moments import physiology
-from attunement.moments.session import being_seen
+from attunement.moments.session import BASELINED, being_seen
+from attunement.moments.shifts import shift_test
 from attunement.signals.align import AlignedPair
 
 __all__ = ["SimulatedSession", "run_moments_benchmark", "simulate_session"]
@@ -297,8 +300,10 @@ def run_moments_benchmark(
         ('response <effect> SD' or 'no response'), ``response``, ``sessions``,
         ``rate`` (share with p < 0.05: the detection rate with a response, the false-positive
         rate without), ``ci95_low``, ``ci95_high``, ``t_test_rate`` (Welch's t-test on the same
-        numbers), ``mean_d`` (realised Cohen's d), ``mean_moments`` (moments per session) and
-        ``ms_per_session`` (the comparison of all responses, the simulation not counted).
+        numbers), ``no_baseline_rate`` (for a response taken against its local baseline, the
+        same shift test on the values themselves; NaN for the others), ``mean_d`` (realised
+        Cohen's d), ``mean_moments`` (moments per session) and ``ms_per_session`` (the
+        comparison of all responses, the simulation not counted).
         ``attrs['seconds']`` is the run time.
     """
     started = time.perf_counter()
@@ -325,12 +330,17 @@ def run_moments_benchmark(
                 x = res.table[key].to_numpy(float)
                 ok = np.isfinite(x)
                 welch = stats.ttest_ind(x[ok & labels], x[ok & ~labels], equal_var=False).pvalue
-                found[key].append((test["p_value"], welch, test["effect_size"]))
+                plain = (
+                    shift_test(x, labels, n_permutations=n_permutations)["p_value"]
+                    if key in BASELINED
+                    else np.nan
+                )
+                found[key].append((test["p_value"], welch, plain, test["effect_size"]))
         condition = f"response {eff:g} SD" if eff else "no response"
         for key, name in MEASURES.items():
             if key == "eda_local_r" and eff:
                 continue  # only the client responds: synchrony has no built-in effect
-            p, welch, d = (np.array(v, float) for v in zip(*found[key], strict=True))
+            p, welch, plain, d = (np.array(v, float) for v in zip(*found[key], strict=True))
             k = int(np.sum(p < 0.05))
             low, high = _interval(k, p.size)
             rows.append(
@@ -343,6 +353,9 @@ def run_moments_benchmark(
                     "ci95_low": low,
                     "ci95_high": high,
                     "t_test_rate": float(np.mean(welch < 0.05)),
+                    "no_baseline_rate": float(np.mean(plain < 0.05))
+                    if key in BASELINED
+                    else float("nan"),
                     "mean_d": float(np.nanmean(d)),
                     "mean_moments": float(np.mean(n_moments)),
                     "ms_per_session": 1000 * spent / n_sessions,

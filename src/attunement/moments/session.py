@@ -11,7 +11,11 @@
    the words (:mod:`attunement.moments.words`: length, feeling words, first-person present,
    change talk, mental-state language);
 3. for each response, the comparison of moments with the other utterances against circular
-   shifts of the moment labels (:func:`attunement.moments.shifts.shift_test`).
+   shifts of the moment labels (:func:`attunement.moments.shifts.shift_test`); the word
+   responses, which have no baseline of their own, each turn's value against its local
+   baseline (:func:`attunement.moments.shifts.local_baseline`), so that a client who grows
+   more talkative over the session, or talks at length in stretches, is not mistaken for a
+   response.
 
 The comparison says whether the client's response differed after the moments more than the
 same split of the session's utterances reaches by chance; it does not say that the moments
@@ -37,6 +41,7 @@ from attunement.signals.align import AlignedPair
 from attunement.synchrony.result import MeasurementResult, Method, one_row
 
 __all__ = [
+    "BASELINED",
     "RESPONSE_COLUMNS",
     "BeingSeen",
     "being_seen",
@@ -48,6 +53,10 @@ __all__ = [
 #: The response columns of :func:`being_seen`'s table, in order (those of
 #: :data:`attunement.metrics.MOMENT_RESPONSES`).
 RESPONSE_COLUMNS: tuple[str, ...] = tuple(m.MOMENT_RESPONSES)
+#: The responses taken against their local baseline before the test (the client's words:
+#: the physiological responses have their own baseline just before the turn's end, and the
+#: voice's are SDs within the reply).
+BASELINED: tuple[str, ...] = words.COLUMNS
 #: Where each response comes from.
 _SOURCE = {
     "scr_us": "eda",
@@ -68,6 +77,17 @@ _MISSING = {
     "sync": "no skin conductance of both people on one clock",
     "voice": "no audio",
 }
+
+
+def _baselined_names() -> list[str]:
+    """:data:`BASELINED` in words, for the methods paragraph ("the client's words in reply")."""
+    out = []
+    for column in BASELINED:
+        label = m.MOMENT_RESPONSES[column].label
+        for prefix in ("Client's ", "Client "):
+            label = label.removeprefix(prefix)
+        out.append(label[0].lower() + label[1:])
+    return out
 
 
 def metric_names() -> tuple[str, ...]:
@@ -257,6 +277,7 @@ def being_seen(
     voice_contours: tuple[Signal, Signal] | None = None,
     n_permutations: int = 1000,
     seed: int = 0,
+    baseline_turns: int | None = shifts.BASELINE_TURNS,
 ) -> BeingSeen:
     """The client's response to the therapist's empathic moments, against the other utterances.
 
@@ -277,6 +298,10 @@ def being_seen(
     n_permutations : int, default 1000
         Most circular shifts per test (:func:`attunement.moments.shifts.shift_test`).
     seed : int, default 0
+    baseline_turns : int or None, default :data:`attunement.moments.shifts.BASELINE_TURNS`
+        Half-width, in therapist turns, of the local baseline the word responses
+        (:data:`BASELINED`) are taken against before their test; None: compare the values
+        themselves.
 
     Returns
     -------
@@ -287,7 +312,8 @@ def being_seen(
     Raises
     ------
     InputError
-        When ``coded`` lacks the columns of a coded table, or a signal is of the wrong type.
+        When ``coded`` lacks the columns of a coded table, a signal is of the wrong type, or
+        ``baseline_turns`` is not a whole number of at least 2.
 
     Examples
     --------
@@ -302,8 +328,17 @@ def being_seen(
     >>> coded = pd.DataFrame(rows, columns=["role", "text", "reflection_type"])
     >>> coded["unit"] = range(len(coded))
     >>> res = being_seen(coded)
-    >>> res["n_empathic_moments"], res["moment_client_words"], res["moment_client_words_p_value"]
-    (10, 10.0, 0.025)
+    >>> res["n_empathic_moments"], res["moment_client_words_p_value"]
+    (10, 0.025)
+
+    Ten words more than after the other turns, and 9.2 more than the local baseline (the
+    long replies after the other moments nearby raise it):
+
+    >>> t = res.tests["words"]
+    >>> t["mean_moments"] - t["mean_others"], round(res["moment_client_words"], 1)
+    (10.0, 9.2)
+    >>> round(being_seen(coded, baseline_turns=None)["moment_client_words"], 1)
+    10.0
     >>> res["moment_client_scr_chance_test"]
     'not testable: no client skin conductance'
     """
@@ -375,6 +410,7 @@ def being_seen(
             labels,
             n_permutations=n_permutations,
             seed=seed,
+            baseline_turns=baseline_turns if column in BASELINED else None,
             reason=reasons[column],
         )
         for column in RESPONSE_COLUMNS
@@ -427,6 +463,11 @@ def being_seen(
         methods=(
             empathic.METHOD,
             method,
-            shifts.shift_test_method(n_permutations=n_permutations, seed=seed),
+            shifts.shift_test_method(
+                n_permutations=n_permutations,
+                seed=seed,
+                baseline_turns=baseline_turns,
+                baselined=_baselined_names(),
+            ),
         ),
     )

@@ -29,6 +29,7 @@ from attunement.language.function_words import tokenize
 from attunement.language.mentalizing import mental_state_counts
 
 __all__ = [
+    "COLUMNS",
     "PAST_FORMS",
     "PRESENT_SUBJECTS",
     "client_responses",
@@ -36,6 +37,8 @@ __all__ = [
     "word_measures",
 ]
 
+#: The columns of :func:`word_measures`, in order.
+COLUMNS = ("words", "feeling_words", "first_person_present", "change_talk", "mentalizing")
 #: First-person subjects whose contraction is itself present tense.
 PRESENT_SUBJECTS = frozenset({"i'm", "im", "i've", "ive"})
 
@@ -224,7 +227,4 @@ def word_measures(responses: pd.DataFrame) -> pd.DataFrame:
                 "mentalizing": counts["mental_states"] * per,
             }
         )
-    return pd.DataFrame(
-        out,
-        columns=["words", "feeling_words", "first_person_present", "change_talk", "mentalizing"],
-    )
+    return pd.DataFrame(out, columns=list(COLUMNS))

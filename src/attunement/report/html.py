@@ -635,9 +635,27 @@ def moments_section(results: SessionResults) -> dict[str, Any] | None:
         }
         for r in t[t["is_moment"]].to_dict("records")
     ]
+    from attunement.moments.session import BASELINED
+
+    turns = next(
+        (
+            x.parameters.get("baseline_turns")
+            for x in seen.methods
+            if "baseline_turns" in x.parameters
+        ),
+        None,
+    )
+    local = [
+        r["label"]
+        for r in rows
+        if turns and r["column"] in BASELINED and r["status"] != "not testable"
+    ]
     return {
         "intro": intro,
         "rows": rows,
+        "local": bool(local),
+        "local_rows": local,
+        "local_turns": turns,
         "findings": [r["sentence"] for r in rows if r["status"] == "differs"],
         "tested": [r for r in rows if r["status"] != "not testable"],
         "untested": [r for r in rows if r["status"] == "not testable"],
