@@ -95,7 +95,9 @@ def test_an_upload_needs_a_transcript_and_a_real_date(client, users, settings):
         f"/clients/{cid}/sessions", data={"csrf_token": token_of(client), "held_on": ""}
     )
     assert r.status_code == 422
-    assert message(r) == "transcript: is missing; expected a transcript file"
+    assert message(r).startswith(
+        "transcript: is missing; expected a transcript file, or a recording (WAV, FLAC"
+    )
     r = upload(client, cid, {"transcript": ("t.csv", demo_transcript(5))}, held_on="25/11/2026")
     assert r.status_code == 422
     assert message(r) == "held_on: is '25/11/2026'; expected a date such as 2026-11-25"

@@ -3,8 +3,10 @@
 One ordered scenario in one test function (so that pytest-xdist keeps it in one worker): the
 first administrator, two therapists, an upload with both wristbands, the report, a client's
 feedback on a phone, the therapist's reflection, trends, another therapist kept out, and the
-audit log. Every request to a host other than 127.0.0.1 is aborted and fails the test, and so
-does any console error, uncaught page error or Content-Security-Policy violation.
+audit log. Another, on a server of its own: a recording uploaded alone, its transcription
+followed on the page, who is who (the therapist guessed), the report. Every request to a host
+other than 127.0.0.1 is aborted and fails the test, and so does any console error, uncaught page
+error or Content-Security-Policy violation.
 
 Set ``ATTUNEMENT_SCREENSHOTS=1`` to save screenshots of the main pages to ``docs/screenshots``.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from e2e_server import CHROMIUM_ARGS, LiveServer, PageGuard
+from web_fixture import dialogue_samples, m4a_bytes
 
 from attunement.web.app import create_app
 from attunement.web.settings import Settings
@@ -295,5 +298,43 @@ def test_the_whole_flow(browser, server):
         for ctx in contexts:
             ctx.close()
 
+    assert guard.foreign == [], "requests left the computer"
+    assert guard.errors == [], "the pages reported errors"
+
+
+def test_a_recording_alone_in_the_browser(browser, tmp_path):
+    # a 14 s dialogue spoken by espeak-ng, as an M4A file chosen in the form
+    recording = m4a_bytes(dialogue_samples())
+    app = create_app(Settings(data_dir=tmp_path / "data"))
+    guard = PageGuard()
+    with LiveServer(app) as live:
+        base = live.url
+        app.state.store.create_user("carla", THERAPIST_A[1], "therapist")
+        ctx = guard.context(browser, viewport=DESKTOP)
+        try:
+            page = ctx.new_page()
+            _sign_in(page, base, ("carla", THERAPIST_A[1]))
+            page.fill("#add-client input[name=label]", "S. T.")
+            _submit(page, "#add-client")
+            page.set_input_files(
+                "#upload input[name=audio]",
+                files=[{"name": "week 6.m4a", "mimeType": "audio/mp4", "buffer": recording}],
+            )
+            _submit(page, "#upload")
+            assert re.fullmatch(re.escape(base) + r"/sessions/[^/]+", page.url), page.url
+            session_url = page.url
+            assert page.locator("#progress").is_visible()
+            # the page follows the transcription, then asks who is who
+            page.wait_for_url(session_url + "/roles", timeout=60_000)
+            assert "therapist" in page.locator("#guessed").inner_text()
+            assert page.input_value("#roles select[name=role_0]") == "therapist"
+            assert page.input_value("#roles select[name=role_1]") == "client"
+            _submit(page, "#roles")
+            assert page.url == session_url
+            page.wait_for_selector("#report", timeout=120_000)
+            assert page.locator("#failed").count() == 0
+            assert page.locator("#transcribed").is_visible()
+        finally:
+            ctx.close()
     assert guard.foreign == [], "requests left the computer"
     assert guard.errors == [], "the pages reported errors"

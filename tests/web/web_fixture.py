@@ -5,6 +5,7 @@ Imported by the tests of ``tests/web`` (``from web_fixture import ...``).
 
 from __future__ import annotations
 
+import functools
 import html
 import ipaddress
 import json
@@ -379,3 +380,72 @@ def shift_clock(monkeypatch: Any, **delta: float) -> Callable[[], Any]:
 
     monkeypatch.setattr(base, "utcnow", later)
     return later
+
+
+# --- recordings ------------------------------------------------------------------------------
+
+#: The lines of the test dialogue: the therapist (a low male voice) speaks first.
+DIALOGUE_LINES = (
+    "What brings you in today?",
+    "I keep saying I will cut down on drinking, and then I do not.",
+    "Part of you wants to change, and part of you is not sure.",
+    "Yes. I really want to be there for my kids.",
+)
+RATE = 16000
+
+
+@functools.cache
+def dialogue_samples() -> Any:
+    """The four-turn dialogue spoken by espeak-ng (about 14 s), mono float64 at 16 kHz."""
+    import shutil
+
+    import pytest
+
+    from attunement.benchmarks.transcribe import Dialogue, synthesise
+
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is needed for the recording tests (apt-get install espeak-ng)")
+    d = Dialogue(
+        "web", "male/female", ("en-us+m3", "en-us+f3"), DIALOGUE_LINES, seed=0, overlap_share=0
+    )
+    samples, _ = synthesise(d)
+    samples.flags.writeable = False
+    return samples
+
+
+def wav_bytes(samples: Any, rate: int = RATE) -> bytes:
+    """Mono float samples as a 16-bit WAV file, in memory."""
+    import io
+    import wave
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def m4a_bytes(samples: Any, rate: int = RATE) -> bytes:
+    """Mono float samples as AAC in an MP4 container (an M4A file), encoded in memory by PyAV."""
+    import io
+
+    import av
+    import numpy as np
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="ipod") as out:
+        stream = out.add_stream("aac", rate=rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(
+            np.asarray(samples, np.float32)[None], format="fltp", layout="mono"
+        )
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()

@@ -141,6 +141,7 @@ class Clinical(Part):
         files: Mapping[str, tuple[str, bytes]],
         started_at: str | None = None,
         speakers: list[dict[str, Any]] | None = None,
+        transcribe: bool = False,
     ) -> str:
         """Store a new session's uploads (encrypted).
 
@@ -156,6 +157,9 @@ class Clinical(Part):
             ISO 8601, when the recording started; kept, encrypted, with the speaker roles.
         speakers : list of dict, optional
             The transcript's speakers as the roles page lists them; kept likewise.
+        transcribe : bool
+            The transcript is to be made from the ``audio`` recording: the session starts in
+            status ``transcribing`` (see :meth:`pending_transcriptions`), without a transcript.
 
         Returns
         -------
@@ -167,9 +171,11 @@ class Clinical(Part):
         NotFound
             The client is not the viewer's own.
         InputError
-            No transcript.
+            No transcript (with ``transcribe``: no recording).
         """
-        if "transcript" not in files:
+        if transcribe and "audio" not in files:
+            raise InputError("is missing; expected a recording to transcribe", field="audio")
+        if "transcript" not in files and not transcribe:
             raise InputError("is missing; expected a transcript file", field="transcript")
         with self.db.sessions() as s:
             c = s.scalar(select(Client).where(Client.public_id == client_id))
@@ -187,7 +193,8 @@ class Clinical(Part):
                     client_id=c.id,
                     therapist_id=viewer.id,
                     held_on=held_on,
-                    status="draft",
+                    status="transcribing" if transcribe else "draft",
+                    stage="waiting to transcribe the recording" if transcribe else "",
                     roles_enc=self.seal(json.dumps(roles)),
                 )
                 s.add(row)
@@ -351,6 +358,95 @@ class Clinical(Part):
             row.status, row.progress, row.stage, row.error = "queued", 0, "waiting", ""
             return row.id
 
+    def queue_transcription(self, viewer: Viewer, public_id: str) -> int:
+        """Queue the transcription of a session's recording again (after it failed).
+
+        Returns
+        -------
+        int
+            The session's key (for the job).
+
+        Raises
+        ------
+        NotFound
+            No such session the viewer may change.
+        InputError
+            The session has no recording.
+        """
+        with self.db.transaction() as s:
+            row = visible_session(s, viewer, public_id, write=True)
+            has_audio = s.scalar(
+                select(func.count(SessionFile.id)).where(
+                    SessionFile.session_id == row.id, SessionFile.kind == "audio"
+                )
+            )
+            if not has_audio:
+                raise InputError("is missing; expected a recording to transcribe", field="audio")
+            row.status, row.progress, row.error = "transcribing", 0, ""
+            row.stage = "waiting to transcribe the recording"
+            return row.id
+
+    def store_transcript(
+        self,
+        session_pk: int,
+        *,
+        name: str,
+        data: bytes,
+        speakers: list[dict[str, Any]],
+        notes: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Keep the transcript made from a session's recording (encrypted) and its speakers;
+        the session is then a draft waiting for its roles (nothing when it was deleted meanwhile).
+
+        Parameters
+        ----------
+        session_pk : int
+        name : str
+            The transcript's file name (e.g. the recording's, ending in ``.vtt``).
+        data : bytes
+        speakers : list of dict
+            As the roles page lists them (:func:`attunement.web.jobs.speakers`).
+        notes : Mapping, optional
+            JSON-safe entries kept, encrypted, with the roles (how it was transcribed, the
+            therapist guessed), as :attr:`SessionView.roles` shows them.
+        """
+        s = self.db.sessions()
+        try:
+            with s.begin():
+                row = s.get(TherapySession, session_pk)
+                if row is None:  # deleted meanwhile
+                    return
+                self.files.put(s, row, "transcript", name, data)
+                kept = self._roles(row)
+                kept.update(notes or {})
+                kept["speakers"] = list(speakers)
+                row.roles_enc = self.seal(json.dumps(kept))
+                row.status, row.progress, row.stage, row.error = "draft", 0, "", ""
+            self.files.drop(s.info.get("stale_files", []))
+        except BaseException:
+            self.files.drop(s.info.get("new_files", []))
+            raise
+        finally:
+            s.close()
+
+    def pending_transcriptions(self) -> list[tuple[int, str]]:
+        """Sessions whose recording was being (or waiting to be) transcribed.
+
+        Returns
+        -------
+        list of tuple of (int, str)
+            (key, public id), oldest first.
+        """
+        with self.db.sessions() as s:
+            return [
+                (pk, pid)
+                for pk, pid in s.execute(
+                    select(TherapySession.id, TherapySession.public_id)
+                    .where(TherapySession.status == "transcribing")
+                    .order_by(TherapySession.id)
+                )
+            ]
+
     def pending_jobs(self) -> list[tuple[int, str]]:
         """Sessions whose analysis was queued or running (e.g. when the server stopped).
 
@@ -378,7 +474,7 @@ class Clinical(Part):
         ----------
         session_pk : int
         status : str
-            ``running`` | ``done`` | ``failed``.
+            ``transcribing`` | ``running`` | ``done`` | ``failed``.
         progress : int
             Percent.
         stage : str

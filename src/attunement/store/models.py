@@ -132,7 +132,8 @@ class TherapySession(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     held_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    #: draft (files uploaded, roles not confirmed) | queued | running | done | failed
+    #: transcribing (a recording without a transcript) | draft (files uploaded, roles not
+    #: confirmed) | queued | running | done | failed
     status: Mapped[str] = mapped_column(String(16), default="draft")
     progress: Mapped[int] = mapped_column(Integer, default=0)
     stage: Mapped[str] = mapped_column(String(128), default="")

@@ -103,6 +103,15 @@ def _check_model_folder(folder: Path) -> None:
         )
 
 
+def _no_telemetry() -> None:
+    """ONNX Runtime (faster-whisper's Silero voice-activity detector) with its telemetry
+    events off, as the coder has them: nothing about a session leaves the machine."""
+    import onnxruntime as ort
+
+    if hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()
+
+
 def load_model(folder: str | os.PathLike[str] | None = None, *, threads: int | None = None):
     """Load a faster-whisper model from a local folder.
 
@@ -124,6 +133,8 @@ def load_model(folder: str | os.PathLike[str] | None = None, *, threads: int | N
     """
     require_recordings_extra()
     from faster_whisper import WhisperModel
+
+    _no_telemetry()
 
     path = default_model_path() if folder is None else Path(folder).expanduser()
     _check_model_folder(path)

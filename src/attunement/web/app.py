@@ -107,10 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swept = store.sweep_orphans()
         if swept:
             logger.info("removed %d files left by an interrupted upload or analysis", swept)
-        app.state.jobs = JobRunner(store, workers=settings.analysis_workers, coder=settings.coder)
+        app.state.jobs = JobRunner(
+            store,
+            workers=settings.analysis_workers,
+            coder=settings.coder,
+            asr_model=None if settings.asr_model is None else str(settings.asr_model),
+        )
         resumed = app.state.jobs.resume()
         if resumed:
-            logger.info("resumed %d analyses left unfinished", resumed)
+            logger.info("resumed %d transcriptions and analyses left unfinished", resumed)
         try:
             yield
         finally:

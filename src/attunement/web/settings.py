@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     #: The utterance coder of every analysis: 'transformer' (default), 'ngram' or a folder
     #: written by ``attunement train`` (``ATTUNEMENT_CODER``, read here and nowhere deeper).
     coder: str | None = None
+    #: The faster-whisper model folder that transcribes recordings uploaded without a
+    #: transcript (``ATTUNEMENT_ASR_MODEL``; default the packaged Whisper tiny.en). Never
+    #: downloaded.
+    asr_model: Path | None = None
 
     def database_url_or_default(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'attunement.db'}"

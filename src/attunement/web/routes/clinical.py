@@ -24,7 +24,7 @@ from attunement.web.deps import (
     questionnaires,
     render,
 )
-from attunement.web.jobs import speakers
+from attunement.web.jobs import RECORDING_FORMATS, check_recording, speakers
 
 router = APIRouter()
 
@@ -161,13 +161,29 @@ async def upload_session(
             data = await _read_upload(uploads[kind], kind, settings.max_upload_mb)
             if data is not None:
                 files[kind] = (uploads[kind].filename, data)
-        if "transcript" not in files:
-            raise InputError("is missing; expected a transcript file", field="transcript")
-        # readable, one session: checked before keeping, off the event loop (a large document
-        # takes seconds to read, and other users' requests go on meanwhile)
-        found = await run_in_threadpool(speakers, *files["transcript"])
+        # without a transcript, the recording is transcribed on this computer first
+        transcribe = "transcript" not in files
+        found = None
+        if transcribe and "audio" not in files:
+            raise InputError(
+                f"is missing; expected a transcript file, or a recording ({RECORDING_FORMATS}) "
+                "in the recording field to transcribe",
+                field="transcript",
+            )
+        if transcribe:
+            check_recording(files["audio"][0])
+        else:
+            # readable, one session: checked before keeping, off the event loop (a large
+            # document takes seconds to read, and other users' requests go on meanwhile)
+            found = await run_in_threadpool(speakers, *files["transcript"])
         session_id = store.create_session(
-            viewer, client_id, held_on=date, files=files, started_at=start, speakers=found
+            viewer,
+            client_id,
+            held_on=date,
+            files=files,
+            started_at=start,
+            speakers=found,
+            transcribe=transcribe,
         )
     except InputError as exc:
         rows = store.trend_rows(viewer, client_id=client_id)
@@ -189,7 +205,31 @@ async def upload_session(
         detail=", ".join(sorted(files)),
         ip=client_ip(request),
     )
+    if transcribe:
+        _start_transcription(request, store, viewer, session_id)
+        return RedirectResponse(f"/sessions/{session_id}", status_code=303)
     return RedirectResponse(f"/sessions/{session_id}/roles", status_code=303)
+
+
+def _start_transcription(
+    request: Request, store: Store, viewer: Viewer, session_id: str, *, retry: bool = False
+) -> None:
+    pk = store.queue_transcription(viewer, session_id)
+    request.app.state.jobs.submit_transcription(pk, session_id)
+    store.audit(
+        "transcription_started",
+        viewer=viewer,
+        target=f"session:{session_id}",
+        detail="retry" if retry else "",
+        ip=client_ip(request),
+    )
+
+
+def _untranscribed(session: SessionView) -> RedirectResponse | None:
+    """To the session page while its recording has no transcript yet (its progress is there)."""
+    if "transcript" in session.files:
+        return None
+    return RedirectResponse(f"/sessions/{session.id}", status_code=303)
 
 
 def _speakers_of(store: Store, viewer: Viewer, session: SessionView) -> list[dict]:
@@ -203,6 +243,8 @@ def _speakers_of(store: Store, viewer: Viewer, session: SessionView) -> list[dic
 @router.get("/sessions/{session_id}/roles")
 def roles_page(request: Request, store: StoreDep, viewer: Therapist, session_id: str):
     session = store.session(viewer, session_id, write=True)
+    if (away := _untranscribed(session)) is not None:
+        return away
     found = _speakers_of(store, viewer, session)
     store.audit(
         "view",
@@ -216,12 +258,21 @@ def roles_page(request: Request, store: StoreDep, viewer: Therapist, session_id:
         for role in ("therapist", "client"):
             if sp["name"] in chosen.get(role, []):
                 sp["role"] = role
-    return render(request, "roles.html", title="Who is who", session=session, speakers=found)
+    return render(
+        request,
+        "roles.html",
+        title="Who is who",
+        session=session,
+        speakers=found,
+        guessed=session.roles.get("roles_guessed"),
+    )
 
 
 @router.post("/sessions/{session_id}/roles")
 async def set_roles(request: Request, store: StoreDep, viewer: Therapist, session_id: str, _: Csrf):
     session = store.session(viewer, session_id, write=True)
+    if (away := _untranscribed(session)) is not None:
+        return away
     found = _speakers_of(store, viewer, session)
     form = await request.form()
     roles: dict[str, list[str]] = {"therapist": [], "client": [], "other": []}
@@ -238,6 +289,7 @@ async def set_roles(request: Request, store: StoreDep, viewer: Therapist, sessio
             title="Who is who",
             session=session,
             speakers=found,
+            guessed=session.roles.get("roles_guessed"),
             error="Choose at least one therapist and one client.",
         )
     pk = store.queue(viewer, session_id, {k: v for k, v in roles.items() if k != "other"})
@@ -293,12 +345,18 @@ def session_status(store: StoreDep, viewer: Supervisor, session_id: str):
 _EXPORTS = {
     "results.json": ("results", "application/json"),
     "utterances.csv": ("utterances", "text/csv; charset=utf-8"),
+    # only for a transcript made from the recording (an uploaded one may be of any format)
+    "transcript.vtt": ("transcript", "text/vtt; charset=utf-8"),
 }
 
 
 @router.get("/sessions/{session_id}/export/{name}")
 def export(request: Request, store: StoreDep, viewer: Supervisor, session_id: str, name: str):
     if name not in _EXPORTS:
+        raise NotFound(name)
+    if name == "transcript.vtt" and not store.session(viewer, session_id).roles.get(
+        "transcription"
+    ):
         raise NotFound(name)
     kind, media = _EXPORTS[name]
     _, data = store.read_file(viewer, session_id, kind)
@@ -327,6 +385,11 @@ def delete_session(request: Request, store: StoreDep, viewer: Therapist, session
 @router.post("/sessions/{session_id}/retry")
 def retry(request: Request, store: StoreDep, viewer: Therapist, session_id: str, _: Csrf):
     session = store.session(viewer, session_id, write=True)
+    if session.status == "transcribing":  # under way already
+        return RedirectResponse(f"/sessions/{session_id}", status_code=303)
+    if "transcript" not in session.files:  # the transcription failed: transcribe again
+        _start_transcription(request, store, viewer, session_id, retry=True)
+        return RedirectResponse(f"/sessions/{session_id}", status_code=303)
     pk = store.queue(viewer, session_id, session.roles)
     request.app.state.jobs.submit(pk, session_id)
     store.audit(

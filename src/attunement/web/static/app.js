@@ -1,4 +1,5 @@
-// attunement web app: draws figures from their JSON data blocks, follows analysis progress,
+// attunement web app: draws figures from their JSON data blocks, follows the progress of a
+// transcription (then goes to "who is who") or an analysis,
 // asks before destructive actions. No inline script anywhere (Content-Security-Policy).
 "use strict";
 
@@ -25,8 +26,11 @@ function followProgress() {
         var stage = document.getElementById("stage");
         if (bar) bar.value = s.progress;
         if (stage) stage.textContent = s.stage;
-        if (s.status === "done" || s.status === "failed") window.location.reload();
-        else window.setTimeout(poll, 1000);
+        var roles = box.getAttribute("data-roles-url");
+        if (s.status === "draft" && roles) window.location.assign(roles);
+        else if (s.status === "done" || s.status === "failed" || s.status === "draft") {
+          window.location.reload();
+        } else window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
