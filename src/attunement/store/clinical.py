@@ -437,15 +437,7 @@ class Clinical(Part):
         list of tuple of (int, str)
             (key, public id), oldest first.
         """
-        with self.db.sessions() as s:
-            return [
-                (pk, pid)
-                for pk, pid in s.execute(
-                    select(TherapySession.id, TherapySession.public_id)
-                    .where(TherapySession.status == "transcribing")
-                    .order_by(TherapySession.id)
-                )
-            ]
+        return self._in_status("transcribing")
 
     def pending_jobs(self) -> list[tuple[int, str]]:
         """Sessions whose analysis was queued or running (e.g. when the server stopped).
@@ -455,12 +447,16 @@ class Clinical(Part):
         list of tuple of (int, str)
             (key, public id), oldest first.
         """
+        return self._in_status("queued", "running")
+
+    def _in_status(self, *statuses: str) -> list[tuple[int, str]]:
+        """(key, public id) of the sessions in any of ``statuses``, oldest first."""
         with self.db.sessions() as s:
             return [
                 (pk, pid)
                 for pk, pid in s.execute(
                     select(TherapySession.id, TherapySession.public_id)
-                    .where(TherapySession.status.in_(("queued", "running")))
+                    .where(TherapySession.status.in_(statuses))
                     .order_by(TherapySession.id)
                 )
             ]
