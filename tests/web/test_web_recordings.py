@@ -429,3 +429,26 @@ def test_transcriptions_have_a_thread_of_their_own(settings):
         jobs = c.app.state.jobs
         assert jobs.transcriptions is not jobs.pool
         assert jobs.transcriptions._max_workers == 1 and jobs.pool._max_workers == 2
+
+
+def test_the_number_of_people_given_is_the_transcription_s(client, users, settings, dialogue):
+    login(client, "tina")
+    cid = new_client(client)
+    r = upload(client, cid, {"audio": ("week 6.m4a", m4a_bytes(dialogue))}, people="2")
+    sid = r.url.path.rsplit("/", 1)[-1]
+    assert wait_transcribed(client, sid)[-1]["status"] == "draft"
+    confirm_roles(client, sid, ("therapist", "client"))
+    assert wait_done(client, sid, timeout=120)["status"] == "done"
+    results = json.loads(client.get(f"/sessions/{sid}/export/results.json").text)
+    made = results["session"]["transcription"]
+    assert made["n_speakers"] == 2 and made["speakers_estimated"] is False
+
+
+@pytest.mark.parametrize("people", ["0", "nine", "2.5", "9"])
+def test_a_bad_number_of_people_names_the_field(client, users, settings, people):
+    login(client, "tina")
+    cid = new_client(client)
+    r = upload(client, cid, {"audio": ("week 6.m4a", b"\0" * 64)}, people=people)
+    assert r.status_code == 422
+    assert message(r).startswith(f"people: is {people!r}; expected a whole number of people")
+    assert count(settings.data_dir, "sessions") == 0

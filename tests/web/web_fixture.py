@@ -233,11 +233,15 @@ def new_client(client: TestClient, label: str = "Client Juniper") -> str:
 
 
 def upload(
-    client: TestClient, cid: str, files: dict[str, tuple[str, bytes]], held_on: str = "2026-11-20"
+    client: TestClient,
+    cid: str,
+    files: dict[str, tuple[str, bytes]],
+    held_on: str = "2026-11-20",
+    **form: str,
 ) -> httpx.Response:
     return client.post(
         f"/clients/{cid}/sessions",
-        data={"csrf_token": token_of(client), "held_on": held_on},
+        data={"csrf_token": token_of(client), "held_on": held_on, **form},
         files=files,
     )
 

@@ -142,6 +142,7 @@ class Clinical(Part):
         started_at: str | None = None,
         speakers: list[dict[str, Any]] | None = None,
         transcribe: bool = False,
+        recording_speakers: int | None = None,
     ) -> str:
         """Store a new session's uploads (encrypted).
 
@@ -160,6 +161,9 @@ class Clinical(Part):
         transcribe : bool
             The transcript is to be made from the ``audio`` recording: the session starts in
             status ``transcribing`` (see :meth:`pending_transcriptions`), without a transcript.
+        recording_speakers : int, optional
+            How many people the recording holds, as the therapist said (default: estimated
+            from the voices); kept with the roles for the transcription.
 
         Returns
         -------
@@ -184,6 +188,7 @@ class Clinical(Part):
         roles = {
             **({"start": started_at} if started_at else {}),
             **({"speakers": speakers} if speakers is not None else {}),
+            **({"recording_speakers": recording_speakers} if recording_speakers else {}),
         }
         s = self.db.sessions()
         try:

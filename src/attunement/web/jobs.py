@@ -193,7 +193,10 @@ def transcribe(
 
         try:
             result = transcribe_recording(
-                InMemoryFile(name, data), asr_model=asr_model, progress=progress
+                InMemoryFile(name, data),
+                speakers=store.job_roles(session_pk).get("recording_speakers"),
+                asr_model=asr_model,
+                progress=progress,
             )
             vtt_name = _transcript_name(name)
             vtt = result.to_vtt().encode("utf-8")

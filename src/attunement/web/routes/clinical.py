@@ -55,6 +55,20 @@ async def _read_upload(upload: UploadFile | None, field: str, limit_mb: int) -> 
     return data
 
 
+def _people(value: str) -> int | None:
+    """How many people the recording holds, as the form says (blank: estimated)."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 8:
+        raise InputError(
+            f"is {value!r}; expected a whole number of people from 1 to 8, or blank to "
+            "estimate it from the voices",
+            field="people",
+        )
+    return int(value)
+
+
 def _start(value: str) -> str | None:
     """A datetime-local form value (this computer's local time) as ISO 8601 with its offset."""
     value = value.strip()
@@ -134,6 +148,7 @@ async def upload_session(
     client_id: str,
     held_on: Annotated[str, Form()] = "",
     started_at: Annotated[str, Form()] = "",
+    people: Annotated[str, Form()] = "",
     transcript: Annotated[UploadFile | None, File()] = None,
     therapist_wearable: Annotated[UploadFile | None, File()] = None,
     client_wearable: Annotated[UploadFile | None, File()] = None,
@@ -170,6 +185,7 @@ async def upload_session(
                 "in the recording field to transcribe",
                 field="transcript",
             )
+        count = _people(people)
         if transcribe:
             check_recording(files["audio"][0])
         else:
@@ -184,6 +200,7 @@ async def upload_session(
             started_at=start,
             speakers=found,
             transcribe=transcribe,
+            recording_speakers=count if transcribe else None,
         )
     except InputError as exc:
         rows = store.trend_rows(viewer, client_id=client_id)
