@@ -78,3 +78,37 @@ def test_a_run_on_one_short_dialogue():
     assert 0 < row["rtf"] < 1 and 0 < row["peer_rtf"] < 1
     assert row["rtf_ratio"] == pytest.approx(row["rtf"] / row["peer_rtf"])
     assert info["peak_rss_mb"] > 0 and info["peer_peak_rss_mb"] > 0
+
+
+def test_read_rttm_known_answer(tmp_path):
+    from attunement.benchmarks.transcribe import read_rttm
+
+    p = tmp_path / "r.rttm"
+    p.write_text(
+        "SPEAKER s 1 0.00 1.00 <NA> <NA> b <NA> <NA>\n"
+        "SPEAKER s 1 0.50 1.00 <NA> <NA> a <NA> <NA>\n"
+        "; a comment line\n"
+    )
+    reference, people = read_rttm(p, 200)
+    assert people == ["a", "b"]
+    assert reference[1, :100].all() and not reference[1, 100:].any()
+    assert reference[0, 50:150].all() and not reference[0, :50].any()
+
+
+def test_a_real_recording_against_its_rttm(tmp_path, dialogue_wav, dialogue):
+    from attunement.benchmarks.transcribe import run_real_benchmark
+
+    _, turns = dialogue
+    rttm = tmp_path / "ref.rttm"
+    rttm.write_text(
+        "".join(
+            f"SPEAKER d 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> p{t.speaker} <NA> <NA>\n"
+            for t in turns.itertuples(index=False)
+        )
+    )
+    table = run_real_benchmark(dialogue_wav, rttm).set_index("system")
+    ours, one = table.loc["attunement"], table.loc["attunement's words as one person"]
+    assert ours["speakers_reference"] == 2 and ours["speakers_found"] == 2
+    assert ours["words_to_the_right_person"] > 0.9 > one["words_to_the_right_person"]
+    assert ours["der"] < one["der"]
+    assert table.loc["faster-whisper directly (one person)", "rtf"] > 0

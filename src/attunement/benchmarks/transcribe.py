@@ -569,3 +569,82 @@ def run_transcribe_benchmark(
         "cpu_cores": len(os.sched_getaffinity(0)),
     }
     return table, info
+
+
+# --- a real recording with a reference of who spoke when (RTTM) -------------------------------
+
+
+_PEER_ROW = "faster-whisper directly (one person)"
+
+
+def read_rttm(path: str | os.PathLike[str], n_frames: int) -> tuple[np.ndarray, list[str]]:
+    """Reference activity (speakers x 10 ms frames) from an RTTM file's SPEAKER lines."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0] == "SPEAKER":
+            rows.append((parts[7], float(parts[3]), float(parts[4])))
+    people = sorted({r[0] for r in rows})
+    reference = np.zeros((len(people), n_frames), dtype=bool)
+    for who, start, length in rows:
+        a, b = int(start * 100), int(np.ceil((start + length) * 100))
+        reference[people.index(who), max(a, 0) : min(b, n_frames)] = True
+    return reference, people
+
+
+def _word_attribution(reference: np.ndarray, words: pd.DataFrame) -> tuple[float, int]:
+    """Share of words whose middle falls in exactly one reference speaker's speech that go to
+    that speaker (labels mapped one to one), and how many words were scored."""
+    labels = sorted(set(words["speaker"]))
+    counts = np.zeros((reference.shape[0], max(len(labels), 1)))
+    n = 0
+    for w in words.itertuples(index=False):
+        frame = min(int((w.start + w.end) * 50), reference.shape[1] - 1)
+        active = np.flatnonzero(reference[:, frame])
+        if active.size == 1:
+            counts[active[0], labels.index(w.speaker)] += 1
+            n += 1
+    return (_best_mapping(counts) / n if n else float("nan")), n
+
+
+def run_real_benchmark(
+    wav: str | os.PathLike[str], rttm: str | os.PathLike[str], *, speakers: int | None = None
+) -> pd.DataFrame:
+    """Who spoke when on a real recording with an RTTM reference (no transcript: no WER).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per system (attunement, its words as one person, faster-whisper directly as
+        one person): ``system``, ``duration_s``, ``speakers_reference``, ``speakers_found``,
+        ``der``, ``words_to_the_right_person``, ``words_scored``, ``rtf``.
+    """
+    job = [{"path": os.fspath(wav), "speakers": speakers}]
+    (mine,) = _run_in_process("attunement", job)
+    (peer,) = _run_in_process("faster_whisper", job)
+    from attunement.io.recording import decode_recording
+
+    duration = decode_recording(wav).duration_s
+    reference, people = read_rttm(rttm, int(np.ceil(duration * 100)))
+    ours = pd.DataFrame(mine["words"])
+    rows = []
+    for system, words, result in (
+        ("attunement", ours, mine),
+        ("attunement's words as one person", ours.assign(speaker="all"), None),
+        (_PEER_ROW, pd.DataFrame(peer["words"]), peer),
+    ):
+        share, n = _word_attribution(reference, words)
+        rows.append(
+            {
+                "system": system,
+                "duration_s": round(duration, 1),
+                "speakers_reference": len(people),
+                "speakers_found": words["speaker"].nunique(),
+                "der": diarization_error_rate(reference, words),
+                # the peer's units are segments, not words
+                "words_to_the_right_person": np.nan if system == _PEER_ROW else share,
+                "words_scored": 0 if system == _PEER_ROW else n,
+                "rtf": np.nan if result is None else result["elapsed_s"] / duration,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -138,10 +138,29 @@ def benchmark_transcribe(
             help="Repeat each dialogue's script this many times (longer recordings).", min=1
         ),
     ] = 1,
+    wav: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also a real recording, with --rttm its reference of who spoke when (e.g. "
+            "pyannote.audio's MIT-licensed sample.wav and sample.rttm): DER and words to the "
+            "right person.",
+            show_default=False,
+        ),
+    ] = None,
+    rttm: Annotated[
+        Path | None,
+        typer.Option(help="The RTTM reference of --wav.", show_default=False),
+    ] = None,
 ) -> None:
     """Word error rate, words given to the right person, diarization error rate and real-time
     factor on two-voice espeak-ng dialogues, beside faster-whisper called directly."""
-    from attunement.benchmarks.transcribe import run_transcribe_benchmark
+    from attunement.benchmarks.transcribe import run_real_benchmark, run_transcribe_benchmark
+
+    if (wav is None) != (rttm is None):
+        raise typer.BadParameter("and --rttm go together", param_hint="--wav")
+    for given, hint in ((wav, "--wav"), (rttm, "--rttm")):
+        if given is not None and not given.is_file():
+            raise typer.BadParameter(f"{given} is not a file", param_hint=hint)
 
     def say(text: str) -> None:
         err_console.print(text, style="dim", markup=False)
@@ -157,3 +176,9 @@ def benchmark_transcribe(
         f"{info['peer_peak_rss_mb']:.0f} MB",
         markup=False,
     )
+    if wav is not None:
+        say(f"a real recording: {wav.name}")
+        print_frame(
+            run_real_benchmark(wav, rttm, speakers=speakers),
+            title=f"who spoke when in {wav.name} against {rttm.name}",
+        )
