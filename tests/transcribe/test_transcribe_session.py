@@ -195,3 +195,22 @@ def test_recording_options_without_a_recording_are_a_usage_error(tmp_path, run_c
     code, _, err = run_cli("analyze", src, "--names", "A,B", "-o", tmp_path / "o")
     assert code == 2
     assert "--names" in err and "describes a recording to transcribe" in err
+
+
+def test_analyze_a_manifest_without_a_transcript(tmp_path, dialogue_wav, run_cli):
+    folder = tmp_path / "week6"
+    folder.mkdir()
+    (folder / "room.wav").write_bytes(dialogue_wav.read_bytes())
+    (folder / "session.toml").write_text(
+        '[audio]\npath = "room.wav"\nspeakers = 2\ntherapist = "Speaker 1"\n'
+    )
+    code, _, err = run_cli(
+        "analyze", folder / "session.toml", "--coder", "ngram", "-o", tmp_path / "o"
+    )
+    assert code == 0, err
+    assert "only numbered" not in err  # named, so nothing was guessed
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert doc["session"]["id"] == "week6"
+    assert doc["session"]["roles_guessed"] is None
+    assert doc["session"]["transcription"]["speakers_estimated"] is False
+    assert (tmp_path / "o" / "transcript.vtt").is_file()
