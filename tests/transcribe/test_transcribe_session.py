@@ -214,3 +214,37 @@ def test_analyze_a_manifest_without_a_transcript(tmp_path, dialogue_wav, run_cli
     assert doc["session"]["roles_guessed"] is None
     assert doc["session"]["transcription"]["speakers_estimated"] is False
     assert (tmp_path / "o" / "transcript.vtt").is_file()
+
+
+def test_a_manifest_with_one_file_per_person(tmp_path, voices):
+    write_wav(tmp_path / "dana.wav", voices[0])
+    write_wav(tmp_path / "sam.wav", voices[1])
+    (tmp_path / "session.toml").write_text(
+        '[audio]\npath = ["dana.wav", "sam.wav"]\nnames = ["Dana Lee", "Sam"]\n'
+        'therapist = "Dana Lee"\n'
+    )
+    m = read_manifest(tmp_path / "session.toml")
+    assert [p.name for p in m.recording.files] == ["dana.wav", "sam.wav"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AttunementWarning)
+        session, result = read_recording_manifest(m)
+    assert result.method["speaker_source"] == "files"
+    assert session.id == tmp_path.name
+    assert session.utterances[0].role == "therapist"
+    assert [i["file"] for i in session.meta["inputs"][:2]] == ["dana.wav", "sam.wav"]
+    assert isinstance(session.meta["audio"], Audio)  # the two files mixed for the voice
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ('["dana.wav"]', r"audio.path: lists 1 file\(s\); expected one path, or 2 to 8"),
+        ('["dana.wav", "gone.wav"]', r"audio.path\[1\]: 'gone.wav' does not exist"),
+        ("[1, 2]", r"audio.path: is \[1, 2\]; expected a name or a list of names"),
+    ],
+)
+def test_bad_lists_of_files_name_the_field(tmp_path, voices, path, message):
+    write_wav(tmp_path / "dana.wav", voices[0])
+    (tmp_path / "session.toml").write_text(f"[audio]\npath = {path}\n")
+    with pytest.raises(InputError, match=message):
+        read_manifest(tmp_path / "session.toml")

@@ -28,7 +28,8 @@ transcribes ``[audio]`` on this machine first (``pip install 'attunement[recordi
 recording's speakers are then described in ``[audio]`` itself::
 
     [audio]
-    path = "session.m4a"                # WAV, FLAC, MP3, M4A, Ogg, or an MP4/MOV/MKV video
+    path = "session.m4a"                # WAV, FLAC, MP3, M4A, Ogg, or an MP4/MOV/MKV video;
+                                        # or one file per person: ["dana.m4a", "sam.m4a"]
     speakers = 2                        # optional: how many people speak (default: estimated)
     names = ["Dr Lee", "Sam"]           # optional: in the order they are first heard
     therapist = "Dr Lee"                # optional: a name above, or "Speaker 1"
@@ -103,8 +104,10 @@ class TranscriptEntry:
 class RecordingEntry:
     """What ``[audio]`` says about a recording to transcribe (a manifest without a transcript).
 
-    ``names`` label the speakers in the order they are first heard; ``therapist`` and
-    ``client`` pick roles among those labels (``Speaker 1`` ... when ``names`` is empty).
+    ``names`` label the speakers in the order they are first heard (or of ``files``);
+    ``therapist`` and ``client`` pick roles among those labels (``Speaker 1`` ... when
+    ``names`` is empty). ``files``, when ``[audio] path`` lists several, holds one recording
+    per person (the manifest's ``audio`` is then the first).
     """
 
     speakers: int | None = None
@@ -113,6 +116,7 @@ class RecordingEntry:
     client: tuple[str, ...] = ()
     language: str | None = "en"
     channels: str = "auto"
+    files: tuple[Path | InMemoryFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,10 +327,24 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
                     field=f"audio.{extra[0]}",
                 )
         _check_keys(audio, {"path"} | _RECORDING_KEYS, "audio", p)
-        apath = _get(audio, "path", str, "audio.", p, required=True, what="a file path")
-        audio_path = _file(base, apath, "audio.path", p)
+        files: tuple[Path, ...] = ()
+        if transcript is None and isinstance(audio.get("path"), list):
+            # one file per person (Zoom's separate audio files), to be transcribed together
+            listed = _names(audio["path"], "audio.path", p)
+            if not 2 <= len(listed) <= 8:
+                raise InputError(
+                    f"lists {len(listed)} file(s); expected one path, or 2 to 8 files, one "
+                    "per person",
+                    path=p,
+                    field="audio.path",
+                )
+            files = tuple(_file(base, f, f"audio.path[{i}]", p) for i, f in enumerate(listed))
+            audio_path = files[0]
+        else:
+            apath = _get(audio, "path", str, "audio.", p, required=True, what="a file path")
+            audio_path = _file(base, apath, "audio.path", p)
         if transcript is None:
-            recording = _recording(audio, p)
+            recording = _recording(audio, p, files)
     return Manifest(
         path=p,
         id=_get(doc, "id", str, "", p, what="a text"),
@@ -347,7 +365,7 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     )
 
 
-def _recording(audio: dict[str, Any], p: Path) -> RecordingEntry:
+def _recording(audio: dict[str, Any], p: Path, files: tuple[Path, ...] = ()) -> RecordingEntry:
     """The ``[audio]`` keys of a recording to transcribe, checked."""
     speakers = _get(audio, "speakers", int, "audio.", p, what="a whole number of people (1-8)")
     if speakers is not None and not 1 <= speakers <= 8:
@@ -365,6 +383,7 @@ def _recording(audio: dict[str, Any], p: Path) -> RecordingEntry:
         client=tuple(_names(audio.get("client"), "audio.client", p)),
         language=language or "en",
         channels=channels,
+        files=files,
     )
 
 

@@ -115,6 +115,11 @@ def _prosody_audio(sources: Sequence[AudioSource]) -> AudioSource | Audio:
     return Audio(mixed, float(SAMPLING_RATE))
 
 
+def _merged(given: Names, more: Sequence[str]) -> list[str]:
+    names = [given] if isinstance(given, str) else list(given or [])
+    return names + [n for n in more if n not in names]
+
+
 def _with_audio(session: Session, audio) -> Session:
     return dataclasses.replace(session, meta={**session.meta, "audio": audio})
 
@@ -160,6 +165,21 @@ def read_recording_manifest(
             "has no [audio]; expected a recording to transcribe", path=m.path, field="audio"
         )
     rec = m.recording or RecordingEntry()
+    if len(rec.files) > 1:  # one file per person
+        return read_recording(
+            rec.files,
+            therapist=_merged(therapist, rec.therapist),
+            client=_merged(client, rec.client),
+            keep_names=keep_names or m.keep_names,
+            speakers=rec.speakers,
+            names=list(rec.names) or None,
+            asr_model=asr_model,
+            language=rec.language,
+            channels=rec.channels,
+            progress=progress,
+            session_id=m.id,
+            manifest=m,
+        )
     result = transcribe_recording(
         m.audio if isinstance(m.audio, InMemoryFile) else Path(m.audio),
         speakers=rec.speakers,
@@ -192,12 +212,14 @@ def read_recording(
     channels: str = "auto",
     progress: Progress | None = None,
     session_id: str | None = None,
+    manifest: Manifest | None = None,
 ) -> tuple[Session, RecordingTranscript]:
     """Transcribe a recording (or one file per person) and read it as a session.
 
     Parameters are those of :func:`read_recording_manifest` and
     :func:`~attunement.transcribe.recording.transcribe_recording`; ``session_id`` defaults to
     the first file's name (its speakers' names, if given, replaced by their roles).
+    ``manifest``, when the files come from one, gives the session its start and wearables.
 
     Examples
     --------
@@ -231,6 +253,12 @@ def read_recording(
             speakers=speakers, names=tuple(names or ()), language=language, channels=channels
         ),
     )
+    if manifest is not None:  # its own clock, wearables and names; not its transcript names
+        m = dataclasses.replace(
+            manifest,
+            audio=m.audio,
+            recording=dataclasses.replace(m.recording, therapist=(), client=()),
+        )
     session = session_from_manifest(
         m,
         therapist=therapist,
