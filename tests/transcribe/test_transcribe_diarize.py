@@ -38,7 +38,8 @@ def test_mfcc_frames_shape_and_rate():
     assert np.allclose(m, diarize.mfcc_frames(x), atol=1e-4)  # the pieces do not matter
 
 
-def test_prints_are_standardised_and_tell_two_voices_apart(dialogue):
+@pytest.mark.parametrize(("kind", "width"), [("voice", 256), ("mfcc", 38)])
+def test_prints_tell_two_voices_apart(dialogue, kind, width):
     samples, turns = dialogue
     x = samples.astype(np.float32)
     words, truth = [], []
@@ -46,13 +47,23 @@ def test_prints_are_standardised_and_tell_two_voices_apart(dialogue):
         for s in np.arange(t.start, t.end - 0.3, 0.3):
             words.append(Word(s, s + 0.25, "w", 1.0))
             truth.append(t.speaker)
-    prints = diarize.word_prints(x, words, diarize.speech_runs(x))
-    assert prints.shape == (len(words), 38)
-    assert np.allclose(prints.mean(axis=0), 0, atol=1e-9)
-    labels, info = diarize.cluster_speakers(prints)
+    prints = diarize.word_prints(x, words, diarize.speech_runs(x), prints=kind)
+    assert prints.shape == (len(words), width)
+    if kind == "mfcc":  # standardised
+        assert np.allclose(prints.mean(axis=0), 0, atol=1e-9)
+    else:  # embeddings of unit length
+        assert np.allclose(np.linalg.norm(prints, axis=1), 1, atol=1e-5)
+    labels, info = diarize.cluster_speakers(prints, neighbours=diarize.PRINTS[kind][2])
     assert int(labels.max()) + 1 == 2 and len(info["eigenvalues"]) == 7
     agree = np.mean(labels == np.array(truth))
     assert max(agree, 1 - agree) >= 0.95
+
+
+def test_an_unknown_kind_of_print_lists_the_choices(dialogue):
+    from attunement.errors import InputError
+
+    with pytest.raises(InputError, match="prints: is 'ivector'; expected one of voice, mfcc"):
+        diarize.word_prints(np.zeros(1600, np.float32), [], [], prints="ivector")
 
 
 def test_the_number_of_groups_is_estimated():

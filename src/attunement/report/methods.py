@@ -21,7 +21,7 @@ _FORMAT_NAMES = {
 _SPEAKER_SOURCES = {
     "files": "each file being one person",
     "channels": "each stereo channel being one person",
-    "diarized": "the speakers told apart by their voices (MFCC voice prints, spectral clustering)",
+    "diarized": "the speakers told apart by their voices (voice embeddings, spectral clustering)",
     "one speaker": "one speaker",
 }
 

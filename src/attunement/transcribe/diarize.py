@@ -3,16 +3,19 @@ clustering.
 
 1. **Voice activity**: Silero VAD (the ONNX model faster-whisper ships) splits the recording
    into runs of speech separated by at least 0.25 s of silence.
-2. **Voice prints**: for every recognised word, the mean and standard deviation of 19
-   mel-frequency cepstral coefficients (MFCC 1-19 of 40 mel bands, 25 ms frames every 10 ms)
-   over up to 1 s either side of the word, kept inside the run of speech the word shares most
-   time with, so that the window seldom reaches into the other person's turn. These describe
-   the shape of the vocal tract and the voice's timbre; they are computed here from the
-   samples, with no model.
+2. **Voice prints**: for every recognised word, the voice encoder's embedding
+   (:mod:`~attunement.transcribe.voice`: a network trained on thousands of real voices) of up
+   to 1.6 s around the word, kept inside the run of speech the word shares most time with, so
+   that the window seldom reaches into the other person's turn. The MFCC statistics used
+   before (mean and standard deviation of MFCC 1-19 over up to 1 s either side) remain as
+   ``prints="mfcc"``; on real speech they gave a word to the wrong person three times as
+   often (docs/recordings.md).
 3. **How many**: unless given, the number of speakers is the position of the largest gap
    among the smallest eigenvalues of the normalised graph Laplacian of the prints' cosine
-   affinities (the eigengap heuristic of spectral clustering; von Luxburg 2007), from 1 to
-   ``max_speakers``, over at most :data:`MAX_CLUSTERED` words evenly spread over the recording.
+   affinities (the eigengap heuristic of spectral clustering; von Luxburg 2007), each word's
+   affinities kept to its nearest :data:`VOICE_NEIGHBOURS` of the words (Park et al. 2019),
+   from 1 to ``max_speakers``, over at most :data:`MAX_CLUSTERED` words evenly spread over
+   the recording.
 4. **Who**: k-means (10 starts) groups the prints into that many speakers; a linear
    discriminant is then fitted on those labels and relabels every word, refitted on its own
    labels until they settle (at most 10 rounds), which corrects many words at the edges of
@@ -24,9 +27,13 @@ References
 ----------
 von Luxburg, U. (2007). A tutorial on spectral clustering. Statistics and Computing 17, 395-416.
 
-No speaker-embedding network was found whose weights ship in a PyPI package and run without
-PyTorch (the candidates fetch their weights from a model hub at run time), hence the MFCC
-prints; see docs/recordings.md for what they achieve.
+Park, T. J., Han, K. J., Kumar, M., & Narayanan, S. (2019). Auto-tuning spectral clustering for
+speaker diarization using normalized maximum eigengap. IEEE Signal Processing Letters 27,
+381-385.
+
+The encoder is Resemblyzer's, converted to ONNX and shipped (see ``models/NOTICE``): no
+speaker-embedding package on PyPI runs offline without PyTorch (the others fetch their
+weights at run time).
 """
 
 from __future__ import annotations
@@ -40,12 +47,14 @@ from attunement.transcribe.asr import Word
 
 __all__ = [
     "MAX_CLUSTERED",
+    "PRINTS",
     "cluster_speakers",
     "diarize_words",
     "estimate_speakers",
     "mfcc_frames",
     "speech_runs",
     "word_prints",
+    "word_windows",
 ]
 
 #: Words whose affinities estimate the number of speakers (evenly spread over the recording).
@@ -55,6 +64,14 @@ _FPS = SAMPLING_RATE // _HOP
 _HALF_WINDOW_S = 1.0
 _VAD_PIECE_S = 60.0
 _MIN_WINDOW_S = 0.4
+#: Voice embeddings: each word's affinities to all but its nearest 15% are set to 0 before the
+#: eigengap (pruned affinities, as in Park et al. 2019): a speaker who says at least 15% of the
+#: words then forms a block of their own, which the raw cosines of embeddings (all positive)
+#: blur.
+VOICE_NEIGHBOURS = 0.15
+#: ... and never fewer than 10 neighbours (a short recording's words would fall apart into
+#: as many groups as it has phrases).
+_MIN_NEIGHBOURS = 10
 
 
 def speech_runs(samples: np.ndarray, *, min_silence_s: float = 0.25) -> list[tuple[float, float]]:
@@ -116,18 +133,18 @@ def mfcc_frames(samples: np.ndarray, *, chunk_s: float = 30.0) -> np.ndarray:
     return out
 
 
-def word_prints(
-    samples: np.ndarray, words: Sequence[Word], runs: Sequence[tuple[float, float]]
-) -> np.ndarray:
-    """One standardised voice print per word: shape (len(words), 38) (MFCC means, then standard
-    deviations), see the module's description."""
-    mfcc = mfcc_frames(samples)
+def word_windows(
+    words: Sequence[Word], runs: Sequence[tuple[float, float]], *, half_window_s: float
+) -> list[tuple[float, float]]:
+    """The stretch of speech each word's print is taken from: up to ``half_window_s`` either
+    side of the word's middle, inside the run of speech the word shares most time with (at
+    least :data:`_MIN_WINDOW_S` long)."""
     starts = np.array([r[0] for r in runs]) if runs else np.zeros(0)
     ends = np.array([r[1] for r in runs]) if runs else np.zeros(0)
-    prints = np.empty((len(words), 2 * mfcc.shape[1]), dtype=np.float64)
-    for i, w in enumerate(words):
+    windows = []
+    for w in words:
         mid = 0.5 * (w.start + w.end)
-        a, b = mid - _HALF_WINDOW_S, mid + _HALF_WINDOW_S
+        a, b = mid - half_window_s, mid + half_window_s
         if starts.size:
             # the run the word shares most time with (Whisper's word ends often reach into
             # the pause after it), else the nearest one
@@ -145,10 +162,18 @@ def word_prints(
                 mid = 0.5 * (inside[0] + inside[1])
             else:
                 mid = min(max(mid, starts[k]), ends[k])
-            a = max(mid - _HALF_WINDOW_S, starts[k])
-            b = min(mid + _HALF_WINDOW_S, ends[k])
+            a = max(mid - half_window_s, starts[k])
+            b = min(mid + half_window_s, ends[k])
         if b - a < _MIN_WINDOW_S:
             a, b = mid - _MIN_WINDOW_S / 2, mid + _MIN_WINDOW_S / 2
+        windows.append((a, b))
+    return windows
+
+
+def _mfcc_prints(samples: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+    mfcc = mfcc_frames(samples)
+    prints = np.empty((len(windows), 2 * mfcc.shape[1]), dtype=np.float64)
+    for i, (a, b) in enumerate(windows):
         lo = min(max(int(a * _FPS), 0), max(mfcc.shape[0] - 1, 0))
         hi = min(max(int(b * _FPS) + 1, lo + 1), mfcc.shape[0])
         frames = mfcc[lo:hi]
@@ -159,9 +184,54 @@ def word_prints(
     return (prints - prints.mean(axis=0)) / spread
 
 
-def estimate_speakers(prints: np.ndarray, *, max_speakers: int = 6) -> tuple[int, list[float]]:
+def _voice_prints(samples: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+    from attunement.transcribe.voice import embed_windows
+
+    return embed_windows(samples, windows).astype(np.float64)
+
+
+#: ``prints=``: how a word's voice is described: name -> (half window in s, the function, the
+#: share of nearest neighbours kept in the affinities that estimate the number of speakers).
+PRINTS = {
+    "voice": (0.5 * 1.6, _voice_prints, VOICE_NEIGHBOURS),
+    "mfcc": (_HALF_WINDOW_S, _mfcc_prints, None),
+}
+
+
+def word_prints(
+    samples: np.ndarray,
+    words: Sequence[Word],
+    runs: Sequence[tuple[float, float]],
+    *,
+    prints: str = "voice",
+) -> np.ndarray:
+    """One voice print per word, see the module's description.
+
+    ``prints="voice"`` (the default): the voice encoder's 256-dimensional embedding of up to
+    1.6 s around the word (:mod:`attunement.transcribe.voice`), of unit length; ``"mfcc"``:
+    the mean and standard deviation of MFCC 1-19 over up to 1 s either side, standardised
+    (38 values).
+
+    Raises
+    ------
+    InputError
+        For an unknown ``prints``, listing the choices.
+    """
+    if prints not in PRINTS:
+        from attunement.errors import InputError
+
+        raise InputError(f"is {prints!r}; expected one of {', '.join(PRINTS)}", field="prints")
+    half, make, _ = PRINTS[prints]
+    return make(samples, word_windows(words, runs, half_window_s=half))
+
+
+def estimate_speakers(
+    prints: np.ndarray, *, max_speakers: int = 6, neighbours: float | None = None
+) -> tuple[int, list[float]]:
     """How many voices the prints hold, by the largest gap between the smallest eigenvalues of
-    the normalised Laplacian of their cosine affinities (negative cosines set to 0).
+    the normalised Laplacian of their cosine affinities (negative cosines set to 0; with
+    ``neighbours``, each print's affinities outside its nearest ``neighbours`` share set to 0
+    too, then made symmetric).
 
     Returns
     -------
@@ -176,6 +246,11 @@ def estimate_speakers(prints: np.ndarray, *, max_speakers: int = 6) -> tuple[int
     pick = np.unique(np.linspace(0, n - 1, min(n, MAX_CLUSTERED)).round().astype(int))
     unit = prints[pick] / np.maximum(np.linalg.norm(prints[pick], axis=1, keepdims=True), 1e-12)
     affinity = np.clip(unit @ unit.T, 0.0, None)
+    if neighbours is not None:
+        keep = min(len(pick), max(_MIN_NEIGHBOURS, int(np.ceil(neighbours * len(pick)))))
+        floor = -np.sort(-affinity, axis=1)[:, keep - 1 : keep]
+        affinity = np.where(affinity >= floor, affinity, 0.0)
+        affinity = 0.5 * (affinity + affinity.T)
     degree = np.sqrt(affinity.sum(axis=1))
     laplacian = np.eye(len(pick)) - affinity / np.outer(degree, degree)
     top = min(max_speakers + 1, len(pick))
@@ -185,7 +260,11 @@ def estimate_speakers(prints: np.ndarray, *, max_speakers: int = 6) -> tuple[int
 
 
 def cluster_speakers(
-    prints: np.ndarray, *, speakers: int | None = None, max_speakers: int = 6
+    prints: np.ndarray,
+    *,
+    speakers: int | None = None,
+    max_speakers: int = 6,
+    neighbours: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Group voice prints into speakers.
 
@@ -198,6 +277,8 @@ def cluster_speakers(
         (:func:`estimate_speakers`).
     max_speakers : int
         The most speakers an estimate may find.
+    neighbours : float, optional
+        For the estimate (:func:`estimate_speakers`).
 
     Returns
     -------
@@ -221,7 +302,9 @@ def cluster_speakers(
     n = prints.shape[0]
     info: dict = {}
     if speakers is None:
-        speakers, info["eigenvalues"] = estimate_speakers(prints, max_speakers=max_speakers)
+        speakers, info["eigenvalues"] = estimate_speakers(
+            prints, max_speakers=max_speakers, neighbours=neighbours
+        )
     if speakers == 1 or n < 4:
         return np.zeros(n, dtype=int), info
     k = min(speakers, n)
@@ -252,6 +335,7 @@ def diarize_words(
     speakers: int | None = None,
     max_speakers: int = 6,
     runs: Sequence[tuple[float, float]] | None = None,
+    prints: str = "voice",
 ) -> tuple[np.ndarray, dict]:
     """The speaker of every word of a one-channel recording.
 
@@ -267,6 +351,8 @@ def diarize_words(
         The most an estimate may find.
     runs : sequence of (start, end), optional
         Runs of speech, when already found (:func:`speech_runs`).
+    prints : {"voice", "mfcc"}
+        How each word's voice is described (:func:`word_prints`).
 
     Returns
     -------
@@ -279,8 +365,10 @@ def diarize_words(
         runs = speech_runs(samples)
     if not words:
         return np.zeros(0, dtype=int), {"n_speakers": 0, "estimated": speakers is None}
-    prints = word_prints(samples, words, runs)
-    labels, info = cluster_speakers(prints, speakers=speakers, max_speakers=max_speakers)
+    found = word_prints(samples, words, runs, prints=prints)
+    labels, info = cluster_speakers(
+        found, speakers=speakers, max_speakers=max_speakers, neighbours=PRINTS[prints][2]
+    )
     return labels, {
         "n_speakers": int(labels.max()) + 1 if labels.size else 0,
         "estimated": speakers is None,

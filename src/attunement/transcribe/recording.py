@@ -400,8 +400,12 @@ def _method(
     if source == "diarized":
         method["diarization"] = {
             "voice_activity": "Silero VAD (faster-whisper), pauses >= 0.25 s",
-            "prints": "MFCC 1-19 mean and standard deviation, +-1 s around each word",
-            "count": "eigengap of the cosine-affinity Laplacian" if speakers is None else "given",
+            "prints": "voice embeddings (Resemblyzer's GE2E encoder, ONNX) of up to 1.6 s "
+            "around each word",
+            "count": "eigengap of the Laplacian of cosine affinities pruned to each word's "
+            "nearest 15%"
+            if speakers is None
+            else "given",
             "clustering": "k-means, then linear discriminant refits",
             "eigenvalues": diarization.get("eigenvalues"),
         }
