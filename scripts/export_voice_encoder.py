@@ -1,4 +1,4 @@
-"""Convert Resemblyzer's speaker encoder to ONNX: src/attunement/transcribe/models/voice_encoder.onnx.
+"""Convert Resemblyzer's speaker encoder to ONNX (src/attunement/transcribe/models/).
 
 Run once, in a throw-away environment with PyTorch (attunement itself never needs it):
 
