@@ -32,6 +32,11 @@ def test_mel_frames_are_centred_every_10_ms_and_do_not_depend_on_the_chunks():
     m = voice.mel_frames(x, chunk_frames=7)
     assert m.shape == (101, 40)
     assert np.allclose(m, voice.mel_frames(x), rtol=1e-5)
+    assert np.allclose(voice.mel_frames(x, gain=2.0), 4 * voice.mel_frames(x), rtol=1e-5)
+    # frame i is centred at i / 100 s: a click at 0.5 s is loudest in frame 50
+    click = np.zeros(16000, np.float32)
+    click[8000] = 1.0
+    assert int(np.argmax(voice.mel_frames(click).sum(axis=1))) in (49, 50, 51)
     # a tone at 1 kHz puts its power in the filters around 1 kHz
     tone = np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000).astype(np.float32)
     assert 12 <= int(np.argmax(voice.mel_frames(tone)[50])) <= 16
