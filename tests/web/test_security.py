@@ -195,6 +195,7 @@ POSTS = {
     "/sessions/{session_id}/roles": ("tina", {"role_0": "therapist", "role_1": "client"}, None),
     "/sessions/{session_id}/delete": ("tina", {}, None),
     "/sessions/{session_id}/retry": ("tina", {}, None),
+    "/sessions/{session_id}/transcribe": ("tina", {"people": "2"}, None),
     "/sessions/{session_id}/feedback-link": ("tina", {"questionnaire": "client_session"}, None),
     "/sessions/{session_id}/reflection": (
         "tina",
@@ -306,6 +307,7 @@ THEO_TRIES = [
     ("POST", "/sessions/{sid}/roles", {"role_0": "therapist", "role_1": "client"}),
     ("POST", "/sessions/{sid}/delete", {}),
     ("POST", "/sessions/{sid}/retry", {}),
+    ("POST", "/sessions/{sid}/transcribe", {"people": "2"}),
     ("GET", "/sessions/{sid}/reflection", None),
     (
         "POST",
@@ -367,6 +369,7 @@ SUPERVISOR_READS = [
 SUPERVISOR_CANNOT = [
     ("POST", "/sessions/{sid}/delete", {}),
     ("POST", "/sessions/{sid}/retry", {}),
+    ("POST", "/sessions/{sid}/transcribe", {"people": "2"}),
     ("POST", "/sessions/{sid}/roles", {"role_0": "therapist", "role_1": "client"}),
     ("GET", "/sessions/{sid}/roles", None),
     ("POST", "/clients/{cid}/sessions", {"held_on": ""}),

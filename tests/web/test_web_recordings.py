@@ -452,3 +452,43 @@ def test_a_bad_number_of_people_names_the_field(client, users, settings, people)
     assert r.status_code == 422
     assert message(r).startswith(f"people: is {people!r}; expected a whole number of people")
     assert count(settings.data_dir, "sessions") == 0
+
+
+def test_a_miscounted_recording_can_be_transcribed_again_with_the_number_of_people(
+    client, users, settings, dialogue
+):
+    login(client, "tina")
+    cid = new_client(client)
+    r = upload(client, cid, {"audio": ("week 6.m4a", m4a_bytes(dialogue))}, people="1")
+    sid = r.url.path.rsplit("/", 1)[-1]
+    assert wait_transcribed(client, sid)[-1]["status"] == "draft"
+    page = client.get(f"/sessions/{sid}/roles").text
+    assert len(roles_rows(page)) == 1  # one voice: no one to be the client
+    assert 'id="transcribe-again"' in page and "Only one voice was heard" in page
+    bad = client.post(
+        f"/sessions/{sid}/transcribe", data={"csrf_token": token_of(client), "people": "zero"}
+    )
+    assert bad.status_code == 422 and message(bad).startswith("people: is 'zero'")
+    again = client.post(
+        f"/sessions/{sid}/transcribe", data={"csrf_token": token_of(client), "people": "2"}
+    )
+    assert again.status_code == 200 and again.url.path == f"/sessions/{sid}"
+    # while it is transcribed again, the roles page leads to the progress
+    assert wait_transcribed(client, sid)[-1]["status"] == "draft"
+    assert [role for _, role in roles_rows(client.get(f"/sessions/{sid}/roles").text)] == [
+        "therapist",
+        "client",
+    ]
+    details = [r["detail"] for r in audit_rows(settings.data_dir, "transcription_started")]
+    assert details == ["", "retry, 2 people"]
+
+
+def test_a_transcript_uploaded_as_such_is_not_transcribed_again(client, users, settings):
+    login(client, "tina")
+    cid = new_client(client)
+    sid = upload_demo(client, cid, rows=4, roles=None)
+    page = client.get(f"/sessions/{sid}/roles").text
+    assert 'id="transcribe-again"' not in page
+    r = client.post(f"/sessions/{sid}/transcribe", data={"csrf_token": token_of(client)})
+    assert r.url.path == f"/sessions/{sid}"
+    assert audit_rows(settings.data_dir, "transcription_started") == []

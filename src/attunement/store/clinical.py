@@ -363,8 +363,11 @@ class Clinical(Part):
             row.status, row.progress, row.stage, row.error = "queued", 0, "waiting", ""
             return row.id
 
-    def queue_transcription(self, viewer: Viewer, public_id: str) -> int:
-        """Queue the transcription of a session's recording again (after it failed).
+    def queue_transcription(
+        self, viewer: Viewer, public_id: str, *, recording_speakers: int | None = None
+    ) -> int:
+        """Queue the transcription of a session's recording again (after it failed, or with
+        ``recording_speakers`` people, kept with the roles, when the voices were miscounted).
 
         Returns
         -------
@@ -387,6 +390,10 @@ class Clinical(Part):
             )
             if not has_audio:
                 raise InputError("is missing; expected a recording to transcribe", field="audio")
+            if recording_speakers is not None:
+                kept = self._roles(row)
+                kept["recording_speakers"] = recording_speakers
+                row.roles_enc = self.seal(json.dumps(kept))
             row.status, row.progress, row.error = "transcribing", 0, ""
             row.stage = "waiting to transcribe the recording"
             return row.id

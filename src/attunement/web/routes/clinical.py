@@ -229,22 +229,33 @@ async def upload_session(
 
 
 def _start_transcription(
-    request: Request, store: Store, viewer: Viewer, session_id: str, *, retry: bool = False
+    request: Request,
+    store: Store,
+    viewer: Viewer,
+    session_id: str,
+    *,
+    retry: bool = False,
+    people: int | None = None,
 ) -> None:
-    pk = store.queue_transcription(viewer, session_id)
+    pk = store.queue_transcription(viewer, session_id, recording_speakers=people)
     request.app.state.jobs.submit_transcription(pk, session_id)
     store.audit(
         "transcription_started",
         viewer=viewer,
         target=f"session:{session_id}",
-        detail="retry" if retry else "",
+        detail=", ".join(
+            part
+            for part in ("retry" if retry else "", f"{people} people" if people else "")
+            if part
+        ),
         ip=client_ip(request),
     )
 
 
 def _untranscribed(session: SessionView) -> RedirectResponse | None:
-    """To the session page while its recording has no transcript yet (its progress is there)."""
-    if "transcript" in session.files:
+    """To the session page while its recording has no transcript yet, or is being transcribed
+    again (its progress is there)."""
+    if "transcript" in session.files and session.status != "transcribing":
         return None
     return RedirectResponse(f"/sessions/{session.id}", status_code=303)
 
@@ -255,6 +266,37 @@ def _speakers_of(store: Store, viewer: Viewer, session: SessionView) -> list[dic
     if known is None:
         known = speakers(*store.read_file(viewer, session.id, "transcript"))
     return [dict(sp) for sp in known]
+
+
+@router.post("/sessions/{session_id}/transcribe")
+async def transcribe_again(
+    request: Request,
+    store: StoreDep,
+    viewer: Therapist,
+    session_id: str,
+    _: Csrf,
+    people: Annotated[str, Form()] = "",
+):
+    """Transcribe a session's recording again, with the number of people given (when the
+    voices were miscounted)."""
+    session = store.session(viewer, session_id, write=True)
+    if session.status == "transcribing" or not session.roles.get("transcription"):
+        return RedirectResponse(f"/sessions/{session_id}", status_code=303)
+    try:
+        count = _people(people)
+    except InputError as exc:
+        found = _speakers_of(store, viewer, session)
+        return render(
+            request,
+            "roles.html",
+            422,
+            title="Who is who",
+            session=session,
+            speakers=found,
+            error=str(exc),
+        )
+    _start_transcription(request, store, viewer, session_id, retry=True, people=count)
+    return RedirectResponse(f"/sessions/{session_id}", status_code=303)
 
 
 @router.get("/sessions/{session_id}/roles")
