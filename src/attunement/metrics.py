@@ -649,20 +649,21 @@ _MOMENTS = "attunement.moments.session.being_seen"
 _MOMENT_TESTED = ("effect_size", "p_value", "chance_test", "n_moments", "n_others")
 _SEEN = "Moments of being seen"
 #: What every moments comparison is; each metric's description begins with its response.
-_AGAINST = (
+_DIFFERENCE = (
     ": its mean after the therapist's empathic moments minus its mean after the therapist's "
-    "other utterances, tested against circular shifts of the moment labels; null when not "
-    "testable (see ``_chance_test``)."
+    "other utterances"
 )
-
-
+_SHIFT_TEST = (
+    "tested against circular shifts of the moment labels; null when not testable (see "
+    "``_chance_test``)."
+)
+_AGAINST = f"{_DIFFERENCE}, {_SHIFT_TEST}"
 #: The reply's words: each turn's value is first taken against its neighbours.
 _AGAINST_LOCAL = (
-    ": its mean after the therapist's empathic moments minus its mean after the therapist's "
-    "other utterances, each utterance's value first taken against a local baseline (the mean "
+    f"{_DIFFERENCE}, each utterance's value first taken against a local baseline (the mean "
     "of the 20 therapist utterances on either side, and the part the adjacent ones predict), "
-    "so that slow drift and turn-to-turn likeness are not read as a response; tested against "
-    "circular shifts of the moment labels; null when not testable (see ``_chance_test``)."
+    "so that slow drift and turn-to-turn likeness are not read as a response; "
+    f"{_SHIFT_TEST}"
 )
 
 

@@ -112,3 +112,23 @@ def test_a_real_recording_against_its_rttm(tmp_path, dialogue_wav, dialogue):
     assert ours["words_to_the_right_person"] > 0.9 > one["words_to_the_right_person"]
     assert ours["der"] < one["der"]
     assert table.loc["faster-whisper directly (one person)", "rtf"] > 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\xff\xfe\x00binary", "is not UTF-8 text; expected an RTTM file"),
+        (b"SPEAKER s 1 zero 1.0 <NA> <NA> a\n", r":1: is 'SPEAKER s 1 zero 1.0 <NA> <NA> a'"),
+        (b"SPEAKER s 1 0.5\n", r":1: is 'SPEAKER s 1 0.5'; expected SPEAKER FILE"),
+        (b"; only a comment\n", "has no SPEAKER line"),
+    ],
+)
+def test_a_bad_rttm_names_the_file_and_line(tmp_path, content, message):
+    from attunement.benchmarks.transcribe import read_rttm
+    from attunement.errors import InputError
+
+    p = tmp_path / "r.rttm"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_rttm(p, 100)

@@ -22,7 +22,12 @@ import numpy as np
 import pandas as pd
 
 from attunement.io._common import RawTranscript, RawUtterance
-from attunement.io.corpora import annomi_transcripts, default_annomi_dir, hlqc_sessions
+from attunement.io.corpora import (
+    annomi_transcripts,
+    default_annomi_dir,
+    hlqc_sessions,
+    misc_units,
+)
 from attunement.io.roles import guess_therapist
 
 __all__ = ["RULES", "run_roles_benchmark"]
@@ -69,14 +74,6 @@ def _sessions(frame: pd.DataFrame, key: str) -> list[tuple[RawTranscript, str]]:
     return out
 
 
-def _misc_sessions(path: Path) -> pd.DataFrame:
-    from attunement.io.corpora import misc_units
-
-    units = misc_units(path)
-    turns = units.drop_duplicates(["conv_id", "vol_id"]) if "vol_id" in units else units
-    return turns.rename(columns={"vol_text": "text"})
-
-
 def run_roles_benchmark(
     *, annomi: Path | None = None, hlqc: Path | None = None, misc: Path | None = None
 ) -> pd.DataFrame:
@@ -90,7 +87,8 @@ def run_roles_benchmark(
     if hlqc is not None:
         corpora.append((hlqc.name, _sessions(hlqc_sessions(hlqc), "conv_id")))
     if misc is not None:
-        corpora.append((misc.name, _sessions(_misc_sessions(misc), "conv_id")))
+        # one row per utterance unit, as the experts coded them
+        corpora.append((misc.name, _sessions(misc_units(misc), "conv_id")))
     rows = []
     for corpus, sessions in corpora:
         for rule, pick in RULES.items():

@@ -579,11 +579,28 @@ _PEER_ROW = "faster-whisper directly (one person)"
 
 def read_rttm(path: str | os.PathLike[str], n_frames: int) -> tuple[np.ndarray, list[str]]:
     """Reference activity (speakers x 10 ms frames) from an RTTM file's SPEAKER lines."""
+    from attunement.io._common import read_bytes
+
+    try:
+        text = read_bytes(path, max_bytes=64 * 1024 * 1024, what="an RTTM file").decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text; expected an RTTM file", path=path) from None
     rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
-        if len(parts) >= 8 and parts[0] == "SPEAKER":
+        if parts[:1] != ["SPEAKER"]:
+            continue
+        try:
             rows.append((parts[7], float(parts[3]), float(parts[4])))
+        except (IndexError, ValueError):
+            raise InputError(
+                f"is {line.strip()[:80]!r}; expected SPEAKER FILE CHANNEL START DURATION "
+                "<NA> <NA> NAME ...",
+                path=path,
+                line=number,
+            ) from None
+    if not rows:
+        raise InputError("has no SPEAKER line; expected an RTTM file", path=path)
     people = sorted({r[0] for r in rows})
     reference = np.zeros((len(people), n_frames), dtype=bool)
     for who, start, length in rows:

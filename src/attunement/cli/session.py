@@ -46,12 +46,6 @@ class RecordingOptions:
     language: str = "en"
 
 
-def _is_recording_manifest(path: Path) -> bool:
-    from attunement.io.manifest import read_manifest
-
-    return path.suffix.lower() == ".toml" and read_manifest(path).transcript is None
-
-
 def read_all(
     inputs, therapist, client, keep_names, format, encoding, recording=None
 ) -> list[tuple]:
@@ -64,12 +58,15 @@ def read_all(
     """
     from attunement.errors import InputError
     from attunement.io import read_sessions
+    from attunement.io.manifest import read_manifest
+    from attunement.io.sessions import session_from_manifest
+    from attunement.transcribe.session import is_recording
 
+    options = {"therapist": therapist, "client": client, "keep_names": keep_names}
     sessions: list[tuple] = []
     for path in inputs:
-        from attunement.transcribe.session import is_recording
-
-        if is_recording(path) or _is_recording_manifest(path):
+        manifest = read_manifest(path) if path.suffix.lower() == ".toml" else None
+        if is_recording(path) or (manifest is not None and manifest.transcript is None):
             if recording is None:
                 raise InputError(
                     "is a recording without a transcript; expected a transcript here "
@@ -77,48 +74,38 @@ def read_all(
                     "writes its transcript)",
                     path=path,
                 )
-            sessions.append(_transcribe(path, therapist, client, keep_names, recording))
-            continue
-        sessions.extend(
-            (s, None)
-            for s in read_sessions(
-                path,
-                therapist=therapist,
-                client=client,
-                keep_names=keep_names,
-                format=name(format),
-                encoding=encoding,
+            sessions.append(_transcribe(path, manifest, options, recording))
+        elif manifest is not None:
+            found = session_from_manifest(
+                manifest, format=name(format), encoding=encoding, **options
             )
-        )
+            sessions.append((found, None))
+        else:
+            sessions.extend(
+                (s, None)
+                for s in read_sessions(path, format=name(format), encoding=encoding, **options)
+            )
     return sessions
 
 
-def _transcribe(path: Path, therapist, client, keep_names, options: RecordingOptions) -> tuple:
+def _transcribe(path: Path, manifest, options: dict, recording: RecordingOptions) -> tuple:
     from attunement.cli.transcribe import progress_bar
-    from attunement.io.manifest import read_manifest
     from attunement.transcribe.session import read_recording, read_recording_manifest
 
     with progress_bar() as progress:
-        if path.suffix.lower() == ".toml":
+        if manifest is not None:
             return read_recording_manifest(
-                read_manifest(path),
-                therapist=therapist,
-                client=client,
-                keep_names=keep_names,
-                asr_model=options.asr_model,
-                progress=progress,
+                manifest, asr_model=recording.asr_model, progress=progress, **options
             )
         return read_recording(
             path,
-            therapist=therapist,
-            client=client,
-            keep_names=keep_names,
-            speakers=options.speakers,
-            names=options.names,
-            asr_model=options.asr_model,
-            language=options.language,
-            channels=options.channels,
+            speakers=recording.speakers,
+            names=recording.names,
+            asr_model=recording.asr_model,
+            language=recording.language,
+            channels=recording.channels,
             progress=progress,
+            **options,
         )
 
 
@@ -186,15 +173,6 @@ def analyze(
         )
         if value is not None
     ]
-    if given:
-        from attunement.transcribe.session import is_recording
-
-        if not any(is_recording(p) or _is_recording_manifest(p) for p in inputs):
-            raise typer.BadParameter(
-                "describes a recording to transcribe; expected a recording (or a manifest "
-                "without a transcript) among the inputs",
-                param_hint=given[0],
-            )
     config = coder_config(coder)
     recording = RecordingOptions(
         speakers=speakers,
@@ -204,6 +182,12 @@ def analyze(
         language=language,
     )
     sessions = read_all(inputs, therapist, client, keep_names, format, encoding, recording)
+    if given and all(rec is None for _, rec in sessions):
+        raise typer.BadParameter(
+            "describes a recording to transcribe; expected a recording (or a manifest without "
+            "a transcript) among the inputs",
+            param_hint=given[0],
+        )
     for path in _analyze_and_write(sessions, out, config):
         out_console.print(f"report: {path}")
 
@@ -335,8 +319,8 @@ def code(
     import pandas as pd
 
     from attunement.coding import code_utterances, resolve_coder
+    from attunement.outfiles import atomic_write, check_output_file
     from attunement.report.csvsafe import safe_csv
-    from attunement.report.write import atomic_write, check_output_file
 
     field = "--csv"
     if out is not None:

@@ -92,7 +92,7 @@ def sync(
     from attunement.sync_table import session_table
 
     if csv is not None:
-        from attunement.report.write import check_output_file
+        from attunement.outfiles import check_output_file
 
         check_output_file(csv, field="--csv")
     signals = _read_pair(therapist_signal, client_signal, kind.value)
@@ -111,8 +111,8 @@ def sync(
         rows = [(n, "no (--no-mask-motion)" if n == "movement masked" else v) for n, v in rows]
     print_pairs(rows)
     if csv is not None:
+        from attunement.outfiles import atomic_write
         from attunement.report.csvsafe import safe_csv
-        from attunement.report.write import atomic_write
 
         atomic_write(csv, safe_csv(found.band))
         out_console.print(f"per-window synchrony: {csv}")

@@ -89,12 +89,12 @@ def transcribe(
     """Transcribe a session's recording on this machine: a WebVTT transcript with who spoke
     each part, which `analyze` reads (name the therapist with --names or --therapist)."""
     from attunement.errors import InputError
+    from attunement.outfiles import check_output_file
     from attunement.transcribe import sidecar_path, transcribe_recording, write_transcript
-    from attunement.transcribe.vtt import check_output
 
     target = out if out is not None else audio[0].with_suffix(".vtt")
-    check_output(target)
-    check_output(sidecar_path(target))
+    check_output_file(target, field="--out")
+    check_output_file(sidecar_path(target), field="--out")
     resolved = {p.resolve() for p in audio}
     for p in (target, sidecar_path(target)):
         if p.resolve() in resolved:

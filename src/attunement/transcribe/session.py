@@ -103,7 +103,7 @@ def _prosody_audio(sources: Sequence[AudioSource]) -> AudioSource | Audio:
         return sources[0]
     mixed: np.ndarray | None = None
     for source in sources:
-        mono = decode_recording(source if isinstance(source, InMemoryFile) else Path(source)).mono()
+        mono = decode_recording(_path(source)).mono()
         if mixed is None:
             mixed = mono.astype(np.float64)
         else:
@@ -113,11 +113,6 @@ def _prosody_audio(sources: Sequence[AudioSource]) -> AudioSource | Audio:
         del mono
     np.clip(mixed, -1.0, 1.0, out=mixed)
     return Audio(mixed, float(SAMPLING_RATE))
-
-
-def _merged(given: Names, more: Sequence[str]) -> list[str]:
-    names = [given] if isinstance(given, str) else list(given or [])
-    return names + [n for n in more if n not in names]
 
 
 def _with_audio(session: Session, audio) -> Session:
@@ -165,23 +160,9 @@ def read_recording_manifest(
             "has no [audio]; expected a recording to transcribe", path=m.path, field="audio"
         )
     rec = m.recording or RecordingEntry()
-    if len(rec.files) > 1:  # one file per person
-        return read_recording(
-            rec.files,
-            therapist=_merged(therapist, rec.therapist),
-            client=_merged(client, rec.client),
-            keep_names=keep_names or m.keep_names,
-            speakers=rec.speakers,
-            names=list(rec.names) or None,
-            asr_model=asr_model,
-            language=rec.language,
-            channels=rec.channels,
-            progress=progress,
-            session_id=m.id,
-            manifest=m,
-        )
+    sources = [_path(f) for f in rec.files] if len(rec.files) > 1 else [_path(m.audio)]
     result = transcribe_recording(
-        m.audio if isinstance(m.audio, InMemoryFile) else Path(m.audio),
+        sources if len(sources) > 1 else sources[0],
         speakers=rec.speakers,
         names=list(rec.names) or None,
         asr_model=asr_model,
@@ -196,7 +177,17 @@ def read_recording_manifest(
         keep_names=keep_names,
         transcript=raw_transcript(result),
     )
-    return _with_audio(session, _prosody_audio([m.audio])), result
+    if len(sources) > 1:  # the first is described already
+        others = [describe_input(src, "recording, transcribed", "recording") for src in sources[1:]]
+        inputs = list(session.meta["inputs"])
+        session = dataclasses.replace(
+            session, meta={**session.meta, "inputs": [*inputs[:1], *others, *inputs[1:]]}
+        )
+    return _with_audio(session, _prosody_audio(sources)), result
+
+
+def _path(source: AudioSource) -> Path | InMemoryFile:
+    return source if isinstance(source, InMemoryFile) else Path(source)
 
 
 def read_recording(
@@ -212,14 +203,12 @@ def read_recording(
     channels: str = "auto",
     progress: Progress | None = None,
     session_id: str | None = None,
-    manifest: Manifest | None = None,
 ) -> tuple[Session, RecordingTranscript]:
     """Transcribe a recording (or one file per person) and read it as a session.
 
     Parameters are those of :func:`read_recording_manifest` and
     :func:`~attunement.transcribe.recording.transcribe_recording`; ``session_id`` defaults to
     the first file's name (its speakers' names, if given, replaced by their roles).
-    ``manifest``, when the files come from one, gives the session its start and wearables.
 
     Examples
     --------
@@ -231,50 +220,25 @@ def read_recording(
     sources = [audio] if isinstance(audio, str | os.PathLike | InMemoryFile) else list(audio)
     if not sources:
         raise InputError("no recording given; expected at least one audio file", field="audio")
-    result = transcribe_recording(
-        [s if isinstance(s, InMemoryFile) else Path(s) for s in sources]
-        if len(sources) > 1
-        else (sources[0] if isinstance(sources[0], InMemoryFile) else Path(sources[0])),
-        speakers=speakers,
-        names=names,
-        asr_model=asr_model,
-        language=language,
-        channels=channels,
-        progress=progress,
-    )
-    first = sources[0]
-    where = PurePath(first.name if isinstance(first, InMemoryFile) else os.fspath(first))
+    first = _path(sources[0])
     m = Manifest(
-        path=where,
+        path=PurePath(first.name if isinstance(first, InMemoryFile) else os.fspath(first)),
         transcript=None,
         id=session_id,
-        audio=first if isinstance(first, InMemoryFile) else Path(first),
+        audio=first,
         recording=RecordingEntry(
-            speakers=speakers, names=tuple(names or ()), language=language, channels=channels
+            speakers=speakers,
+            names=tuple(names or ()),
+            language=language,
+            channels=channels,
+            files=tuple(_path(x) for x in sources) if len(sources) > 1 else (),
         ),
     )
-    if manifest is not None:  # its own clock, wearables and names; not its transcript names
-        m = dataclasses.replace(
-            manifest,
-            audio=m.audio,
-            recording=dataclasses.replace(m.recording, therapist=(), client=()),
-        )
-    session = session_from_manifest(
+    return read_recording_manifest(
         m,
         therapist=therapist,
         client=client,
         keep_names=keep_names,
-        transcript=raw_transcript(result),
+        asr_model=asr_model,
+        progress=progress,
     )
-    if len(sources) > 1:  # the first is described already
-        others = [
-            describe_input(
-                s if isinstance(s, InMemoryFile) else Path(s), "recording, transcribed", "recording"
-            )
-            for s in sources[1:]
-        ]
-        inputs = list(session.meta["inputs"])
-        session = dataclasses.replace(
-            session, meta={**session.meta, "inputs": [*inputs[:1], *others, *inputs[1:]]}
-        )
-    return _with_audio(session, _prosody_audio(sources)), result

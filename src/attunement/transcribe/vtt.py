@@ -31,7 +31,6 @@ from pathlib import Path
 from attunement.outfiles import atomic_write_all, check_output_file
 
 __all__ = [
-    "check_output",
     "format_timestamp",
     "sidecar_path",
     "to_webvtt",
@@ -122,12 +121,6 @@ def sidecar_path(vtt: str | os.PathLike[str]) -> Path:
     return p.with_name((p.stem if p.suffix.lower() == ".vtt" else p.name) + ".words.json")
 
 
-def check_output(path: str | os.PathLike[str], *, field: str = "--out") -> Path:
-    """Refuse, before any work, an output file that cannot be written (see
-    :func:`attunement.outfiles.check_output_file`)."""
-    return check_output_file(path, field=field)
-
-
 def write_transcript(result, out: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write ``result`` as ``out`` (WebVTT) and its words file beside it.
 
@@ -147,7 +140,7 @@ def write_transcript(result, out: str | os.PathLike[str]) -> tuple[Path, Path]:
     InputError
         When either cannot be written; then neither is changed.
     """
-    vtt = check_output(out)
-    words = check_output(sidecar_path(vtt))
+    vtt = check_output_file(out, field="--out")
+    words = check_output_file(sidecar_path(vtt), field="--out")
     atomic_write_all([(vtt, to_webvtt(result.turns)), (words, to_words_json(result))])
     return vtt, words

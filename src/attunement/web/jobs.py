@@ -58,9 +58,14 @@ def speakers(name: str, data: bytes) -> list[dict[str, Any]]:
     raws = read_transcripts(InMemoryFile(name, data))
     if len(raws) != 1:
         raise InputError(f"holds {len(raws)} sessions; expected one", path=name)
+    return _speaker_rows(raws[0])
+
+
+def _speaker_rows(raw) -> list[dict[str, Any]]:
+    """One row per speaker of a transcript, as the roles page lists them."""
     counts: dict[str, int] = {}
     given: dict[str, str | None] = {}
-    for u in raws[0].utterances:
+    for u in raw.utterances:
         counts[u.speaker] = counts.get(u.speaker, 0) + 1
         if u.role is not None:
             given.setdefault(u.speaker, u.role)
@@ -200,8 +205,9 @@ def transcribe(
             )
             vtt_name = _transcript_name(name)
             vtt = result.to_vtt().encode("utf-8")
-            found = speakers(vtt_name, vtt)
-            guessed = guess_therapist(read_transcripts(InMemoryFile(vtt_name, vtt))[0])
+            raw = raw_transcript(result)
+            found = _speaker_rows(raw)
+            guessed = guess_therapist(raw)
         except _Stopped:
             logger.info("transcription of session %s stopped with the server", public_id)
             return
@@ -216,7 +222,7 @@ def transcribe(
                     sp["role"] = "therapist"
                 elif len(found) == 2:  # the other of two people
                     sp["role"] = "client"
-        notes = {"transcription": _json_safe(raw_transcript(result).meta["transcription"])}
+        notes = {"transcription": _json_safe(raw.meta["transcription"])}
         if guessed is not None:
             notes["roles_guessed"] = _json_safe(guessed)
         store.store_transcript(session_pk, name=vtt_name, data=vtt, speakers=found, notes=notes)
